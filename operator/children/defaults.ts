@@ -1,0 +1,21 @@
+/** Operator-wide settings the builders need (from config.ts). */
+export interface ChildDefaults {
+  /** Runtime image when spec.image is unset. */
+  image: string;
+  /** Deployment progressDeadlineSeconds: after it a never-ready version marks the DigitModel Degraded. */
+  progressDeadlineSeconds: number;
+  /** Seconds the preStop hook sleeps so endpoints drain before SIGTERM. */
+  preStopSleepSeconds: number;
+}
+
+export const DEFAULT_CHILD_DEFAULTS: ChildDefaults = {
+  image: 'ghcr.io/digitserve/runtime:0.1.0',
+  progressDeadlineSeconds: 600,
+  preStopSleepSeconds: 5,
+};
+
+/** Facts observed in the cluster that some desired fields depend on. */
+export interface ChildFacts {
+  /** The canary Deployment has at least one ready pod (HTTPRoute sends it traffic only then). */
+  canaryReady: boolean;
+}

@@ -1,0 +1,109 @@
+import type { V1Affinity, V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { HTTP_PORT, METRICS_PORT, MODEL_MOUNT_PATH, type Track } from '../api/constants.js';
+import type { DigitModel } from '../api/types.js';
+import type { ChildDefaults } from './defaults.js';
+import { podLabels, trackSelector } from './labels.js';
+import { resolveModelUri } from './model-uri.js';
+import { runtimeEnv } from './runtime-env.js';
+
+const CONTAINER = 'runtime';
+/** Numeric non-root user (the Node images' `node` user), so runAsNonRoot is verifiable by the kubelet. */
+const RUNTIME_UID = 1000;
+
+function quantities(q: Record<string, string | number> | undefined): Record<string, string> | undefined {
+  if (!q) return undefined;
+  return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)]));
+}
+
+/** One track's pod template: the runtime container hardened to the restricted profile, plus spec.pod. */
+export function podTemplate(dm: DigitModel, track: Track, version: string, uri: string, d: ChildDefaults): V1PodTemplateSpec {
+  const name = dm.metadata.name;
+  const spec = dm.spec;
+  const pod = spec.pod ?? {};
+  const source = resolveModelUri(uri);
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
+  if (source.claim) {
+    volumes.push({ name: 'model', persistentVolumeClaim: { claimName: source.claim, readOnly: true } });
+    mounts.push({ name: 'model', mountPath: MODEL_MOUNT_PATH, readOnly: true });
+  }
+  const resources = spec.resources
+    ? { requests: quantities(spec.resources.requests), limits: quantities(spec.resources.limits) }
+    : undefined;
+  return {
+    metadata: {
+      // the operator's labels win over spec.pod.labels: selectors depend on them
+      labels: { ...(pod.labels ?? {}), ...podLabels(name, track, version) },
+      annotations: {
+        ...(pod.annotations ?? {}),
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(METRICS_PORT),
+        'prometheus.io/path': '/metrics',
+      },
+    },
+    spec: {
+      ...(pod.serviceAccountName ? { serviceAccountName: pod.serviceAccountName } : {}),
+      ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
+      ...(pod.tolerations ? { tolerations: pod.tolerations } : {}),
+      ...(pod.affinity ? { affinity: pod.affinity as V1Affinity } : {}),
+      ...(pod.imagePullSecrets ? { imagePullSecrets: pod.imagePullSecrets } : {}),
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: RUNTIME_UID,
+        runAsGroup: RUNTIME_UID,
+        fsGroup: RUNTIME_UID,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      topologySpreadConstraints: [
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: trackSelector(name, track) },
+        },
+      ],
+      containers: [
+        {
+          name: CONTAINER,
+          image: spec.image ?? d.image,
+          imagePullPolicy: 'IfNotPresent',
+          ports: [
+            { name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' },
+            { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+          ],
+          env: runtimeEnv(name, spec, track, version, source.runtimeUri),
+          ...(resources ? { resources } : {}),
+          readinessProbe: {
+            httpGet: { path: '/readyz', port: 'http', scheme: 'HTTP' },
+            periodSeconds: 5,
+            timeoutSeconds: 2,
+            failureThreshold: 3,
+          },
+          livenessProbe: {
+            httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP' },
+            periodSeconds: 10,
+            timeoutSeconds: 2,
+            failureThreshold: 3,
+          },
+          // model download and warm-up may take minutes; liveness starts only after this passes
+          startupProbe: {
+            httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP' },
+            periodSeconds: 5,
+            timeoutSeconds: 2,
+            failureThreshold: 60,
+          },
+          lifecycle: { preStop: { sleep: { seconds: d.preStopSleepSeconds } } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          volumeMounts: mounts,
+        },
+      ],
+      volumes,
+    },
+  };
+}
