@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { DESIRED_HASH_ANNOTATION } from './api/constants.js';
+import type { KubeObject } from './api/types.js';
+
+/**
+ * Decides whether a child needs a server-side apply, so that steady state makes no API writes.
+ * Two checks: the live object must still carry every field and value the operator sets (catches
+ * manual edits), and the hash annotation must match the desired object (catches fields the
+ * operator stopped setting, which only a fresh apply removes).
+ */
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = canonical(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** JSON with sorted keys and undefined fields dropped: equal for semantically equal objects. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonical(value));
+}
+
+/** A short, stable hash of a desired object (key order and undefined fields ignored). */
+export function desiredHash(obj: unknown): string {
+  return createHash('sha256').update(canonicalJson(obj)).digest('hex').slice(0, 16);
+}
+
+/** Returns `desired` with its hash annotation set. */
+export function withDesiredHash<T extends KubeObject>(desired: T): T {
+  const hash = desiredHash(desired);
+  return {
+    ...desired,
+    metadata: { ...desired.metadata, annotations: { ...(desired.metadata.annotations ?? {}), [DESIRED_HASH_ANNOTATION]: hash } },
+  };
+}
+
+/** True when every field set in `want` has the same value in `have` (lists compared element-wise, same length). */
+export function containsFields(want: unknown, have: unknown): boolean {
+  if (want === undefined) return true;
+  if (Array.isArray(want)) {
+    return Array.isArray(have) && have.length === want.length && want.every((w, i) => containsFields(w, have[i]));
+  }
+  if (want !== null && typeof want === 'object') {
+    if (have === null || typeof have !== 'object' || Array.isArray(have)) return false;
+    return Object.entries(want).every(([k, v]) => containsFields(v, (have as Record<string, unknown>)[k]));
+  }
+  return want === have;
+}
+
+/** Whether `desired` (already carrying its hash annotation) must be applied over `live`. */
+export function needsApply(desired: KubeObject, live: KubeObject | undefined): boolean {
+  if (!live || live.metadata.deletionTimestamp) return true;
+  const want = desired.metadata.annotations?.[DESIRED_HASH_ANNOTATION];
+  if (live.metadata.annotations?.[DESIRED_HASH_ANNOTATION] !== want) return true;
+  const { apiVersion: _a, kind: _k, ...fields } = desired;
+  return !containsFields(fields, live);
+}

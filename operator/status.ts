@@ -1,0 +1,129 @@
+import { CONDITION, REASON, type Track } from './api/constants.js';
+import type { Condition, DigitModel, DigitModelStatus, KubeObject, TrackStatus } from './api/types.js';
+import { allTracksSelector, selectorString } from './children/labels.js';
+import { serviceUrl } from './children/names.js';
+import { replicaRatioWeight, splitReplicas } from './children/replica-split.js';
+import { mergeCondition, metaTime, type ConditionInput } from './conditions.js';
+import { canonicalJson } from './drift.js';
+import { trackRollout, type TrackRollout } from './rollout.js';
+
+/** What the reconciler observed, the input of the pure status computation. */
+export interface ObservedState {
+  deployments: Partial<Record<Track, KubeObject>>;
+  /** The canary weight in the applied HTTPRoute (only with spec.traffic). */
+  routeCanaryWeight?: number;
+  /** Why this reconcile failed, if it did. */
+  error?: { reason: string; message: string };
+}
+
+interface TrackView {
+  track: Track;
+  version: string;
+  desired: number;
+  rollout?: TrackRollout;
+}
+
+function tracksOf(dm: DigitModel, observed: ObservedState): TrackView[] {
+  const split = splitReplicas(dm.spec.replicas ?? 1, dm.spec.canary?.weight);
+  const view = (track: Track, version: string): TrackView => {
+    const dep = observed.deployments[track];
+    return { track, version, desired: split[track], rollout: dep ? trackRollout(dep) : undefined };
+  };
+  const tracks = [view('stable', dm.spec.model.version)];
+  if (dm.spec.canary) tracks.push(view('canary', dm.spec.canary.version));
+  return tracks;
+}
+
+/** The track's rollout matches the current spec: right version, right replica count, finished. */
+function rolledOut(t: TrackView): boolean {
+  const r = t.rollout;
+  return !!r && r.complete && r.templateVersion === t.version && r.desiredReplicas === t.desired;
+}
+
+function trackStatus(t: TrackView, previous: TrackStatus | undefined): TrackStatus {
+  const r = t.rollout;
+  // a version is reported only once a Deployment runs it completely; until then the old one stands
+  const version = r && r.complete && r.templateVersion ? r.templateVersion : previous?.version;
+  return { ...(version ? { version } : {}), replicas: r?.replicas ?? 0, readyReplicas: r?.readyReplicas ?? 0 };
+}
+
+function readyCondition(tracks: TrackView[]): ConditionInput {
+  const short = tracks.filter((t) => (t.rollout?.availableReplicas ?? 0) < t.desired || !t.rollout);
+  if (short.length === 0) {
+    const total = tracks.reduce((n, t) => n + t.desired, 0);
+    return { type: CONDITION.ready, status: 'True', reason: REASON.allTracksAvailable, message: `${total} of ${total} desired pods available` };
+  }
+  const message = short.map((t) => `${t.track}: ${t.rollout?.availableReplicas ?? 0}/${t.desired} pods available`).join('; ');
+  return { type: CONDITION.ready, status: 'False', reason: REASON.tracksUnavailable, message };
+}
+
+function progressingCondition(tracks: TrackView[]): ConditionInput {
+  const stuck = tracks.find((t) => t.rollout?.deadlineExceeded);
+  if (stuck) {
+    return {
+      type: CONDITION.progressing,
+      status: 'False',
+      reason: REASON.progressDeadlineExceeded,
+      message: `${stuck.track} version ${stuck.version} did not become ready in time: ${stuck.rollout?.deadlineMessage ?? ''}`.trim(),
+    };
+  }
+  const pending = tracks.filter((t) => !rolledOut(t));
+  if (pending.length > 0) {
+    const message = pending.map((t) => `rolling out ${t.track} version ${t.version}`).join('; ');
+    return { type: CONDITION.progressing, status: 'True', reason: REASON.rolloutInProgress, message };
+  }
+  const message = tracks.map((t) => `${t.track} runs version ${t.version}`).join('; ');
+  return { type: CONDITION.progressing, status: 'False', reason: REASON.rolloutComplete, message };
+}
+
+function degradedCondition(tracks: TrackView[], observed: ObservedState): ConditionInput {
+  if (observed.error) return { type: CONDITION.degraded, status: 'True', ...observed.error };
+  const stuck = tracks.find((t) => t.rollout?.deadlineExceeded);
+  if (stuck) {
+    return {
+      type: CONDITION.degraded,
+      status: 'True',
+      reason: REASON.progressDeadlineExceeded,
+      message: `${stuck.track} version ${stuck.version} never became ready; the previous pods keep serving`,
+    };
+  }
+  return { type: CONDITION.degraded, status: 'False', reason: REASON.asExpected, message: '' };
+}
+
+/** The DigitModel's status from what its Deployments report. Pure; `now` stamps flipped conditions. */
+export function computeStatus(dm: DigitModel, observed: ObservedState, now: Date): DigitModelStatus {
+  const name = dm.metadata.name;
+  const prev = dm.status ?? {};
+  const generation = dm.metadata.generation ?? 0;
+  const tracks = tracksOf(dm, observed);
+  const stable = trackStatus(tracks[0], prev.stable);
+  const status: DigitModelStatus = {
+    observedGeneration: generation,
+    replicas: tracks.reduce((n, t) => n + (t.rollout?.replicas ?? 0), 0),
+    readyReplicas: tracks.reduce((n, t) => n + (t.rollout?.readyReplicas ?? 0), 0),
+    selector: selectorString(allTracksSelector(name)),
+    url: serviceUrl(name, dm.metadata.namespace),
+    stable,
+  };
+  if (dm.spec.canary && tracks[1]) {
+    const canary = trackStatus(tracks[1], prev.canary);
+    const viaRoute = (dm.spec.traffic?.parentRefs?.length ?? 0) > 0;
+    status.canary = {
+      ...canary,
+      weight: dm.spec.canary.weight,
+      effectiveWeight: viaRoute
+        ? (observed.routeCanaryWeight ?? 0)
+        : replicaRatioWeight(stable.readyReplicas ?? 0, canary.readyReplicas ?? 0),
+    };
+  }
+  const stamp = metaTime(now);
+  status.conditions = [readyCondition(tracks), progressingCondition(tracks), degradedCondition(tracks, observed)].map(
+    (c): Condition => mergeCondition(prev.conditions, c, generation, stamp),
+  );
+  return status;
+}
+
+/** Whether two statuses are the same (key order ignored), so unchanged status is never written. */
+export function sameStatus(a: DigitModelStatus | undefined, b: DigitModelStatus | undefined): boolean {
+  return canonicalJson(a ?? {}) === canonicalJson(b ?? {});
+}
