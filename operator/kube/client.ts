@@ -1,0 +1,151 @@
+import http from 'node:http';
+import https from 'node:https';
+import { PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '../api/constants.js';
+import type { KubeObject } from '../api/types.js';
+import { errorFromResponse, KubeError, toKubeError } from './errors.js';
+import { resourceFor, resourcePath } from './resources.js';
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  /** Label for errors and metrics, e.g. "apply Deployment ns/x". */
+  what?: string;
+}
+
+export interface ListResult<T> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+/** Called after every request: the metrics layer counts API calls (and writes) from here. */
+export type RequestObserver = (method: string, status: number | 'error') => void;
+
+/**
+ * A small JSON client over the KubeConfig's TLS and credentials. Objects stay plain JSON end to
+ * end: no typed (de)serialisation that would drop fields it does not know (CRD `x-kubernetes-*`
+ * keys, newer API fields), and every failure leaves as a KubeError.
+ */
+export class KubeClient {
+  private readonly server: URL;
+  private readonly agent: http.Agent;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly observe: RequestObserver = () => {},
+    private readonly timeoutMs = 30_000,
+  ) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new KubeError('Unavailable', 'kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
+    const Agent = this.server.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const what = opts.what ?? `${method} ${path}`;
+    const url = new URL(this.server.pathname.replace(/\/$/, '') + path, this.server);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const options: https.RequestOptions = { method, headers: { Accept: 'application/json' }, agent: this.agent, timeout: this.timeoutMs };
+    await this.kc.applyToHTTPSOptions(options);
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (payload !== undefined) {
+      options.headers = { ...options.headers, 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(payload) };
+    }
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    let status: number;
+    let text: string;
+    try {
+      [status, text] = await new Promise<[number, string]>((resolve, reject) => {
+        const req = send(url, options, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve([res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')]));
+          res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end(payload);
+      });
+    } catch (err) {
+      this.observe(method, 'error');
+      throw toKubeError(err, what);
+    }
+    this.observe(method, status);
+    if (status < 200 || status > 299) throw errorFromResponse(status, text, what);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  get<T = KubeObject>(kind: string, namespace: string | undefined, name: string): Promise<T> {
+    return this.request<T>('GET', resourcePath(kind, namespace, name), { what: `get ${kind} ${namespace ?? ''}/${name}` });
+  }
+
+  /** GET or undefined when it does not exist. */
+  async find<T = KubeObject>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(kind, namespace, name);
+    } catch (err) {
+      if (err instanceof KubeError && err.code === 'NotFound') return undefined;
+      throw err;
+    }
+  }
+
+  /** Lists all pages; list items get their apiVersion and kind back. */
+  async list<T = KubeObject>(kind: string, namespace?: string, labelSelector?: string): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion: string | undefined;
+    const { apiVersion } = resourceFor(kind);
+    do {
+      const page = await this.request<ListResult<T>>('GET', resourcePath(kind, namespace), {
+        query: { labelSelector, limit: 500, continue: cont },
+        what: `list ${kind}`,
+      });
+      for (const item of page.items ?? []) items.push({ apiVersion, kind, ...item });
+      cont = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion;
+    } while (cont);
+    return { metadata: { resourceVersion }, items };
+  }
+
+  /** Server-side apply under the operator's field manager, taking over conflicting fields. */
+  apply<T = KubeObject>(obj: KubeObject, subresource?: string): Promise<T> {
+    const { namespace, name } = obj.metadata;
+    return this.request<T>('PATCH', resourcePath(obj.kind, namespace, name, subresource), {
+      query: { fieldManager: FIELD_MANAGER, force: true },
+      body: obj,
+      contentType: PatchStrategy.ServerSideApply,
+      what: `apply ${obj.kind}${subresource ? `/${subresource}` : ''} ${namespace ?? ''}/${name}`,
+    });
+  }
+
+  create<T = KubeObject>(obj: KubeObject): Promise<T> {
+    return this.request<T>('POST', resourcePath(obj.kind, obj.metadata.namespace), { body: obj, what: `create ${obj.kind}` });
+  }
+
+  replace<T = KubeObject>(obj: KubeObject): Promise<T> {
+    const { namespace, name } = obj.metadata;
+    return this.request<T>('PUT', resourcePath(obj.kind, namespace, name), { body: obj, what: `update ${obj.kind} ${namespace ?? ''}/${name}` });
+  }
+
+  /** Deletes if present; `uid` guards against deleting a newer object of the same name. */
+  async delete(kind: string, namespace: string | undefined, name: string, uid?: string): Promise<void> {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      propagationPolicy: 'Background',
+      ...(uid ? { preconditions: { uid } } : {}),
+    };
+    try {
+      await this.request('DELETE', resourcePath(kind, namespace, name), { body, what: `delete ${kind} ${namespace ?? ''}/${name}` });
+    } catch (err) {
+      if (err instanceof KubeError && err.code === 'NotFound') return;
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
