@@ -1,0 +1,35 @@
+import { ConfigError, parseConfig } from '../../../operator/config.js';
+
+describe('parseConfig', () => {
+  it('has production defaults: all namespaces, leader election on, ports 8080/8081', () => {
+    const c = parseConfig([], {});
+    expect(c).toMatchObject({
+      watchNamespaces: [],
+      runtimeImage: 'ghcr.io/digitserve/runtime:0.1.0',
+      leaderElection: true,
+      leaseName: 'digitserve-operator',
+      leaseNamespace: 'default',
+      leaseDurationSeconds: 15,
+      renewDeadlineSeconds: 10,
+      retryPeriodSeconds: 2,
+      metricsPort: 8080,
+      healthPort: 8081,
+      progressDeadlineSeconds: 600,
+    });
+    expect(c.identity).toMatch(/.+_[0-9a-f]{8}$/);
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const env = { WATCH_NAMESPACES: 'a, b', RUNTIME_IMAGE: 'img:1', LEADER_ELECTION: 'false', POD_NAMESPACE: 'ops', POD_NAME: 'op-0' };
+    expect(parseConfig([], env)).toMatchObject({ watchNamespaces: ['a', 'b'], runtimeImage: 'img:1', leaderElection: false, leaseNamespace: 'ops', identity: 'op-0' });
+    expect(parseConfig(['--runtime-image', 'img:2', '--watch-namespaces=c'], env)).toMatchObject({ runtimeImage: 'img:2', watchNamespaces: ['c'] });
+  });
+
+  it('refuses bad values with a message naming the setting', () => {
+    expect(() => parseConfig(['--metrics-port', 'x'], {})).toThrow(/metrics-port must be an integer/);
+    expect(() => parseConfig([], { LEADER_ELECTION: 'maybe' })).toThrow(ConfigError);
+    expect(() => parseConfig(['--lease-duration-seconds', '5', '--renew-deadline-seconds', '10'], {})).toThrow(/lease-duration > renew-deadline/);
+    expect(() => parseConfig(['--watch-namespaces', 'Bad_NS'], {})).toThrow(/not a valid namespace/);
+    expect(() => parseConfig(['--nope'], {})).toThrow(ConfigError);
+  });
+});
