@@ -1,0 +1,45 @@
+import type { CalibrationFeature, ConfidenceCalibration } from '../model/metadata.js';
+import type { SampleSummary } from './uncertainty.js';
+
+/** Extra per-image evidence besides the MC-dropout figures, reported in `uncertainty` by name. */
+export interface Evidence {
+  /** min over classes of the squared Mahalanobis distance of the penultimate features, / dim. */
+  featureDistance?: number;
+  /** Share of pixels above 0.25. */
+  inkFraction?: number;
+}
+
+/** The value of one calibration feature for an image; throws if the evidence it needs is missing. */
+export function featureValue(name: CalibrationFeature, s: SampleSummary, e: Evidence): number {
+  switch (name) {
+    case 'maxProbability':
+      return s.probability;
+    case 'predictiveEntropy':
+      return s.predictiveEntropy;
+    case 'expectedEntropy':
+      return s.expectedEntropy;
+    case 'mutualInformation':
+      return s.mutualInformation;
+    case 'variationRatio':
+      return s.variationRatio;
+    case 'stdDev':
+      return s.stdDev;
+    case 'logFeatureDistance':
+      if (e.featureDistance === undefined) throw new Error('calibration needs featureDistance, but the model has no feature density');
+      return Math.log(1e-6 + e.featureDistance);
+    case 'inkFraction':
+      if (e.inkFraction === undefined) throw new Error('calibration needs inkFraction');
+      return e.inkFraction;
+  }
+}
+
+export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+/** Estimated probability that the answer is right, from the calibrated logistic mapping. Pure. */
+export function confidenceOf(cal: ConfidenceCalibration, s: SampleSummary, e: Evidence): number {
+  let z = cal.intercept;
+  cal.features.forEach((f, i) => {
+    z += (cal.coefficients[i] * (featureValue(f, s, e) - cal.mean[i])) / cal.scale[i];
+  });
+  return sigmoid(z);
+}

@@ -1,0 +1,158 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RuntimeError } from '../errors.js';
+import type { BackendPreference } from './backend.js';
+import type { Reply, Request, WorkerInit } from './protocol.js';
+import type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
+
+export type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
+
+/** The subset of a pino logger the client uses. */
+export interface EngineLogger {
+  info(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface EngineClientOptions {
+  /** Model version: directory path, file:// or http(s):// URI. */
+  modelUri: string;
+  logger?: EngineLogger;
+  backend?: BackendPreference;
+  /** Dropout mask seed (default random). */
+  seed?: number;
+  maxSuffixElements?: number;
+  /** Worker entry to run; default worker.js (compiled) or worker.ts (tsx) next to this module. */
+  workerUrl?: URL;
+}
+
+/** The worker entry next to this module: compiled `worker.js` when present, else `worker.ts`. */
+export function defaultWorkerUrl(): URL {
+  const js = new URL('./worker.js', import.meta.url);
+  return existsSync(fileURLToPath(js)) ? js : new URL('./worker.ts', import.meta.url);
+}
+
+/** A .ts worker needs a TypeScript loader; it inherits tsx from `tsx main.ts`, else we add it. */
+function execArgvFor(url: URL): string[] | undefined {
+  if (!url.pathname.endsWith('.ts')) return undefined;
+  const inherited = process.execArgv;
+  return inherited.some((a) => a.includes('tsx')) ? inherited : [...inherited, '--import', 'tsx'];
+}
+
+const MAX_SAMPLES = 256;
+
+/**
+ * The engine in a worker thread. `predict` calls are answered in order; the event loop of the
+ * caller never runs inference. A crashed worker rejects every pending and later call with
+ * RuntimeError('not_ready').
+ */
+export class EngineClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private dead: Error | undefined;
+  private readonly exitListeners: ((code: number) => void)[] = [];
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly info: EngineInfo,
+  ) {
+    worker.on('message', (r: Reply) => {
+      if (!('id' in r)) return;
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if (r.type === 'error') p.reject(new RuntimeError('internal', `engine: ${r.message}`));
+      else p.resolve(r);
+    });
+    worker.on('error', (e) => this.fail(new RuntimeError('not_ready', `engine worker crashed: ${e.message}`)));
+    worker.on('exit', (code) => {
+      this.fail(new RuntimeError('not_ready', `engine worker exited with code ${code}`));
+      for (const l of this.exitListeners) l(code);
+    });
+  }
+
+  /** Starts a worker, loads and warms the model; resolves once it can answer. */
+  static async start(opts: EngineClientOptions): Promise<EngineClient> {
+    const url = opts.workerUrl ?? defaultWorkerUrl();
+    const init: WorkerInit = { modelUri: opts.modelUri, backend: opts.backend, seed: opts.seed, maxSuffixElements: opts.maxSuffixElements };
+    const worker = new Worker(url, { workerData: init, execArgv: execArgvFor(url) });
+    const first = await new Promise<Reply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`engine worker exited with code ${code} before it was ready`)));
+    }).catch(async (e: Error) => {
+      await worker.terminate();
+      throw e;
+    });
+    worker.removeAllListeners();
+    if (first.type !== 'ready') {
+      await worker.terminate();
+      throw new Error(`engine failed to load ${opts.modelUri}: ${first.type === 'failed' ? first.message : first.type}`);
+    }
+    opts.logger?.info({ backend: first.info.backend, model: first.info.metadata.name, version: first.info.metadata.version, source: first.info.source, loadMs: Math.round(first.loadMs) }, 'engine ready');
+    return new EngineClient(worker, first.info);
+  }
+
+  /**
+   * Predicts `n` images given as n·784 floats (28×28 row-major, 0..1, bright digit on dark as
+   * MNIST) with `samples` MC-dropout samples each. The buffer is transferred to the worker
+   * (unusable afterwards) when it spans a whole ArrayBuffer, else copied.
+   */
+  async predict(pixels: Float32Array, n: number, samples: number): Promise<ImagePrediction[]> {
+    if (!Number.isInteger(n) || n < 0 || pixels.length !== n * 784) {
+      throw new RuntimeError('invalid_tensor', `expected ${n}×784 pixel values, got ${pixels.length}`);
+    }
+    if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES) {
+      throw new RuntimeError('invalid_tensor', `samples must be an integer in 1..${MAX_SAMPLES}, got ${samples}`);
+    }
+    for (let i = 0; i < pixels.length; i++) {
+      const v = pixels[i];
+      if (!(v >= 0 && v <= 1)) throw new RuntimeError('invalid_tensor', `pixel ${i} is ${v}; values must be numbers in 0..1`);
+    }
+    if (n === 0) return [];
+    const whole = pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength && pixels.buffer instanceof ArrayBuffer;
+    const body = whole ? pixels : pixels.slice();
+    const r = await this.call({ type: 'predict', id: 0, pixels: body, n, samples }, [body.buffer as ArrayBuffer]);
+    if (r.type !== 'predicted') throw new RuntimeError('internal', `engine answered ${r.type} to predict`);
+    return r.predictions;
+  }
+
+  /** tfjs memory of the worker (tensor count and bytes): flat across calls when nothing leaks. */
+  async memory(): Promise<EngineMemory> {
+    const r = await this.call({ type: 'memory', id: 0 });
+    if (r.type !== 'memory') throw new RuntimeError('internal', `engine answered ${r.type} to memory`);
+    return r.memory;
+  }
+
+  /** Calls `cb` once if the worker exits (crash or close). */
+  onExit(cb: (code: number) => void): void {
+    this.exitListeners.push(cb);
+  }
+
+  /** Disposes the model and stops the worker after the calls already sent. Idempotent. */
+  async close(): Promise<void> {
+    if (this.dead) return;
+    try {
+      await this.call({ type: 'close', id: 0 });
+    } catch {
+      // the worker is gone already
+    }
+    this.dead ??= new RuntimeError('not_ready', 'engine closed');
+    await this.worker.terminate();
+  }
+
+  private call(req: Request, transfer: ArrayBuffer[] = []): Promise<Reply> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id }, transfer);
+    });
+  }
+
+  private fail(e: Error): void {
+    this.dead ??= e;
+    for (const p of this.pending.values()) p.reject(this.dead);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,144 @@
+import * as tf from '@tensorflow/tfjs';
+import { DropoutMasks } from './dropout-mask.js';
+import type { SplitModel } from './split-model.js';
+
+export interface SamplerOptions {
+  /** Seed of the mask generator (each sampler instance has its own stream). */
+  seed?: number;
+  /** Bound on the elements of one suffix activation (T × images × features) per step: bounds wasm memory. */
+  maxSuffixElements?: number;
+  /** Images per prefix pass. */
+  prefixChunk?: number;
+}
+
+export interface SampleResult {
+  /** Softmax samples, row-major [T, N, C]. */
+  samples: Float32Array;
+  /** Penultimate features without dropout, row-major [N, D], when asked for. */
+  features?: Float32Array;
+  featureDim: number;
+}
+
+/**
+ * Fast MC-dropout: runs the deterministic prefix once per image and only the suffix T times.
+ * The T copies are made by broadcasting the [1, n, F] features against a [T, n, F] mask (no tf.tile)
+ * and reshaping to [T·n, F], so each dense layer of the suffix is one large matmul.
+ * Work is chunked by images so no step holds more than `maxSuffixElements` values; every
+ * intermediate is disposed per chunk.
+ */
+export class McDropoutSampler {
+  private readonly masks: DropoutMasks;
+  private readonly maxElements: number;
+  private readonly prefixChunk: number;
+
+  constructor(
+    private readonly split: SplitModel,
+    opts: SamplerOptions = {},
+  ) {
+    this.masks = new DropoutMasks(opts.seed ?? (Math.random() * 2 ** 32) >>> 0);
+    this.maxElements = opts.maxSuffixElements ?? 4_000_000;
+    this.prefixChunk = opts.prefixChunk ?? 128;
+  }
+
+  /** Images per suffix chunk at T samples. */
+  chunkImages(t: number): number {
+    return Math.max(1, Math.floor(this.maxElements / (t * this.split.maxSuffixElements)));
+  }
+
+  /** Samples `t` softmax outputs for each of `n` images given as n × prod(inputShape) floats. */
+  async sample(pixels: Float32Array, n: number, t: number, withFeatures = false): Promise<SampleResult> {
+    const per = this.split.inputShape.reduce((a, b) => a * b, 1);
+    if (pixels.length !== n * per) throw new RangeError(`expected ${n * per} input values for ${n} images, got ${pixels.length}`);
+    if (!Number.isInteger(t) || t < 1) throw new RangeError(`samples must be a positive integer, got ${t}`);
+    const c = this.split.classes;
+    const samples = new Float32Array(t * n * c);
+    let features: Float32Array | undefined;
+    let featureDim = 0;
+    const step = Math.min(this.prefixChunk, this.chunkImages(t));
+    for (let start = 0; start < n; start += step) {
+      const m = Math.min(step, n - start);
+      const x = tf.tensor(pixels.subarray(start * per, (start + m) * per), [m, ...this.split.inputShape]);
+      const feats = tf.tidy(() => this.split.prefix.reduce<tf.Tensor>((h, l) => l.apply(h) as tf.Tensor, x));
+      x.dispose();
+      try {
+        const out = this.suffix(feats, m, t);
+        const data = await out.data<'float32'>();
+        out.dispose();
+        for (let s = 0; s < t; s++) samples.set(data.subarray(s * m * c, (s + 1) * m * c), (s * n + start) * c);
+        if (withFeatures) {
+          const z = this.penultimate(feats);
+          const zd = await z.data<'float32'>();
+          z.dispose();
+          featureDim = zd.length / m;
+          features ??= new Float32Array(n * featureDim);
+          features.set(zd, start * featureDim);
+        }
+      } finally {
+        feats.dispose();
+      }
+    }
+    return { samples, features, featureDim };
+  }
+
+  /** The suffix T times: [T·m, C] softmax rows in sample-major order. */
+  private suffix(feats: tf.Tensor, m: number, t: number): tf.Tensor {
+    return tf.tidy(() => {
+      let h: tf.Tensor = feats;
+      let expanded = false;
+      for (const step of this.split.suffix) {
+        if (step.kind === 'layer') {
+          h = step.layer.apply(h) as tf.Tensor;
+          continue;
+        }
+        const rows = expanded ? h.shape[0] : t * m;
+        const tail = h.shape.slice(1);
+        const size = rows * tail.reduce((a, b) => a * b, 1);
+        // wasm copies a typed array into its heap at once; other backends may keep a reference to it
+        const values = this.masks.fill(size, step.rate);
+        const mask = tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), expanded ? h.shape : [t, ...h.shape]);
+        h = expanded ? h.mul(mask) : h.expandDims(0).mul(mask).reshape([t * m, ...tail]);
+        expanded = true;
+      }
+      return h;
+    });
+  }
+
+  /** Prefix then suffix with every Dropout as identity: must equal `model.predict` (checked at warm-up). */
+  async deterministic(pixels: Float32Array, n: number): Promise<Float32Array> {
+    const x = tf.tensor(pixels, [n, ...this.split.inputShape]);
+    const y = tf.tidy(() => {
+      let h = this.split.prefix.reduce<tf.Tensor>((a, l) => l.apply(a) as tf.Tensor, x);
+      for (const step of this.split.suffix) if (step.kind === 'layer') h = step.layer.apply(h) as tf.Tensor;
+      return h;
+    });
+    x.dispose();
+    const out = await y.data<'float32'>();
+    y.dispose();
+    return out;
+  }
+
+  /** Penultimate features (input of the last layer) with every Dropout as identity. */
+  private penultimate(feats: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      let h: tf.Tensor = feats;
+      for (const step of this.split.suffix.slice(0, -1)) if (step.kind === 'layer') h = step.layer.apply(h) as tf.Tensor;
+      return h.reshape([feats.shape[0], -1]);
+    });
+  }
+}
+
+/** The baseline: T full forward passes with `training: true` (tfjs' own dropout; also flips BatchNorm). */
+export async function naiveSample(model: tf.LayersModel, pixels: Float32Array, n: number, t: number): Promise<Float32Array> {
+  const shape = model.inputs[0].shape.slice(1).map((d) => d ?? 1);
+  const x = tf.tensor(pixels, [n, ...shape]);
+  const parts: Float32Array[] = [];
+  for (let s = 0; s < t; s++) {
+    const y = tf.tidy(() => model.apply(x, { training: true }) as tf.Tensor);
+    parts.push(await y.data<'float32'>());
+    y.dispose();
+  }
+  x.dispose();
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  parts.forEach((p, i) => out.set(p, i * p.length));
+  return out;
+}

@@ -1,0 +1,25 @@
+import type { BackendPreference } from './backend.js';
+import type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
+
+/** Data the worker starts with. */
+export interface WorkerInit {
+  modelUri: string;
+  backend?: BackendPreference;
+  seed?: number;
+  maxSuffixElements?: number;
+}
+
+/** Parent → worker. */
+export type Request =
+  | { type: 'predict'; id: number; pixels: Float32Array; n: number; samples: number }
+  | { type: 'memory'; id: number }
+  | { type: 'close'; id: number };
+
+/** Worker → parent. */
+export type Reply =
+  | { type: 'ready'; info: EngineInfo; loadMs: number }
+  | { type: 'failed'; message: string }
+  | { type: 'predicted'; id: number; predictions: ImagePrediction[] }
+  | { type: 'memory'; id: number; memory: EngineMemory }
+  | { type: 'closed'; id: number }
+  | { type: 'error'; id: number; message: string };

@@ -1,0 +1,24 @@
+import type { ModelMetadata } from '../model/metadata.js';
+import type { SampleSummary } from './uncertainty.js';
+
+/** What a loaded engine serves. */
+export interface EngineInfo {
+  /** tfjs backend in use: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
+  backend: string;
+  metadata: ModelMetadata;
+  /** The model's location as a URL. */
+  source: string;
+}
+
+/** One image's answer: the SPEC §3 uncertainty figures, `confidence`, and extra evidence by name. */
+export interface ImagePrediction extends SampleSummary {
+  /** Calibrated estimate of P(answer is right), in [0, 1]. */
+  confidence: number;
+  /** Evidence besides MC dropout used by `confidence` (e.g. featureDistance, inkFraction). */
+  evidence: Record<string, number>;
+}
+
+export interface EngineMemory {
+  numTensors: number;
+  numBytes: number;
+}

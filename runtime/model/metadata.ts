@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/** Names of the per-image figures a confidence mapping may use (computed in runtime/engine/confidence.ts). */
+export const CALIBRATION_FEATURES = [
+  'maxProbability',
+  'predictiveEntropy',
+  'expectedEntropy',
+  'mutualInformation',
+  'variationRatio',
+  'stdDev',
+  'logFeatureDistance',
+  'inkFraction',
+] as const;
+export type CalibrationFeature = (typeof CALIBRATION_FEATURES)[number];
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const unit = finite.min(0).max(1);
+
+/**
+ * Logistic regression on standardised uncertainty figures: confidence =
+ * sigmoid(intercept + Σ coefficients[i] · (feature[i] − mean[i]) / scale[i]).
+ */
+export const confidenceCalibrationSchema = z
+  .object({
+    method: z.literal('logistic'),
+    features: z.array(z.enum(CALIBRATION_FEATURES)).min(1),
+    mean: z.array(finite),
+    scale: z.array(finite.positive()),
+    coefficients: z.array(finite),
+    intercept: finite,
+    /** Share of non-digit images in the set the mapping was fitted on. */
+    nonDigitShare: unit,
+    /** MC samples T the mapping was fitted at. */
+    samples: z.number().int().min(1).max(256),
+    fitSet: z.string(),
+  })
+  .refine(
+    (c) => c.mean.length === c.features.length && c.scale.length === c.features.length && c.coefficients.length === c.features.length,
+    'features, mean, scale and coefficients must have the same length',
+  );
+
+/**
+ * Class-conditional Gaussian with a shared covariance over the penultimate features (the input of
+ * the last layer, computed without dropout): distance = min_c ‖W (z − μ_c)‖² / dim.
+ */
+export const featureDensitySchema = z
+  .object({
+    method: z.literal('mahalanobis-shared-covariance'),
+    layer: z.string(),
+    dim: z.number().int().positive(),
+    means: z.array(z.array(finite)),
+    /** Row-major dim × dim whitening matrix W with Wᵀ W = Σ⁻¹. */
+    whitening: z.array(finite),
+  })
+  .refine((d) => d.means.every((m) => m.length === d.dim) && d.whitening.length === d.dim * d.dim, 'density dimensions disagree');
+
+export const modelMetadataSchema = z.object({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  createdAt: z.string().optional(),
+  labels: z.array(z.string()).min(2),
+  input: z.object({
+    shape: z.tuple([z.literal(28), z.literal(28), z.literal(1)]),
+    dtype: z.literal('float32'),
+    range: z.tuple([z.literal(0), z.literal(1)]),
+    polarity: z.literal('bright-on-dark'),
+    description: z.string().optional(),
+  }),
+  inference: z.object({
+    samples: z.number().int().min(1).max(256),
+    reliabilityThreshold: unit,
+  }),
+  calibration: confidenceCalibrationSchema,
+  evidence: z.object({ featureDensity: featureDensitySchema.optional() }).default({}),
+  architecture: z.record(z.string(), z.unknown()).optional(),
+  training: z.record(z.string(), z.unknown()),
+  evaluation: z.record(z.string(), z.unknown()),
+});
+
+export type ModelMetadata = z.infer<typeof modelMetadataSchema>;
+export type ConfidenceCalibration = z.infer<typeof confidenceCalibrationSchema>;
+export type FeatureDensity = z.infer<typeof featureDensitySchema>;
+
+/** Validates a parsed metadata.json; throws an Error naming every bad field. */
+export function parseMetadata(raw: unknown, where = 'metadata.json'): ModelMetadata {
+  const r = modelMetadataSchema.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid ${where}: ${issues}`);
+  }
+  return r.data;
+}
