@@ -10,6 +10,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Accept header (default application/json), e.g. for server-side Table rendering. */
+  accept?: string;
   /** Label for errors and metrics, e.g. "apply Deployment ns/x". */
   what?: string;
 }
@@ -47,7 +49,7 @@ export class KubeClient {
     const what = opts.what ?? `${method} ${path}`;
     const url = new URL(this.server.pathname.replace(/\/$/, '') + path, this.server);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const options: https.RequestOptions = { method, headers: { Accept: 'application/json' }, agent: this.agent, timeout: this.timeoutMs };
+    const options: https.RequestOptions = { method, headers: { Accept: opts.accept ?? 'application/json' }, agent: this.agent, timeout: this.timeoutMs };
     await this.kc.applyToHTTPSOptions(options);
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (payload !== undefined) {

@@ -1,0 +1,164 @@
+import { pino } from 'pino';
+import type { DigitModel, KubeObject } from '../../../operator/api/types.js';
+import type { KubeClient } from '../../../operator/kube/client.js';
+import { KubeError } from '../../../operator/kube/errors.js';
+import type { ChildKind } from '../../../operator/kube/resources.js';
+import { Reconciler, type Caches } from '../../../operator/reconcile.js';
+import type { EventSpec } from '../../../operator/status-events.js';
+import { defaults, digitModel } from './fixtures.js';
+
+/** An in-memory apiserver good enough for the reconciler: SSA merges nothing, it just stores. */
+class FakeCluster {
+  objects = new Map<string, KubeObject>();
+  writes: string[] = [];
+  failApply?: (obj: KubeObject) => KubeError | undefined;
+  private rv = 1;
+
+  key(kind: string, ns: string, name: string) {
+    return `${kind}/${ns}/${name}`;
+  }
+
+  client(): KubeClient {
+    const c = {
+      apply: async (obj: KubeObject, sub?: string) => {
+        const err = this.failApply?.(obj);
+        if (err) throw err;
+        this.writes.push(`apply ${obj.kind}${sub ? '/' + sub : ''} ${obj.metadata.name}`);
+        const k = this.key(obj.kind, obj.metadata.namespace!, obj.metadata.name);
+        if (sub === 'status') {
+          const cur = this.objects.get(k)!;
+          const next = { ...cur, status: (obj as unknown as { status: unknown }).status, metadata: { ...cur.metadata, resourceVersion: String(++this.rv) } };
+          this.objects.set(k, next);
+          return next;
+        }
+        const prev = this.objects.get(k);
+        const next = { ...structuredClone(obj), metadata: { ...structuredClone(obj.metadata), uid: prev?.metadata.uid ?? `uid-${obj.metadata.name}`, resourceVersion: String(++this.rv) } };
+        if (prev && 'status' in prev) (next as Record<string, unknown>).status = prev.status;
+        this.objects.set(k, next);
+        return next;
+      },
+      delete: async (kind: string, ns: string, name: string) => {
+        this.writes.push(`delete ${kind} ${name}`);
+        this.objects.delete(this.key(kind, ns, name));
+      },
+    };
+    return c as unknown as KubeClient;
+  }
+
+  caches(): Caches {
+    return {
+      digitModel: (ns, name) => this.objects.get(this.key('DigitModel', ns, name)),
+      child: (kind, ns, name) => this.objects.get(this.key(kind, ns, name)),
+      children: (kind: ChildKind, ns) => [...this.objects.values()].filter((o) => o.kind === kind && o.metadata.namespace === ns),
+      watches: () => true,
+    };
+  }
+
+  /** Makes every Deployment report a finished rollout with all pods ready, as kube-controller-manager and kwok would. */
+  settleDeployments(): void {
+    for (const [k, o] of this.objects) {
+      if (o.kind !== 'Deployment') continue;
+      const replicas = (o.spec as { replicas: number }).replicas;
+      const status = { observedGeneration: 1, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas };
+      this.objects.set(k, { ...o, metadata: { ...o.metadata, generation: 1, resourceVersion: String(++this.rv) }, status });
+    }
+  }
+}
+
+function setup(dm: DigitModel) {
+  const cluster = new FakeCluster();
+  cluster.objects.set(cluster.key('DigitModel', dm.metadata.namespace, dm.metadata.name), dm as unknown as KubeObject);
+  const events: EventSpec[] = [];
+  const reconciler = new Reconciler({
+    client: cluster.client(),
+    caches: cluster.caches(),
+    defaults,
+    events: { record: (_dm, e) => events.push(e) },
+    log: pino({ level: 'silent' }),
+    now: () => new Date('2026-01-01T00:00:00Z'),
+  });
+  const dmNow = () => cluster.objects.get(cluster.key('DigitModel', dm.metadata.namespace, dm.metadata.name)) as unknown as DigitModel;
+  const update = (spec: Partial<DigitModel['spec']>) => {
+    const cur = dmNow();
+    cluster.objects.set(cluster.key('DigitModel', 'mail', 'postcodes'), { ...cur, metadata: { ...cur.metadata, generation: (cur.metadata.generation ?? 0) + 1 }, spec: { ...cur.spec, ...spec } } as unknown as KubeObject);
+  };
+  return { cluster, reconciler, events, dmNow, update };
+}
+
+describe('Reconciler', () => {
+  it('creates the children, then reports Ready, then makes no write at all in steady state', async () => {
+    const { cluster, reconciler, dmNow, events } = setup(digitModel({ canary: { version: '4', uri: 'pvc://models/m/4', weight: 10 } }));
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(cluster.writes.filter((w) => w.startsWith('apply ') && !w.includes('status')).sort()).toEqual([
+      'apply Deployment postcodes-canary',
+      'apply Deployment postcodes-stable',
+      'apply PodDisruptionBudget postcodes',
+      'apply Service postcodes',
+      'apply Service postcodes-canary',
+      'apply Service postcodes-stable',
+    ]);
+    expect(dmNow().status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    cluster.settleDeployments();
+    cluster.writes = [];
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(cluster.writes).toEqual(['apply DigitModel/status postcodes']);
+    expect(dmNow().status).toMatchObject({ readyReplicas: 4, stable: { version: '3' }, canary: { effectiveWeight: 25 } });
+    expect(events.map((e) => e.reason)).toContain('RolloutFinished');
+    cluster.writes = [];
+    await reconciler.reconcile('mail', 'postcodes');
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(cluster.writes).toEqual([]);
+  });
+
+  it('re-applies a child whose operator-set fields were edited by hand', async () => {
+    const { cluster, reconciler } = setup(digitModel());
+    await reconciler.reconcile('mail', 'postcodes');
+    const k = cluster.key('Service', 'mail', 'postcodes');
+    const svc = cluster.objects.get(k)!;
+    cluster.objects.set(k, { ...svc, spec: { ...(svc.spec as object), selector: { app: 'other' } } });
+    cluster.writes = [];
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(cluster.writes).toContain('apply Service postcodes');
+    expect(cluster.writes).not.toContain('apply Service postcodes-stable');
+  });
+
+  it('deletes the canary children once spec.canary is gone, and only children it controls', async () => {
+    const { cluster, reconciler, update } = setup(digitModel({ canary: { version: '4', uri: 'pvc://models/m/4', weight: 10 } }));
+    await reconciler.reconcile('mail', 'postcodes');
+    cluster.objects.set(cluster.key('Service', 'mail', 'someone-elses'), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'someone-elses', namespace: 'mail' } });
+    update({ canary: undefined });
+    cluster.writes = [];
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(cluster.writes.filter((w) => w.startsWith('delete')).sort()).toEqual(['delete Deployment postcodes-canary', 'delete Service postcodes-canary']);
+  });
+
+  it('reports a failed apply as Degraded=True with the apiserver message, and throws for a retry', async () => {
+    const { cluster, reconciler, dmNow, events } = setup(digitModel());
+    cluster.failApply = (o) => (o.kind === 'PodDisruptionBudget' ? new KubeError('Forbidden', 'apply PodDisruptionBudget mail/postcodes: forbidden') : undefined);
+    await expect(reconciler.reconcile('mail', 'postcodes')).rejects.toThrow(/forbidden/);
+    const degraded = dmNow().status?.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded).toMatchObject({ status: 'True', reason: 'ReconcileError' });
+    expect(degraded?.message).toMatch(/PodDisruptionBudget/);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'ReconcileFailed' }));
+    cluster.failApply = undefined;
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(dmNow().status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
+  });
+
+  it('refuses to take over an object controlled by someone else', async () => {
+    const { cluster, reconciler } = setup(digitModel());
+    cluster.objects.set(cluster.key('Service', 'mail', 'postcodes'), {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'postcodes', namespace: 'mail', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'x', uid: 'other', controller: true }] },
+    });
+    await expect(reconciler.reconcile('mail', 'postcodes')).rejects.toThrow(/already exists and is controlled by Deployment x/);
+  });
+
+  it('does nothing for a DigitModel that is gone or being deleted', async () => {
+    const { cluster, reconciler } = setup({ ...digitModel(), metadata: { ...digitModel().metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
+    await reconciler.reconcile('mail', 'postcodes');
+    await reconciler.reconcile('mail', 'absent');
+    expect(cluster.writes).toEqual([]);
+  });
+});
