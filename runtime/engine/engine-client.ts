@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors.js';
 import type { BackendPreference } from './backend.js';
@@ -32,11 +33,17 @@ export function defaultWorkerUrl(): URL {
   return existsSync(fileURLToPath(js)) ? js : new URL('./worker.ts', import.meta.url);
 }
 
-/** A .ts worker needs a TypeScript loader; it inherits tsx from `tsx main.ts`, else we add it. */
-function execArgvFor(url: URL): string[] | undefined {
-  if (!url.pathname.endsWith('.ts')) return undefined;
-  const inherited = process.execArgv;
-  return inherited.some((a) => a.includes('tsx')) ? inherited : [...inherited, '--import', 'tsx'];
+/**
+ * Starts the worker. A compiled `.js` entry runs as is. A `.ts` entry (under `tsx`, jest or any
+ * other runner) gets tsx registered inside the worker first: on Node 20 a worker does not inherit
+ * the parent's `--import` loader hooks, so `tsx main.ts` alone cannot run a .ts worker.
+ */
+function spawnWorker(url: URL, workerData: WorkerInit): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
+  // the ESM build of tsx's API (require.resolve finds the CJS one, whose register() fails in a worker)
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(code, { eval: true, workerData });
 }
 
 const MAX_SAMPLES = 256;
@@ -75,16 +82,22 @@ export class EngineClient {
   static async start(opts: EngineClientOptions): Promise<EngineClient> {
     const url = opts.workerUrl ?? defaultWorkerUrl();
     const init: WorkerInit = { modelUri: opts.modelUri, backend: opts.backend, seed: opts.seed, maxSuffixElements: opts.maxSuffixElements };
-    const worker = new Worker(url, { workerData: init, execArgv: execArgvFor(url) });
+    const worker = spawnWorker(url, init);
+    // remove only our own listeners: Worker keeps internal ones that ref and start its port
+    let onMessage: (r: Reply) => void = () => {};
+    let onError: (e: Error) => void = () => {};
+    let onExit: (code: number) => void = () => {};
     const first = await new Promise<Reply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`engine worker exited with code ${code} before it was ready`)));
-    }).catch(async (e: Error) => {
-      await worker.terminate();
-      throw e;
-    });
-    worker.removeAllListeners();
+      onMessage = resolve;
+      onError = reject;
+      onExit = (code) => reject(new Error(`engine worker exited with code ${code} before it was ready`));
+      worker.once('message', onMessage).once('error', onError).once('exit', onExit);
+    })
+      .catch(async (e: Error) => {
+        await worker.terminate();
+        throw e;
+      })
+      .finally(() => worker.off('message', onMessage).off('error', onError).off('exit', onExit));
     if (first.type !== 'ready') {
       await worker.terminate();
       throw new Error(`engine failed to load ${opts.modelUri}: ${first.type === 'failed' ? first.message : first.type}`);
