@@ -1,0 +1,123 @@
+// `npm run train -- --out models/mnist-cnn/<version> [--epochs N --seed S ...]`
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { selectBackend } from '../engine/backend.js';
+import { parseMetadata, type ModelMetadata } from '../model/metadata.js';
+import { DEFAULT_ARCH, disposeParams, toLayersModel, type ArchSpec } from './architecture.js';
+import { loadFashion, loadMnistSplit, FASHION_DIR } from './datasets.js';
+import { evaluateModel } from './evaluate.js';
+import { saveModelVersion } from './save-model.js';
+import { DEFAULT_TRAIN, trainNetwork } from './train-loop.js';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    name: { type: 'string' },
+    version: { type: 'string' },
+    epochs: { type: 'string', default: String(DEFAULT_TRAIN.epochs) },
+    seed: { type: 'string', default: String(DEFAULT_TRAIN.seed) },
+    'batch-size': { type: 'string', default: String(DEFAULT_TRAIN.batchSize) },
+    'learning-rate': { type: 'string', default: String(DEFAULT_TRAIN.learningRate) },
+    'outlier-share': { type: 'string', default: String(DEFAULT_TRAIN.outlierShare) },
+    'outlier-weight': { type: 'string', default: String(DEFAULT_TRAIN.outlierWeight) },
+    'no-augment': { type: 'boolean', default: false },
+    filters: { type: 'string', default: DEFAULT_ARCH.blocks.map((b) => b.join('-')).join(',') },
+    dense: { type: 'string', default: String(DEFAULT_ARCH.dense) },
+    dropout: { type: 'string', default: DEFAULT_ARCH.dropout.join(',') },
+    samples: { type: 'string', default: '30' },
+    'ood-fit': { type: 'string', default: '2000' },
+    'ood-eval': { type: 'string', default: '10000' },
+    'fashion-dir': { type: 'string', default: FASHION_DIR },
+    'max-steps': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help || !values.out) {
+  console.log(`usage: npm run train -- --out models/<name>/<version> [options]
+  --epochs N (${DEFAULT_TRAIN.epochs})  --seed S (${DEFAULT_TRAIN.seed})  --batch-size B  --learning-rate LR
+  --filters 32-32,64-64 (conv blocks)  --dense 128  --dropout 0.25,0.5
+  --outlier-share 0.25 --outlier-weight 0.5 (outlier exposure with synthetic non-digits; 0 disables)
+  --no-augment  --samples T (MC samples for evaluation and the default, 30)
+  --ood-fit N (Fashion-MNIST train images for the confidence fit, capped at the held-out half)
+  --ood-eval N (Fashion-MNIST t10k images to evaluate on)  --fashion-dir DIR  --max-steps N`);
+  process.exit(values.help ? 0 : 2);
+}
+
+const num = (k: keyof typeof values): number => {
+  const v = Number(values[k]);
+  if (!Number.isFinite(v)) throw new Error(`--${k} must be a number, got ${values[k]}`);
+  return v;
+};
+const out = path.resolve(values.out);
+const version = values.version ?? path.basename(out);
+const name = values.name ?? path.basename(path.dirname(out));
+const spec: ArchSpec = {
+  blocks: values.filters.split(',').map((b) => b.split('-').map(Number)),
+  extraPools: DEFAULT_ARCH.extraPools,
+  dense: num('dense'),
+  dropout: values.dropout.split(',').map(Number) as [number, number],
+};
+const seed = num('seed');
+const log = (line: string): void => console.log(`[train] ${line}`);
+
+const backend = await selectBackend();
+log(`backend ${backend.name}${backend.fallbackReason ? ` (${backend.fallbackReason})` : ''}`);
+const { train, heldOut } = loadMnistSplit();
+log(`MNIST digits from the mnist package: ${train.n} for training, ${heldOut.n} held out (last 15% of each class)`);
+const opts = {
+  ...DEFAULT_TRAIN,
+  epochs: num('epochs'),
+  seed,
+  batchSize: num('batch-size'),
+  learningRate: num('learning-rate'),
+  outlierShare: num('outlier-share'),
+  outlierWeight: num('outlier-weight'),
+  augment: values['no-augment'] ? null : DEFAULT_TRAIN.augment,
+  maxSteps: values['max-steps'] ? num('max-steps') : undefined,
+  log,
+};
+const t0 = performance.now();
+const { params, steps } = await trainNetwork(spec, train, opts);
+const trainSeconds = (performance.now() - t0) / 1000;
+const model = toLayersModel(spec, params);
+disposeParams(params);
+
+const fashionFit = await loadFashion('train', num('ood-fit'), values['fashion-dir']);
+const fashionEval = await loadFashion('t10k', num('ood-eval'), values['fashion-dir']);
+if (!fashionFit || !fashionEval) log(`Fashion-MNIST not found in ${values['fashion-dir']}: confidence fitted on digits only, no OOD figures`);
+const samples = num('samples');
+const ev = await evaluateModel({ model, train, heldOut, oodFit: fashionFit, oodEval: fashionEval, samples, seed, log });
+
+const metadata: ModelMetadata = parseMetadata({
+  name,
+  version,
+  createdAt: new Date().toISOString(),
+  labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  input: { shape: [28, 28, 1], dtype: 'float32', range: [0, 1], polarity: 'bright-on-dark', description: '28×28 grey, digit bright on dark, centred by centre of mass in a 20×20 box (MNIST form)' },
+  inference: { samples, reliabilityThreshold: ev.threshold },
+  calibration: ev.calibration,
+  evidence: { featureDensity: ev.density },
+  architecture: {
+    summary: `conv3x3 ${spec.blocks.map((b) => b.join('-')).join(' | pool | ')} | pool | pool | flatten | dropout ${spec.dropout[0]} | dense ${spec.dense} relu | dropout ${spec.dropout[1]} | dense 10 softmax`,
+    ...spec,
+    mcSuffix: 'dropout1 → dense1 → dropout2 → dense2 (the convolutions run once per image)',
+  },
+  training: {
+    data: `mnist npm package (10,000 MNIST digits): first 85% of each class (${train.n} images) for training, last 15% (${heldOut.n}) held out`,
+    augmentation: opts.augment ?? 'none',
+    outlierExposure: opts.outlierShare > 0 ? { syntheticNonDigitsPerBatch: Math.round(opts.batchSize * opts.outlierShare), lossWeight: opts.outlierWeight, kinds: 'noise, smooth noise, blobs, rectangles, scribbles, stripes, fills; target: uniform distribution' } : 'none',
+    epochs: opts.epochs,
+    steps,
+    batchSize: opts.batchSize,
+    optimizer: `adam, learning rate ${opts.learningRate} with cosine decay`,
+    seed,
+    backend: backend.name,
+    seconds: Math.round(trainSeconds),
+    command: `npm run train -- ${process.argv.slice(2).join(' ')}`,
+  },
+  evaluation: ev.evaluation,
+});
+await saveModelVersion(model, metadata, out);
+log(`wrote ${out}`);
+log(`figures: ${JSON.stringify(ev.evaluation, null, 1)}`);

@@ -1,0 +1,161 @@
+import type * as tf from '@tensorflow/tfjs';
+import { confidenceOf, featureValue, type Evidence } from '../engine/confidence.js';
+import { featureDistance, inkFraction } from '../engine/feature-density.js';
+import type { SampleSummary } from '../engine/uncertainty.js';
+import type { CalibrationFeature, ConfidenceCalibration, FeatureDensity } from '../model/metadata.js';
+import { fitLogistic, lowestReliableThreshold } from './calibrate.js';
+import type { ImageSet } from './datasets.js';
+import { fitFeatureDensity } from './density-fit.js';
+import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from './metrics.js';
+import { predictSet } from './predict-set.js';
+
+export const DEFAULT_CALIBRATION_FEATURES: CalibrationFeature[] = ['maxProbability', 'predictiveEntropy', 'mutualInformation', 'logFeatureDistance', 'inkFraction'];
+
+export interface EvaluationInput {
+  model: tf.LayersModel;
+  train: ImageSet;
+  heldOut: ImageSet;
+  /** Non-digits the confidence mapping is fitted on (Fashion-MNIST train). */
+  oodFit?: ImageSet;
+  /** Non-digits it is evaluated on (Fashion-MNIST t10k). */
+  oodEval?: ImageSet;
+  /** Further never-seen non-digit sets, evaluated only. */
+  extraOod?: Record<string, ImageSet>;
+  samples: number;
+  seed: number;
+  features?: CalibrationFeature[];
+  log: (line: string) => void;
+}
+
+interface Scored {
+  s: SampleSummary;
+  e: Evidence;
+}
+
+const r4 = (v: number): number => Number(v.toFixed(4));
+
+function score(p: { summaries: SampleSummary[]; features: Float32Array; dim: number }, set: ImageSet, density: FeatureDensity): Scored[] {
+  return p.summaries.map((s, i) => ({ s, e: { featureDistance: featureDistance(density, p.features, i * p.dim), inkFraction: inkFraction(set.x, i * 784, 784) } }));
+}
+
+function subset(set: ImageSet, keep: (i: number) => boolean): ImageSet {
+  const idx = Array.from({ length: set.n }, (_, i) => i).filter(keep);
+  const x = new Float32Array(idx.length * 784);
+  idx.forEach((k, j) => x.set(set.x.subarray(k * 784, (k + 1) * 784), j * 784));
+  return { x, y: Int32Array.from(idx, (k) => set.y[k]), n: idx.length };
+}
+
+/** Per-evidence OOD AUROC (digits positive, scores oriented so higher = more digit-like). */
+function oodAurocs(digits: Scored[], ood: Scored[], conf?: (x: Scored) => number): Record<string, number> {
+  const fig = (f: (x: Scored) => number): number => r4(auroc(digits.map(f), ood.map(f)));
+  const out: Record<string, number> = {
+    maxProbability: fig((x) => x.s.probability),
+    predictiveEntropy: fig((x) => -x.s.predictiveEntropy),
+    mutualInformation: fig((x) => -x.s.mutualInformation),
+    featureDistance: fig((x) => -(x.e.featureDistance ?? 0)),
+  };
+  if (conf) out.confidence = fig(conf);
+  return out;
+}
+
+/**
+ * Evaluates a trained serving model with the engine's own sampler and fits what the engine needs:
+ * the feature density (on training digits), the confidence mapping (on half of the held-out digits,
+ * alternate images per class, mixed 50/50 with non-digits from `oodFit`) and the reliability
+ * threshold; figures on the other half of the held-out digits and on `oodEval`.
+ */
+export async function evaluateModel(inp: EvaluationInput): Promise<{ density: FeatureDensity; calibration: ConfidenceCalibration; threshold: number; evaluation: Record<string, unknown> }> {
+  const T = inp.samples;
+  const features = inp.features ?? DEFAULT_CALIBRATION_FEATURES;
+  inp.log(`evaluating at T=${T}: training digits for the feature density`);
+  const trainPred = await predictSet(inp.model, inp.train.x, inp.train.n, 1, inp.seed);
+  const density = fitFeatureDensity(trainPred.features, inp.train.y, trainPred.dim, 10, 'dense1');
+
+  inp.log(`held-out digits (${inp.heldOut.n})`);
+  const hoPred = await predictSet(inp.model, inp.heldOut.x, inp.heldOut.n, T, inp.seed + 1);
+  const probs = new Float32Array(inp.heldOut.n * 10);
+  hoPred.summaries.forEach((s, i) => probs.set(s.probabilities, i * 10));
+  const predicted = hoPred.summaries.map((s) => s.digit);
+  const correct = predicted.map((d, i) => d === inp.heldOut.y[i]);
+  const ho = score(hoPred, inp.heldOut, density);
+  const evaluation: Record<string, unknown> = {
+    samples: T,
+    heldOutDigits: inp.heldOut.n,
+    accuracy: r4(accuracy(predicted, inp.heldOut.y)),
+    nll: r4(negativeLogLikelihood(probs, inp.heldOut.y, 10)),
+    ece: r4(expectedCalibrationError(hoPred.summaries.map((s) => s.probability), correct)),
+    eceBins: 15,
+  };
+
+  // alternate held-out images (per class, by position) between fitting and evaluating the mapping
+  const pos = new Map<number, number>();
+  const half = Array.from({ length: inp.heldOut.n }, (_, i) => {
+    const c = inp.heldOut.y[i];
+    const k = pos.get(c) ?? 0;
+    pos.set(c, k + 1);
+    return k % 2;
+  });
+  const digitsFit = ho.filter((_, i) => half[i] === 0);
+  const digitsEval = ho.filter((_, i) => half[i] === 1);
+  const correctFit = correct.filter((_, i) => half[i] === 0);
+  const correctEval = correct.filter((_, i) => half[i] === 1);
+
+  const useful = features.filter((f) => f !== 'logFeatureDistance' || density);
+  let calibration: ConfidenceCalibration;
+  let threshold = 1;
+  if (inp.oodFit && inp.oodEval) {
+    const fitN = Math.min(inp.oodFit.n, digitsFit.length);
+    inp.log(`non-digits for fitting the confidence mapping (${fitN}, Fashion-MNIST train)`);
+    const oodFitSet = subset(inp.oodFit, (i) => i < fitN);
+    const oodFit = score(await predictSet(inp.model, oodFitSet.x, oodFitSet.n, T, inp.seed + 2), oodFitSet, density);
+    const fitRows = [...digitsFit, ...oodFit];
+    const fitY = [...correctFit, ...oodFit.map(() => false)];
+    const lr = fitLogistic(fitRows.map((r) => useful.map((f) => featureValue(f, r.s, r.e))), fitY);
+    calibration = {
+      method: 'logistic',
+      features: useful,
+      ...lr,
+      nonDigitShare: r4(oodFit.length / fitRows.length),
+      samples: T,
+      fitSet: `${digitsFit.length} held-out MNIST digits (alternate images of the last 15% per class) + ${oodFit.length} Fashion-MNIST train images`,
+    };
+    const conf = (x: Scored): number => confidenceOf(calibration, x.s, x.e);
+    const fitConf = fitRows.map(conf);
+    const thr = lowestReliableThreshold(fitConf, fitY, 0.99);
+    threshold = r4(thr.threshold);
+
+    inp.log(`non-digits for evaluation (${inp.oodEval.n}, Fashion-MNIST t10k)`);
+    const oodEval = score(await predictSet(inp.model, inp.oodEval.x, inp.oodEval.n, T, inp.seed + 3), inp.oodEval, density);
+    // a 50/50 mix like the fit set, for precision/coverage/ECE of `confidence`
+    const mixOod = oodEval.slice(0, digitsEval.length);
+    const mix = [...digitsEval, ...mixOod];
+    const mixY = [...correctEval, ...mixOod.map(() => false)];
+    const mixConf = mix.map(conf);
+    const reliable = mixConf.map((c) => c >= threshold);
+    const nRel = reliable.filter(Boolean).length;
+    const okRel = reliable.filter((r, i) => r && mixY[i]).length;
+    evaluation.confidence = {
+      fitSet: calibration.fitSet,
+      evalSet: `${digitsEval.length} other held-out digits + ${mixOod.length} Fashion-MNIST t10k images (50% non-digits)`,
+      threshold,
+      thresholdOnFitSet: { coverage: r4(thr.coverage), precision: r4(thr.precision) },
+      eceOnEvalMix: r4(expectedCalibrationError(mixConf, mixY)),
+      reliablePrecisionOnEvalMix: nRel ? r4(okRel / nRel) : null,
+      reliableCoverageOfDigits: r4(reliable.slice(0, digitsEval.length).filter(Boolean).length / digitsEval.length),
+      nonDigitsReliable: r4(reliable.slice(digitsEval.length).filter(Boolean).length / mixOod.length),
+    };
+    evaluation.oodAuroc = { fashionMnistT10k: { images: oodEval.length, digits: digitsEval.length, ...oodAurocs(digitsEval, oodEval, conf) } };
+    for (const [name, set] of Object.entries(inp.extraOod ?? {})) {
+      const sc = score(await predictSet(inp.model, set.x, set.n, T, inp.seed + 4), set, density);
+      (evaluation.oodAuroc as Record<string, unknown>)[name] = { images: sc.length, digits: digitsEval.length, ...oodAurocs(digitsEval, sc, conf) };
+      const rel = sc.filter((x) => conf(x) >= threshold).length;
+      (evaluation.oodAuroc as Record<string, Record<string, unknown>>)[name].reliableShare = r4(rel / sc.length);
+    }
+  } else {
+    // no non-digit data: a mapping from the digits alone (documented in metadata as such)
+    const lr = fitLogistic(digitsFit.map((r) => ['maxProbability', 'mutualInformation'].map((f) => featureValue(f as CalibrationFeature, r.s, r.e))), correctFit);
+    calibration = { method: 'logistic', features: ['maxProbability', 'mutualInformation'], ...lr, nonDigitShare: 0, samples: T, fitSet: `${digitsFit.length} held-out MNIST digits only (Fashion-MNIST not found)` };
+    threshold = r4(lowestReliableThreshold(digitsFit.map((x) => confidenceOf(calibration, x.s, x.e)), correctFit).threshold);
+  }
+  return { density, calibration, threshold, evaluation };
+}

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import { DropoutMasks } from '../engine/dropout-mask.js';
+import { Sfc32 } from '../engine/prng.js';
+import { DEFAULT_AUGMENT, augmentImage, type AugmentOptions } from './augment.js';
+import { flatFeatures, forward, initParams, type ArchSpec, type Params } from './architecture.js';
+import type { ImageSet } from './datasets.js';
+import { makeOutlier } from './outliers.js';
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** Synthetic non-digits added per batch, as a share of the batch's digits (outlier exposure). */
+  outlierShare: number;
+  /** Weight of the outlier loss (cross-entropy to the uniform distribution). */
+  outlierWeight: number;
+  augment: AugmentOptions | null;
+  /** Stop after this many steps (for tests); default: all. */
+  maxSteps?: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_TRAIN: Omit<TrainOptions, 'log'> = {
+  epochs: 20,
+  batchSize: 64,
+  learningRate: 2e-3,
+  seed: 1,
+  outlierShare: 0.25,
+  outlierWeight: 0.5,
+  augment: DEFAULT_AUGMENT,
+};
+
+function shuffle(idx: Int32Array, rng: Sfc32): void {
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+}
+
+/**
+ * Trains the network with Adam and a cosine learning-rate decay; deterministic for a seed
+ * (initialisation, order, augmentation, outliers and dropout masks all come from seeded generators).
+ */
+export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptions): Promise<{ params: Params; steps: number }> {
+  const params = initParams(spec, o.seed);
+  const rng = new Sfc32(o.seed ^ 0x5eed);
+  const masks = new DropoutMasks(o.seed ^ 0xd20f);
+  const optimizer = tf.train.adam(o.learningRate);
+  const stepsPerEpoch = Math.ceil(data.n / o.batchSize);
+  const total = Math.min(o.maxSteps ?? Infinity, o.epochs * stepsPerEpoch);
+  const nOut = Math.round(o.batchSize * o.outlierShare);
+  const f = flatFeatures(spec);
+  const idx = Int32Array.from({ length: data.n }, (_, i) => i);
+  const t0 = performance.now();
+  let step = 0;
+  for (let epoch = 0; epoch < o.epochs && step < total; epoch++) {
+    shuffle(idx, rng);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let b = 0; b < data.n && step < total; b += o.batchSize, step++) {
+      const nd = Math.min(o.batchSize, data.n - b);
+      const rows = nd + nOut;
+      const x = new Float32Array(rows * 784);
+      const labels = new Int32Array(nd);
+      for (let i = 0; i < nd; i++) {
+        const k = idx[b + i];
+        if (o.augment) augmentImage(data.x, k * 784, x, i * 784, rng, o.augment);
+        else x.set(data.x.subarray(k * 784, (k + 1) * 784), i * 784);
+        labels[i] = data.y[k];
+      }
+      for (let i = nd; i < rows; i++) makeOutlier(x, i * 784, rng);
+      (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * step) / total)));
+      const m1 = tf.tensor(masks.fill(rows * f, spec.dropout[0]), [rows, f]);
+      const m2 = tf.tensor(masks.fill(rows * spec.dense, spec.dropout[1]), [rows, spec.dense]);
+      const xs = tf.tensor4d(x, [rows, 28, 28, 1]);
+      const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+      let predicted: tf.Tensor | undefined;
+      const loss = optimizer.minimize(() => {
+        const { logits } = forward(spec, params, xs, [m1, m2]);
+        const digitLogits = logits.slice([0, 0], [nd, 10]);
+        predicted = tf.keep(digitLogits.argMax(1));
+        const ce = tf.losses.softmaxCrossEntropy(ys, digitLogits);
+        if (nOut === 0) return ce as tf.Scalar;
+        const outLogSoftmax = tf.logSoftmax(logits.slice([nd, 0], [nOut, 10]));
+        return ce.add(outLogSoftmax.mean().neg().mul(o.outlierWeight)) as tf.Scalar;
+      }, true);
+      lossSum += (await loss!.data())[0] * nd;
+      const pred = await predicted!.data();
+      for (let i = 0; i < nd; i++) if (pred[i] === labels[i]) correct++;
+      seen += nd;
+      tf.dispose([loss!, predicted!, m1, m2, xs, ys]);
+      if ((step + 1) % 20 === 0 || b + o.batchSize >= data.n) {
+        const el = (performance.now() - t0) / 1000;
+        const eta = (el / (step + 1)) * (total - step - 1);
+        o.log(`epoch ${epoch + 1}/${o.epochs} step ${step + 1}/${total} loss ${(lossSum / seen).toFixed(4)} train-acc ${((100 * correct) / seen).toFixed(2)}% ${(((step + 1) * o.batchSize) / el).toFixed(0)} img/s eta ${eta.toFixed(0)}s`);
+      }
+    }
+  }
+  optimizer.dispose();
+  return { params, steps: step };
+}
