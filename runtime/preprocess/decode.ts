@@ -1,0 +1,140 @@
+import sharp, { type Metadata, type SharpOptions } from 'sharp';
+import { RuntimeError } from '../errors.js';
+import { sniffFormat } from './sniff-format.js';
+import type { AcceptedFormat, PreprocessLimits } from './types.js';
+
+/** Longest side of the working image the JS steps run on; bigger photos are shrunk by sharp. */
+export const WORKING_SIZE = 512;
+
+export interface DecodedImage {
+  format: AcceptedFormat;
+  /** Size as sent, after EXIF orientation. */
+  width: number;
+  height: number;
+  /** The working image: interleaved 8-bit samples, `channels` per pixel (alpha last if any). */
+  data: Buffer;
+  workWidth: number;
+  workHeight: number;
+  channels: number;
+  hasAlpha: boolean;
+}
+
+let hardened = false;
+
+/**
+ * Defence in depth: the magic-byte allow-list already keeps these away from sharp, but the
+ * loaders that can reach outside the image (SVG entities, PDF, ImageMagick) are also switched off
+ * in libvips itself. Process-wide, once; nothing in the runtime decodes those formats.
+ */
+function hardenDecoders(): void {
+  if (hardened) return;
+  sharp.block({
+    operation: ['VipsForeignLoadSvg', 'VipsForeignLoadPdf', 'VipsForeignLoadMagick', 'VipsForeignLoadOpenslide'],
+  });
+  hardened = true;
+}
+
+function sharpOptions(limits: PreprocessLimits): SharpOptions {
+  return {
+    // refuse truncated or corrupt pixel data, tolerate the harmless warnings real cameras cause
+    failOn: 'error',
+    limitInputPixels: Math.max(1, Math.floor(limits.maxInputPixels)),
+    sequentialRead: true,
+    autoOrient: true,
+    // first frame only: an animation with thousands of frames costs one frame
+    pages: 1,
+    page: 0,
+  };
+}
+
+/** Maps a sharp/libvips failure onto our codes; the message stays useful to the client. */
+function asRuntimeError(e: unknown, stage: string): RuntimeError {
+  if (e instanceof RuntimeError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  if (/pixel limit/i.test(message)) {
+    return new RuntimeError('image_too_large', `image has more pixels than allowed (${stage})`);
+  }
+  if (/unsupported image format/i.test(message)) {
+    // the magic bytes named an accepted format, so the decoder's refusal means a broken file
+    return new RuntimeError('invalid_image', 'image could not be decoded: its header is damaged', { stage });
+  }
+  const reason = message.split('\n')[0].slice(0, 200);
+  return new RuntimeError('invalid_image', `image could not be decoded: ${reason}`, { stage });
+}
+
+function formatOf(meta: Metadata): AcceptedFormat | null {
+  switch (meta.format) {
+    case 'png':
+    case 'jpeg':
+    case 'webp':
+    case 'gif':
+    case 'tiff':
+      return meta.format;
+    case 'heif':
+      return meta.compression === 'av1' ? 'avif' : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Decodes an accepted image into a small working raster: format checked from the magic bytes and
+ * the header, the pixel count checked from the header (before any pixel is decoded), EXIF
+ * orientation applied, first frame only, shrunk to at most WORKING_SIZE on the longer side.
+ */
+export async function decodeImage(bytes: Buffer, limits: PreprocessLimits): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new RuntimeError('invalid_image', 'image is empty (0 bytes)');
+  const sniffed = sniffFormat(bytes);
+  hardenDecoders();
+  const options = sharpOptions(limits);
+
+  let meta: Metadata;
+  try {
+    // header only; the pixel limit is applied below, with the figures in the error
+    meta = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw asRuntimeError(e, 'header');
+  }
+  const format = formatOf(meta);
+  if (format !== sniffed) {
+    throw new RuntimeError(
+      format === null ? 'unsupported_media_type' : 'invalid_image',
+      `image header says ${meta.format ?? 'nothing'} but the bytes start as ${sniffed}`,
+    );
+  }
+  const width = meta.width ?? 0;
+  const frameHeight = meta.pageHeight ?? meta.height ?? 0;
+  if (width <= 0 || frameHeight <= 0) throw new RuntimeError('invalid_image', 'image has no pixels');
+  if (width * frameHeight > limits.maxInputPixels) {
+    throw new RuntimeError(
+      'image_too_large',
+      `image is ${width}×${frameHeight} = ${width * frameHeight} pixels; at most ${limits.maxInputPixels} are accepted`,
+      { width, height: frameHeight, maxInputPixels: limits.maxInputPixels },
+    );
+  }
+
+  try {
+    const { data, info } = await sharp(bytes, options)
+      .resize({
+        width: WORKING_SIZE,
+        height: WORKING_SIZE,
+        fit: 'inside',
+        withoutEnlargement: true,
+      })
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const oriented = meta.autoOrient ?? { width, height: frameHeight };
+    return {
+      format,
+      width: oriented.width,
+      height: oriented.height,
+      data,
+      workWidth: info.width,
+      workHeight: info.height,
+      channels: info.channels,
+      hasAlpha: info.channels === 2 || info.channels === 4,
+    };
+  } catch (e) {
+    throw asRuntimeError(e, 'decode');
+  }
+}

@@ -1,0 +1,55 @@
+import type { DecodedImage } from './decode.js';
+import type { Planes } from './types.js';
+
+/**
+ * Turns the interleaved 8-bit working image into float planes (1 grey or 3 colour), compositing
+ * any alpha onto the background that keeps the ink visible. Where little is opaque (strokes drawn
+ * on a transparent canvas), the opaque pixels are the ink: composite onto the colour that
+ * contrasts with them (white under dark ink). Where most is opaque (a photo with transparent
+ * margins), the transparent parts are margins: composite onto the opaque content's mean colour.
+ */
+export function flattenAlpha(img: DecodedImage): { planes: Planes; hadAlpha: boolean } {
+  const { data, channels, workWidth: width, workHeight: height, hasAlpha } = img;
+  const n = width * height;
+  const colourCount = hasAlpha ? channels - 1 : channels;
+  const planes: Float32Array[] = [];
+  for (let c = 0; c < colourCount; c++) {
+    const plane = new Float32Array(n);
+    for (let i = 0, j = c; i < n; i++, j += channels) plane[i] = data[j] / 255;
+    planes.push(plane);
+  }
+  if (!hasAlpha) return { planes: { width, height, planes }, hadAlpha: false };
+
+  const alpha = new Float32Array(n);
+  let opaqueWeight = 0;
+  for (let i = 0, j = channels - 1; i < n; i++, j += channels) {
+    alpha[i] = data[j] / 255;
+    opaqueWeight += alpha[i];
+  }
+  const opaqueShare = opaqueWeight / n;
+  if (opaqueShare > 0.999) return { planes: { width, height, planes }, hadAlpha: true };
+
+  const background = backgroundFor(planes, alpha, opaqueShare);
+  for (let c = 0; c < colourCount; c++) {
+    const plane = planes[c];
+    const bg = background[c];
+    for (let i = 0; i < n; i++) plane[i] = alpha[i] * plane[i] + (1 - alpha[i]) * bg;
+  }
+  return { planes: { width, height, planes }, hadAlpha: true };
+}
+
+function backgroundFor(planes: Float32Array[], alpha: Float32Array, opaqueShare: number): number[] {
+  const mean = planes.map((plane) => {
+    let sum = 0;
+    let weight = 0;
+    for (let i = 0; i < plane.length; i++) {
+      sum += alpha[i] * plane[i];
+      weight += alpha[i];
+    }
+    return weight > 0 ? sum / weight : 0;
+  });
+  if (opaqueShare >= 0.5) return mean;
+  const luminance = mean.length === 3 ? 0.299 * mean[0] + 0.587 * mean[1] + 0.114 * mean[2] : mean[0];
+  const contrasting = luminance < 0.5 ? 1 : 0;
+  return mean.map(() => contrasting);
+}

@@ -1,0 +1,157 @@
+import { borderValues } from './border.js';
+import { median } from './histogram.js';
+import type { Planes } from './types.js';
+
+// local aliases: hot loops run much faster without a global lookup (notably under jest's vm)
+const { abs, ceil, floor, max, min } = Math;
+
+/** Below this size a photo's lighting cannot vary much: the border median is the background. */
+const MIN_SIZE_FOR_SURFACE = 48;
+/** Blocks across the longer side; each gives one estimate of the paper's local brightness. */
+const BLOCKS = 16;
+/** Within a block, the paper is the brighter (or, on a dark background, darker) part. */
+const PAPER_QUANTILE = 0.9;
+const LEVELS = 256;
+const ITERATIONS = 5;
+
+/**
+ * Estimates the background (paper and its uneven lighting) of each plane as a smooth quadratic
+ * surface. Each block of the image gives the paper's local level (its 90th percentile: ink is the
+ * minority and darker); a quadratic is fitted to those levels robustly, dropping blocks that sit
+ * in the ink's direction (a block inside a thick stroke). A quadratic cannot follow a pen stroke,
+ * so the digit is never mistaken for background, while a phone's lighting gradient or vignette is.
+ */
+export function estimateBackground(img: Planes, inkIsDarker: boolean): Float32Array[] {
+  const { width, height } = img;
+  if (min(width, height) < MIN_SIZE_FOR_SURFACE) {
+    return img.planes.map((plane) => {
+      const level = median(borderValues({ width, height, data: plane }));
+      return new Float32Array(width * height).fill(level);
+    });
+  }
+  return img.planes.map((plane) => {
+    const samples = blockLevels(plane, width, height, inkIsDarker);
+    return evaluate(fitSurface(samples, inkIsDarker), width, height);
+  });
+}
+
+type Coefficients = [number, number, number, number, number, number];
+const TERMS = 6;
+
+interface Samples {
+  /** Quadratic basis [1, u, v, u², uv, v²] per block centre, u and v in -1..1. */
+  phi: Float64Array;
+  level: Float64Array;
+}
+
+function blockLevels(plane: Float32Array, width: number, height: number, inkIsDarker: boolean): Samples {
+  const size = max(4, ceil(max(width, height) / BLOCKS));
+  const bx = ceil(width / size);
+  const by = ceil(height / size);
+  const counts = new Uint32Array(bx * by * LEVELS);
+  for (let y = 0; y < height; y++) {
+    const row = floor(y / size) * bx;
+    for (let x = 0; x < width; x++) {
+      const v = plane[y * width + x];
+      const level = v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : floor(v * LEVELS);
+      counts[(row + floor(x / size)) * LEVELS + level]++;
+    }
+  }
+  const q = inkIsDarker ? PAPER_QUANTILE : 1 - PAPER_QUANTILE;
+  const phi = new Float64Array(bx * by * TERMS);
+  const level = new Float64Array(bx * by);
+  for (let j = 0; j < by; j++) {
+    for (let i = 0; i < bx; i++) {
+      const b = j * bx + i;
+      const x0 = i * size;
+      const y0 = j * size;
+      const w = min(size, width - x0);
+      const h = min(size, height - y0);
+      let seen = 0;
+      let l = 0;
+      for (; l < LEVELS; l++) {
+        seen += counts[b * LEVELS + l];
+        if (seen >= q * w * h) break;
+      }
+      level[b] = (l + 0.5) / LEVELS;
+      const u = (2 * (x0 + w / 2)) / width - 1;
+      const v = (2 * (y0 + h / 2)) / height - 1;
+      phi.set([1, u, v, u * u, u * v, v * v], b * TERMS);
+    }
+  }
+  return { phi, level };
+}
+
+function fitSurface({ phi, level }: Samples, inkIsDarker: boolean): Coefficients {
+  const count = level.length;
+  const keep = new Uint8Array(count).fill(1);
+  const inkward = new Float64Array(count);
+  let coef: Coefficients = [median(level), 0, 0, 0, 0, 0];
+  for (let iter = 0; iter < ITERATIONS; iter++) {
+    const next = leastSquares(phi, level, keep);
+    if (!next) break;
+    coef = next;
+    // residual measured in the ink's direction: positive = looks like ink
+    const kept: number[] = [];
+    for (let k = 0; k < count; k++) {
+      let fit = 0;
+      for (let j = 0; j < TERMS; j++) fit += coef[j] * phi[k * TERMS + j];
+      inkward[k] = inkIsDarker ? fit - level[k] : level[k] - fit;
+      if (keep[k]) kept.push(inkward[k]);
+    }
+    const mid = median(kept);
+    const sigma = 1.4826 * median(kept.map((r) => abs(r - mid)));
+    // one-sided: only blocks that look like ink are dropped
+    for (let k = 0; k < count; k++) keep[k] = inkward[k] <= mid + 3 * sigma + 0.02 ? 1 : 0;
+  }
+  return coef;
+}
+
+/** Normal equations solved by Gaussian elimination with partial pivoting; null when singular. */
+function leastSquares(phi: Float64Array, z: Float64Array, keep: Uint8Array): Coefficients | null {
+  const m = TERMS;
+  const a: number[][] = Array.from({ length: m }, () => new Array<number>(m + 1).fill(0));
+  let used = 0;
+  for (let k = 0; k < z.length; k++) {
+    if (!keep[k]) continue;
+    used++;
+    const o = k * m;
+    for (let i = 0; i < m; i++) {
+      const pi = phi[o + i];
+      const row = a[i];
+      for (let j = i; j < m; j++) row[j] += pi * phi[o + j];
+      row[m] += pi * z[k];
+    }
+  }
+  if (used < 2 * m) return null;
+  for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) a[i][j] = a[j][i];
+  for (let col = 0; col < m; col++) {
+    let pivot = col;
+    for (let row = col + 1; row < m; row++) if (abs(a[row][col]) > abs(a[pivot][col])) pivot = row;
+    if (abs(a[pivot][col]) < 1e-9) return null;
+    [a[col], a[pivot]] = [a[pivot], a[col]];
+    for (let row = 0; row < m; row++) {
+      if (row === col) continue;
+      const f = a[row][col] / a[col][col];
+      for (let j = col; j <= m; j++) a[row][j] -= f * a[col][j];
+    }
+  }
+  return a.map((row, i) => row[m] / row[i]) as Coefficients;
+}
+
+/** The surface at every pixel, clamped to 0..1. */
+function evaluate(coef: Coefficients, width: number, height: number): Float32Array {
+  const [c0, cu, cv, cuu, cuv, cvv] = coef;
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const v = (2 * (y + 0.5)) / height - 1;
+    const rowConst = c0 + cv * v + cvv * v * v;
+    const rowLinear = cu + cuv * v;
+    for (let x = 0; x < width; x++) {
+      const u = (2 * (x + 0.5)) / width - 1;
+      const z = rowConst + u * (rowLinear + cuu * u);
+      out[y * width + x] = z < 0 ? 0 : z > 1 ? 1 : z;
+    }
+  }
+  return out;
+}
