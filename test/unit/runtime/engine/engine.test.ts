@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs';
+import { Engine } from '../../../../runtime/engine/engine.js';
+import { pseudoImages, writeTinyModelVersion } from '../model/tiny-model.js';
+
+let engine: Engine;
+
+beforeAll(async () => {
+  engine = await Engine.load({ modelUri: await writeTinyModelVersion(0.5), backend: 'wasm', seed: 1 });
+});
+
+afterAll(() => engine.dispose());
+
+describe('Engine', () => {
+  it('reports the backend and the model metadata', () => {
+    expect(engine.info.backend).toBe('wasm');
+    expect(engine.info.metadata.name).toBe('tiny');
+  });
+
+  it('answers each image with the uncertainty figures, confidence and evidence', async () => {
+    const out = await engine.predict(pseudoImages(3), 3, 10);
+    expect(out).toHaveLength(3);
+    for (const p of out) {
+      expect(p.probabilities).toHaveLength(10);
+      expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      expect(p.probability).toBe(p.probabilities[p.digit]);
+      expect(p.confidence).toBeGreaterThanOrEqual(0);
+      expect(p.confidence).toBeLessThanOrEqual(1);
+      expect(Object.keys(p.evidence).sort()).toEqual(['featureDistance', 'inkFraction']);
+      expect(p.mutualInformation).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('gives zero spread at T = 1 and answers an empty batch with nothing', async () => {
+    const [p] = await engine.predict(pseudoImages(1), 1, 1);
+    expect(p.stdDev).toBe(0);
+    expect(p.variationRatio).toBe(0);
+    expect(await engine.predict(new Float32Array(0), 0, 5)).toEqual([]);
+  });
+
+  it('keeps the tensor count flat across many calls', async () => {
+    await engine.predict(pseudoImages(5), 5, 8);
+    const before = engine.memory().numTensors;
+    for (let i = 0; i < 40; i++) await engine.predict(pseudoImages(1 + (i % 6), i), 1 + (i % 6), 1 + (i % 12));
+    expect(engine.memory().numTensors).toBe(before);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

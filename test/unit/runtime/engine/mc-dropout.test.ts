@@ -1,0 +1,111 @@
+import * as tf from '@tensorflow/tfjs';
+import { McDropoutSampler, naiveSample } from '../../../../runtime/engine/mc-dropout.js';
+import { splitAtFirstDropout } from '../../../../runtime/engine/split-model.js';
+import { pseudoImages, tinyModel } from '../model/tiny-model.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+describe('splitAtFirstDropout', () => {
+  it('puts everything before the first Dropout in the prefix and sizes the suffix', () => {
+    const s = splitAtFirstDropout(tinyModel());
+    expect(s.prefix.map((l) => l.getClassName())).toEqual(['Conv2D', 'MaxPooling2D', 'Flatten']);
+    expect(s.suffix.map((x) => (x.kind === 'dropout' ? 'Dropout' : x.layer.getClassName()))).toEqual(['Dropout', 'Dense', 'Dropout', 'Dense']);
+    expect(s.featureSize).toBe(7 * 7 * 4);
+    expect(s.classes).toBe(10);
+    expect(s.inputShape).toEqual([28, 28, 1]);
+  });
+
+  it('refuses a model without Dropout and one that is not a linear stack', () => {
+    const plain = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2 })] });
+    expect(() => splitAtFirstDropout(plain)).toThrow(/no Dropout/);
+    const input = tf.input({ shape: [4] });
+    const a = tf.layers.dense({ units: 4 }).apply(input) as tf.SymbolicTensor;
+    const b = tf.layers.dropout({ rate: 0.5 }).apply(a) as tf.SymbolicTensor;
+    const sum = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2 }).apply(sum) as tf.SymbolicTensor;
+    expect(() => splitAtFirstDropout(tf.model({ inputs: input, outputs: out }))).toThrow(/linear stack/);
+  });
+});
+
+describe('McDropoutSampler', () => {
+  it('equals the naive method exactly when the dropout rate is 0', async () => {
+    const model = tinyModel(0);
+    const x = pseudoImages(5);
+    const fast = await new McDropoutSampler(splitAtFirstDropout(model), { seed: 1 }).sample(x, 5, 3);
+    const naive = await naiveSample(model, x, 5, 3);
+    expect(fast.samples.length).toBe(3 * 5 * 10);
+    expect(maxDiff(fast.samples, naive)).toBeLessThan(1e-5);
+  });
+
+  it('matches the naive method in distribution at rate 0.5 (mean of many samples)', async () => {
+    const model = tinyModel(0.5);
+    const n = 3;
+    const t = 4000;
+    const x = pseudoImages(n, 3);
+    const fast = await new McDropoutSampler(splitAtFirstDropout(model), { seed: 2 }).sample(x, n, t);
+    const naive = await naiveSample(model, x, n, t);
+    const mean = (s: Float32Array): Float64Array => {
+      const m = new Float64Array(n * 10);
+      for (let k = 0; k < t; k++) for (let j = 0; j < n * 10; j++) m[j] += s[k * n * 10 + j] / t;
+      return m;
+    };
+    const a = mean(fast.samples);
+    const b = mean(naive);
+    expect(maxDiff(a, b)).toBeLessThan(0.02);
+    // and the samples really vary (the test would be vacuous if dropout did nothing)
+    expect(maxDiff(fast.samples.subarray(0, n * 10), fast.samples.subarray(n * 10, 2 * n * 10))).toBeGreaterThan(1e-3);
+  });
+
+  it('lays samples out as [T, N, C] with each row a distribution', async () => {
+    const s = await new McDropoutSampler(splitAtFirstDropout(tinyModel(0.5)), { seed: 3 }).sample(pseudoImages(4), 4, 6);
+    for (let r = 0; r < 24; r++) {
+      const row = s.samples.subarray(r * 10, r * 10 + 10);
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('gives the same answer whatever the chunking when the rate is 0', async () => {
+    const split = splitAtFirstDropout(tinyModel(0));
+    const x = pseudoImages(7);
+    const big = await new McDropoutSampler(split, { seed: 1 }).sample(x, 7, 5, true);
+    const small = await new McDropoutSampler(split, { seed: 1, maxSuffixElements: 5 * 2 * 196, prefixChunk: 3 }).sample(x, 7, 5, true);
+    expect(new McDropoutSampler(split, { maxSuffixElements: 5 * 2 * 196 }).chunkImages(5)).toBe(2);
+    expect(maxDiff(big.samples, small.samples)).toBeLessThan(1e-6);
+    expect(maxDiff(big.features!, small.features!)).toBeLessThan(1e-6);
+    expect(big.featureDim).toBe(8);
+  });
+
+  it('keeps BatchNorm in inference mode (uses moving statistics, unlike training: true)', async () => {
+    const model = tinyModel(0, 7, true);
+    const x = pseudoImages(4);
+    const split = splitAtFirstDropout(model);
+    const fast = await new McDropoutSampler(split, { seed: 1 }).sample(x, 4, 1);
+    const predicted = (model.predict(tf.tensor4d(x, [4, 28, 28, 1])) as tf.Tensor).dataSync();
+    expect(maxDiff(fast.samples, predicted)).toBeLessThan(1e-5);
+    const naive = await naiveSample(model, x, 4, 1);
+    expect(maxDiff(naive, predicted)).toBeGreaterThan(1e-3);
+  });
+
+  it('leaves no tensors behind across many calls', async () => {
+    const sampler = new McDropoutSampler(splitAtFirstDropout(tinyModel(0.5)), { seed: 4, maxSuffixElements: 2000 });
+    const x = pseudoImages(9);
+    await sampler.sample(x, 9, 7, true);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) await sampler.sample(x, 9, 7, i % 2 === 0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects a pixel buffer of the wrong size and a bad sample count', async () => {
+    const sampler = new McDropoutSampler(splitAtFirstDropout(tinyModel()), { seed: 1 });
+    await expect(sampler.sample(new Float32Array(783), 1, 2)).rejects.toThrow(RangeError);
+    await expect(sampler.sample(new Float32Array(784), 1, 0)).rejects.toThrow(RangeError);
+  });
+});

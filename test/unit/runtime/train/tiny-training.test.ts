@@ -1,0 +1,82 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Engine } from '../../../../runtime/engine/engine.js';
+import { Sfc32 } from '../../../../runtime/engine/prng.js';
+import { parseMetadata } from '../../../../runtime/model/metadata.js';
+import { loadModelVersion } from '../../../../runtime/model/store.js';
+import { disposeParams, toLayersModel, type ArchSpec } from '../../../../runtime/train/architecture.js';
+import { loadMnistSplit, type ImageSet } from '../../../../runtime/train/datasets.js';
+import { evaluateModel } from '../../../../runtime/train/evaluate.js';
+import { makeOutlier } from '../../../../runtime/train/outliers.js';
+import { saveModelVersion } from '../../../../runtime/train/save-model.js';
+import { DEFAULT_TRAIN, trainNetwork } from '../../../../runtime/train/train-loop.js';
+
+const spec: ArchSpec = { blocks: [[4], [8]], extraPools: 1, dense: 16, dropout: [0.25, 0.5] };
+
+function take(set: ImageSet, every: number): ImageSet {
+  const idx = Array.from({ length: Math.floor(set.n / every) }, (_, i) => i * every);
+  const x = new Float32Array(idx.length * 784);
+  idx.forEach((k, j) => x.set(set.x.subarray(k * 784, (k + 1) * 784), j * 784));
+  return { x, y: Int32Array.from(idx, (k) => set.y[k]), n: idx.length };
+}
+
+function nonDigits(n: number, seed: number): ImageSet {
+  const x = new Float32Array(n * 784);
+  const rng = new Sfc32(seed);
+  for (let i = 0; i < n; i++) makeOutlier(x, i * 784, rng);
+  return { x, y: new Int32Array(n).fill(-1), n };
+}
+
+describe('a tiny training run', () => {
+  it('holds out the last 15% of each class', () => {
+    const { train, heldOut } = loadMnistSplit();
+    expect(train.n + heldOut.n).toBe(10_000);
+    expect(heldOut.n).toBeGreaterThan(1400);
+    expect(heldOut.n).toBeLessThan(1600);
+    const counts = new Array(10).fill(0);
+    for (const y of heldOut.y) counts[y]++;
+    expect(Math.min(...counts)).toBeGreaterThan(100);
+  });
+
+  it('trains deterministically for a seed and writes a loadable model version with valid metadata', async () => {
+    await tf.setBackend('cpu');
+    const { train, heldOut } = loadMnistSplit();
+    const small = take(train, 28);
+    const ho = take(heldOut, 10);
+    const opts = { ...DEFAULT_TRAIN, epochs: 1, batchSize: 32, maxSteps: 4, seed: 3, log: () => {} };
+    const a = await trainNetwork(spec, small, opts);
+    const b = await trainNetwork(spec, small, opts);
+    expect(a.steps).toBe(4);
+    expect(Array.from(a.params.dense2.w.dataSync())).toEqual(Array.from(b.params.dense2.w.dataSync()));
+    disposeParams(b.params);
+
+    const model = toLayersModel(spec, a.params);
+    disposeParams(a.params);
+    const ev = await evaluateModel({ model, train: small, heldOut: ho, oodFit: nonDigits(60, 1), oodEval: nonDigits(40, 2), samples: 3, seed: 1, log: () => {} });
+    expect(ev.evaluation.accuracy).toEqual(expect.any(Number));
+    expect(ev.calibration.features).toContain('logFeatureDistance');
+    expect(ev.threshold).toBeGreaterThanOrEqual(0);
+    expect(ev.threshold).toBeLessThanOrEqual(1);
+
+    const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'digitserve-train-')), '1');
+    const metadata = parseMetadata({
+      name: 'tiny-trained', version: '1', labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+      input: { shape: [28, 28, 1], dtype: 'float32', range: [0, 1], polarity: 'bright-on-dark' },
+      inference: { samples: 3, reliabilityThreshold: ev.threshold },
+      calibration: ev.calibration, evidence: { featureDensity: ev.density }, training: { steps: 4 }, evaluation: ev.evaluation,
+    });
+    await saveModelVersion(model, metadata, dir);
+    const loaded = await loadModelVersion(dir);
+    expect(loaded.metadata.evaluation).toEqual(JSON.parse(JSON.stringify(ev.evaluation)));
+    const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 4);
+    const d = tf.max(tf.abs(tf.sub(loaded.model.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor))).dataSync()[0];
+    expect(d).toBeLessThan(1e-6);
+
+    const engine = await Engine.load({ modelUri: dir, backend: 'cpu', seed: 1 });
+    const out = await engine.predict(ho.x.subarray(0, 2 * 784), 2, 3);
+    expect(out.map((p) => Object.keys(p.evidence).sort())).toEqual([['featureDistance', 'inkFraction'], ['featureDistance', 'inkFraction']]);
+    engine.dispose();
+  }, 120_000);
+});
