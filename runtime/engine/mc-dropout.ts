@@ -59,7 +59,7 @@ export class McDropoutSampler {
       const m = Math.min(step, n - start);
       const x = tf.tensor(pixels.subarray(start * per, (start + m) * per), [m, ...this.split.inputShape]);
       const feats = tf.tidy(() => this.split.prefix.reduce<tf.Tensor>((h, l) => l.apply(h) as tf.Tensor, x));
-      x.dispose();
+      if (feats !== x) x.dispose(); // an empty prefix (features given directly) returns x itself
       try {
         const out = this.suffix(feats, m, t);
         const data = await out.data<'float32'>();

@@ -1,8 +1,10 @@
 // `npm run train -- --out models/mnist-cnn/<version> [--epochs N --seed S ...]`
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { LayersModel } from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend.js';
 import { parseMetadata, type ModelMetadata } from '../model/metadata.js';
+import { loadModelVersion } from '../model/store.js';
 import { DEFAULT_ARCH, disposeParams, toLayersModel, type ArchSpec } from './architecture.js';
 import { loadFashion, loadMnistSplit, FASHION_DIR } from './datasets.js';
 import { evaluateModel } from './evaluate.js';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     'ood-eval': { type: 'string', default: '10000' },
     'fashion-dir': { type: 'string', default: FASHION_DIR },
     'max-steps': { type: 'string' },
+    'evaluate-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -40,7 +43,8 @@ if (values.help || !values.out) {
   --outlier-share 0.25 --outlier-weight 0.5 (outlier exposure with synthetic non-digits; 0 disables)
   --no-augment  --samples T (MC samples for evaluation and the default, 30)
   --ood-fit N (Fashion-MNIST train images for the confidence fit, capped at the held-out half)
-  --ood-eval N (Fashion-MNIST t10k images to evaluate on)  --fashion-dir DIR  --max-steps N`);
+  --ood-eval N (Fashion-MNIST t10k images to evaluate on)  --fashion-dir DIR  --max-steps N
+  --evaluate-only (re-evaluate and re-calibrate the model already in --out, keeping its training record)`);
   process.exit(values.help ? 0 : 2);
 }
 
@@ -77,11 +81,40 @@ const opts = {
   maxSteps: values['max-steps'] ? num('max-steps') : undefined,
   log,
 };
-const t0 = performance.now();
-const { params, steps } = await trainNetwork(spec, train, opts);
-const trainSeconds = (performance.now() - t0) / 1000;
-const model = toLayersModel(spec, params);
-disposeParams(params);
+let model: LayersModel;
+let training: Record<string, unknown>;
+let architecture: Record<string, unknown> | undefined;
+if (values['evaluate-only']) {
+  const existing = await loadModelVersion(out);
+  model = existing.model;
+  training = { ...existing.metadata.training, reevaluatedBy: `npm run train -- ${process.argv.slice(2).join(' ')}` };
+  architecture = existing.metadata.architecture;
+  log(`re-evaluating ${existing.source}`);
+} else {
+  const t0 = performance.now();
+  const { params, steps } = await trainNetwork(spec, train, opts);
+  const trainSeconds = (performance.now() - t0) / 1000;
+  model = toLayersModel(spec, params);
+  disposeParams(params);
+  training = {
+    data: `mnist npm package (10,000 MNIST digits): first 85% of each class (${train.n} images) for training, last 15% (${heldOut.n}) held out`,
+    augmentation: opts.augment ?? 'none',
+    outlierExposure: opts.outlierShare > 0 ? { syntheticNonDigitsPerBatch: Math.round(opts.batchSize * opts.outlierShare), lossWeight: opts.outlierWeight, kinds: 'noise, smooth noise, blobs, rectangles, scribbles, stripes, fills; target: uniform distribution' } : 'none',
+    epochs: opts.epochs,
+    steps,
+    batchSize: opts.batchSize,
+    optimizer: `adam, learning rate ${opts.learningRate} with cosine decay`,
+    seed,
+    backend: backend.name,
+    seconds: Math.round(trainSeconds),
+    command: `npm run train -- ${process.argv.slice(2).join(' ')}`,
+  };
+  architecture = {
+    summary: `conv3x3 ${spec.blocks.map((b) => b.join('-')).join(' | pool | ')} | pool | pool | flatten | dropout ${spec.dropout[0]} | dense ${spec.dense} relu | dropout ${spec.dropout[1]} | dense 10 softmax`,
+    ...spec,
+    mcSuffix: 'dropout1 → dense1 → dropout2 → dense2 (the convolutions run once per image)',
+  };
+}
 
 const fashionFit = await loadFashion('train', num('ood-fit'), values['fashion-dir']);
 const fashionEval = await loadFashion('t10k', num('ood-eval'), values['fashion-dir']);
@@ -98,24 +131,8 @@ const metadata: ModelMetadata = parseMetadata({
   inference: { samples, reliabilityThreshold: ev.threshold },
   calibration: ev.calibration,
   evidence: { featureDensity: ev.density },
-  architecture: {
-    summary: `conv3x3 ${spec.blocks.map((b) => b.join('-')).join(' | pool | ')} | pool | pool | flatten | dropout ${spec.dropout[0]} | dense ${spec.dense} relu | dropout ${spec.dropout[1]} | dense 10 softmax`,
-    ...spec,
-    mcSuffix: 'dropout1 → dense1 → dropout2 → dense2 (the convolutions run once per image)',
-  },
-  training: {
-    data: `mnist npm package (10,000 MNIST digits): first 85% of each class (${train.n} images) for training, last 15% (${heldOut.n}) held out`,
-    augmentation: opts.augment ?? 'none',
-    outlierExposure: opts.outlierShare > 0 ? { syntheticNonDigitsPerBatch: Math.round(opts.batchSize * opts.outlierShare), lossWeight: opts.outlierWeight, kinds: 'noise, smooth noise, blobs, rectangles, scribbles, stripes, fills; target: uniform distribution' } : 'none',
-    epochs: opts.epochs,
-    steps,
-    batchSize: opts.batchSize,
-    optimizer: `adam, learning rate ${opts.learningRate} with cosine decay`,
-    seed,
-    backend: backend.name,
-    seconds: Math.round(trainSeconds),
-    command: `npm run train -- ${process.argv.slice(2).join(' ')}`,
-  },
+  architecture,
+  training,
   evaluation: ev.evaluation,
 });
 await saveModelVersion(model, metadata, out);

@@ -8,6 +8,7 @@ import type { ImageSet } from './datasets.js';
 import { fitFeatureDensity } from './density-fit.js';
 import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from './metrics.js';
 import { predictSet } from './predict-set.js';
+import { fitAndFoldTemperature } from './temperature.js';
 
 export const DEFAULT_CALIBRATION_FEATURES: CalibrationFeature[] = ['maxProbability', 'predictiveEntropy', 'mutualInformation', 'logFeatureDistance', 'inkFraction'];
 
@@ -24,6 +25,8 @@ export interface EvaluationInput {
   samples: number;
   seed: number;
   features?: CalibrationFeature[];
+  /** Fit a temperature on the calibration half of the held-out digits and fold it into the model (default true). */
+  temperature?: boolean;
   log: (line: string) => void;
 }
 
@@ -71,6 +74,20 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
   const trainPred = await predictSet(inp.model, inp.train.x, inp.train.n, 1, inp.seed);
   const density = fitFeatureDensity(trainPred.features, inp.train.y, trainPred.dim, 10, 'dense1');
 
+  // alternate held-out images (per class, by position): half 0 fits the temperature and the
+  // confidence mapping, half 1 only evaluates them
+  const pos = new Map<number, number>();
+  const half = Array.from({ length: inp.heldOut.n }, (_, i) => {
+    const c = inp.heldOut.y[i];
+    const k = pos.get(c) ?? 0;
+    pos.set(c, k + 1);
+    return k % 2;
+  });
+  let temperature: Awaited<ReturnType<typeof fitAndFoldTemperature>> | undefined;
+  if (inp.temperature !== false) {
+    temperature = await fitAndFoldTemperature(inp.model, subset(inp.heldOut, (i) => half[i] === 0), T, inp.seed + 5);
+    inp.log(`temperature ${temperature.temperature} (NLL on the fit half ${temperature.nllBefore.toFixed(4)} -> ${temperature.nllAfter.toFixed(4)})`);
+  }
   inp.log(`held-out digits (${inp.heldOut.n})`);
   const hoPred = await predictSet(inp.model, inp.heldOut.x, inp.heldOut.n, T, inp.seed + 1);
   const probs = new Float32Array(inp.heldOut.n * 10);
@@ -86,15 +103,18 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     ece: r4(expectedCalibrationError(hoPred.summaries.map((s) => s.probability), correct)),
     eceBins: 15,
   };
+  if (temperature) evaluation.temperature = { value: temperature.temperature, fittedOn: 'calibration half of the held-out digits', nllBefore: r4(temperature.nllBefore), nllAfter: r4(temperature.nllAfter) };
+  const evalIdx = predicted.map((_, i) => i).filter((i) => half[i] === 1);
+  const evalProbs = new Float32Array(evalIdx.length * 10);
+  evalIdx.forEach((k, j) => evalProbs.set(probs.subarray(k * 10, k * 10 + 10), j * 10));
+  evaluation.evaluationHalf = {
+    digits: evalIdx.length,
+    note: 'held-out digits used for neither the temperature nor the confidence mapping',
+    accuracy: r4(accuracy(evalIdx.map((i) => predicted[i]), evalIdx.map((i) => inp.heldOut.y[i]))),
+    nll: r4(negativeLogLikelihood(evalProbs, evalIdx.map((i) => inp.heldOut.y[i]), 10)),
+    ece: r4(expectedCalibrationError(evalIdx.map((i) => hoPred.summaries[i].probability), evalIdx.map((i) => correct[i]))),
+  };
 
-  // alternate held-out images (per class, by position) between fitting and evaluating the mapping
-  const pos = new Map<number, number>();
-  const half = Array.from({ length: inp.heldOut.n }, (_, i) => {
-    const c = inp.heldOut.y[i];
-    const k = pos.get(c) ?? 0;
-    pos.set(c, k + 1);
-    return k % 2;
-  });
   const digitsFit = ho.filter((_, i) => half[i] === 0);
   const digitsEval = ho.filter((_, i) => half[i] === 1);
   const correctFit = correct.filter((_, i) => half[i] === 0);

@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+import { McDropoutSampler } from '../engine/mc-dropout.js';
+import { splitAtFirstDropout, type SplitModel } from '../engine/split-model.js';
+import { summarizeBatch } from '../engine/uncertainty.js';
+import type { ImageSet } from './datasets.js';
+import { negativeLogLikelihood } from './metrics.js';
+
+/**
+ * Temperature scaling of the MC-dropout predictive distribution, folded into the last Dense layer
+ * (kernel and bias divided by τ), so the served model stays a plain Layers model. τ minimises
+ * the NLL of the mean of T softmax samples on `set` (a grid, then a finer grid around the best).
+ * The convolutional prefix is computed once; only the cheap suffix is re-sampled per τ.
+ */
+export async function fitAndFoldTemperature(model: tf.LayersModel, set: ImageSet, t: number, seed: number): Promise<{ temperature: number; nllBefore: number; nllAfter: number }> {
+  const split = splitAtFirstDropout(model);
+  const last = model.layers[model.layers.length - 1];
+  if (last.getClassName() !== 'Dense') throw new Error('temperature folding needs a Dense last layer');
+  // getWeights() returns the variables themselves: keep copies of the original values
+  const [kernel, bias] = last.getWeights().map((w) => w.clone());
+  const x = tf.tensor(set.x, [set.n, ...split.inputShape]);
+  const feats = tf.tidy(() => split.prefix.reduce<tf.Tensor>((h, l) => l.apply(h) as tf.Tensor, x).reshape([set.n, -1]));
+  x.dispose();
+  const featData = await feats.data<'float32'>();
+  const dim = feats.shape[1]!;
+  feats.dispose();
+  const suffixOnly: SplitModel = { ...split, prefix: [], inputShape: [dim] };
+  const nllAt = async (tau: number): Promise<number> => {
+    tf.tidy(() => last.setWeights([tf.div(kernel, tau), tf.div(bias, tau)]));
+    const r = await new McDropoutSampler(suffixOnly, { seed }).sample(featData, set.n, t);
+    const probs = new Float32Array(set.n * split.classes);
+    summarizeBatch(r.samples, t, set.n, split.classes).forEach((s, i) => probs.set(s.probabilities, i * split.classes));
+    return negativeLogLikelihood(probs, set.y, split.classes);
+  };
+  const nllBefore = await nllAt(1);
+  let best = { tau: 1, nll: nllBefore };
+  const consider = async (tau: number): Promise<void> => {
+    const nll = await nllAt(tau);
+    if (nll < best.nll) best = { tau, nll };
+  };
+  for (let tau = 0.2; tau <= 2.001; tau += 0.1) await consider(Number(tau.toFixed(2)));
+  const centre = best.tau;
+  for (let d = -0.09; d <= 0.091; d += 0.01) if (centre + d > 0.05) await consider(Number((centre + d).toFixed(3)));
+  tf.tidy(() => last.setWeights([tf.div(kernel, best.tau), tf.div(bias, best.tau)]));
+  tf.dispose([kernel, bias]);
+  return { temperature: best.tau, nllBefore, nllAfter: best.nll };
+}

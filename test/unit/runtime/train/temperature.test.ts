@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs';
+import { fitAndFoldTemperature } from '../../../../runtime/train/temperature.js';
+import { pseudoImages, tinyModel } from '../model/tiny-model.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('fitAndFoldTemperature', () => {
+  it('folds 1/τ into the last Dense layer and never raises the NLL it minimises', async () => {
+    const model = tinyModel(0.25);
+    const n = 40;
+    const x = pseudoImages(n, 5);
+    const xs = tf.tensor4d(x, [n, 28, 28, 1]);
+    // labels = the model's own answers: the best temperature then sharpens (τ < 1)
+    const y = Int32Array.from((model.predict(xs) as tf.Tensor).argMax(1).dataSync());
+    const [k0, b0] = model.layers.at(-1)!.getWeights().map((w) => w.arraySync() as number[] | number[][]);
+    const before = tf.memory().numTensors;
+    const r = await fitAndFoldTemperature(model, { x, y, n }, 8, 1);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.nllAfter).toBeLessThanOrEqual(r.nllBefore);
+    expect(r.temperature).toBeLessThan(1);
+    const [k1, b1] = model.layers.at(-1)!.getWeights().map((w) => w.arraySync() as number[] | number[][]);
+    expect((k1 as number[][])[0][0]).toBeCloseTo((k0 as number[][])[0][0] / r.temperature, 5);
+    expect((b1 as number[])[3]).toBeCloseTo((b0 as number[])[3] / r.temperature, 5);
+  });
+});
