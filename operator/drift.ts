@@ -41,11 +41,23 @@ export function withDesiredHash<T extends KubeObject>(desired: T): T {
   };
 }
 
-/** True when every field set in `want` has the same value in `have` (lists compared element-wise, same length). */
+/**
+ * True when every field set in `want` has the same value in `have`. A list matches when each
+ * wanted element is contained in a distinct live element: entries other managers added to a
+ * keyed list (an extra port, env var or toleration) survive a server-side apply, so they must not
+ * count as drift, or every reconcile would re-apply in vain.
+ */
 export function containsFields(want: unknown, have: unknown): boolean {
   if (want === undefined) return true;
   if (Array.isArray(want)) {
-    return Array.isArray(have) && have.length === want.length && want.every((w, i) => containsFields(w, have[i]));
+    if (!Array.isArray(have) || have.length < want.length) return false;
+    const used = new Set<number>();
+    return want.every((w) => {
+      const i = have.findIndex((h, j) => !used.has(j) && containsFields(w, h));
+      if (i < 0) return false;
+      used.add(i);
+      return true;
+    });
   }
   if (want !== null && typeof want === 'object') {
     if (have === null || typeof have !== 'object' || Array.isArray(have)) return false;

@@ -29,7 +29,10 @@ describe('drift detection', () => {
   it('applies when a field the operator sets was edited or removed by hand', () => {
     expect(needsApply(desired, live((o) => (o.spec.selector.a = '2')))).toBe(true);
     expect(needsApply(desired, live((o) => delete o.metadata.labels.a))).toBe(true);
-    expect(needsApply(desired, live((o) => o.spec.ports.push({ name: 'x', port: 1 })))).toBe(true);
+    expect(needsApply(desired, live((o) => (o.spec.ports[0].port = 81)))).toBe(true);
+  });
+  it('ignores list entries other managers added, which a server-side apply keeps anyway', () => {
+    expect(needsApply(desired, live((o) => o.spec.ports.push({ name: 'x', port: 1 })))).toBe(false);
   });
   it('applies when the desired object changed, even by dropping a field (the hash differs)', () => {
     const smaller = withDesiredHash({ ...desired, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject);
@@ -39,9 +42,11 @@ describe('drift detection', () => {
     expect(desiredHash({ a: 1, b: { c: 2, d: 3 } })).toBe(desiredHash({ b: { d: 3, c: 2 }, a: 1 }));
     expect(desiredHash({ a: 1 })).not.toBe(desiredHash({ a: 2 }));
   });
-  it('compares lists element-wise', () => {
+  it('matches each wanted list element to a distinct live element', () => {
     expect(containsFields([{ a: 1 }], [{ a: 1, b: 2 }])).toBe(true);
     expect(containsFields([{ a: 1 }], [{ a: 2 }])).toBe(false);
-    expect(containsFields([], [{ a: 1 }])).toBe(false);
+    expect(containsFields([{ a: 1 }, { a: 1 }], [{ a: 1 }, { a: 2 }])).toBe(false);
+    expect(containsFields([{ a: 1 }, { a: 2 }], [{ a: 2 }, { a: 1 }])).toBe(true);
+    expect(containsFields(['x'], [])).toBe(false);
   });
 });
