@@ -1,0 +1,88 @@
+import { jest } from '@jest/globals';
+import type { DigitModelSpec } from '../../../operator/api/types.js';
+import type { KubeClient } from '../../../operator/kube/client.js';
+import { createDm, createNamespace, deleteNamespace, dmSpec, installCrd, mergePatch, refusal, testClient } from './support/harness.js';
+
+jest.setTimeout(60_000);
+
+let client: KubeClient;
+let ns: string;
+
+beforeAll(async () => {
+  client = testClient();
+  await installCrd(client);
+  ns = await createNamespace(client, 'dm-admission');
+});
+
+afterAll(async () => {
+  await deleteNamespace(client, ns);
+  client?.close();
+});
+
+const canary = { version: '2', uri: 'https://models.example/mnist-cnn/2/model.json', weight: 10 };
+
+describe('the apiserver refuses invalid DigitModels with a message that says what is wrong', () => {
+  it.each<[string, Partial<DigitModelSpec>, RegExp]>([
+    ['canary weight 150', { canary: { ...canary, weight: 150 } }, /spec\.canary\.weight.*less than or equal to 100/],
+    ['canary version equal to stable', { canary: { ...canary, version: '1' } }, /spec\.canary\.version must differ from spec\.model\.version/],
+    ['minReplicas above maxReplicas', { autoscaling: { minReplicas: 5, maxReplicas: 2, targetQueueDepth: 4 } }, /minReplicas must be less than or equal to spec\.autoscaling\.maxReplicas/],
+    ['an unknown URI scheme', { model: { name: 'mnist-cnn', version: '1', uri: 's3://bucket/model' } }, /uri must start with one of the supported schemes/],
+    ['samples 0', { inference: { samples: 0 } }, /spec\.inference\.samples.*greater than or equal to 1/],
+    ['samples 300', { inference: { samples: 300 } }, /spec\.inference\.samples.*less than or equal to 256/],
+    ['autoscaling without a target', { autoscaling: { maxReplicas: 3 } }, /needs at least one target/],
+    ['a malformed pvc URI', { model: { name: 'mnist-cnn', version: '1', uri: 'pvc://Not_A_Claim/x' } }, /pvc:\/\/<claim>\/<path>/],
+  ])('refuses %s', async (_what, overrides, message) => {
+    const err = await refusal(() => createDm(client, ns, 'bad', dmSpec(overrides)));
+    expect(err.code).toBe('Invalid');
+    expect(err.message).toMatch(message);
+  });
+
+  it('refuses names longer than 56 characters', async () => {
+    const err = await refusal(() => createDm(client, ns, `m${'x'.repeat(56)}`, dmSpec()));
+    expect(err.code).toBe('Invalid');
+    expect(err.message).toMatch(/metadata\.name must be at most 56 characters/);
+  });
+
+  it.each(['x-canary', 'x-stable'])('refuses the name %s, which would collide with a track child', async (name) => {
+    const err = await refusal(() => createDm(client, ns, name, dmSpec()));
+    expect(err.message).toMatch(/must not end in -stable or -canary/);
+  });
+
+  it('refuses an invalid edit of a valid DigitModel too', async () => {
+    await createDm(client, ns, 'good', dmSpec({ canary }));
+    const err = await refusal(() => mergePatch(client, 'DigitModel', ns, 'good', { spec: { canary: { weight: 101 } } }));
+    expect(err.code).toBe('Invalid');
+  });
+
+  it('defaults spec.replicas to 1 and nothing else', async () => {
+    const spec = dmSpec();
+    delete spec.replicas;
+    const created = await createDm(client, ns, 'defaults', spec);
+    expect(created.spec.replicas).toBe(1);
+    expect(created.spec.inference).toBeUndefined();
+    expect(created.spec.autoscaling).toBeUndefined();
+  });
+
+  it('publishes the documented schema that `kubectl explain dm.spec` reads', async () => {
+    const doc = await waitForSchema();
+    const schemas = doc.components.schemas;
+    const dm = Object.entries(schemas).find(([k]) => k === 'dev.digitserve.v1alpha1.DigitModel')?.[1] as { properties: Record<string, { description?: string; allOf?: { $ref: string }[] }> };
+    expect(dm).toBeDefined();
+    expect(dm.properties.spec.description).toBe('Desired state of the served model.');
+    const json = JSON.stringify(doc);
+    expect(json).toContain('Percent of traffic for the canary, 0-100.');
+    expect(json).toContain('Monte-Carlo-dropout forward samples T per image (1-256).');
+  });
+});
+
+async function waitForSchema(): Promise<{ components: { schemas: Record<string, unknown> } }> {
+  // the OpenAPI v3 document is rebuilt asynchronously after the CRD changes
+  for (let i = 0; ; i++) {
+    try {
+      return await client.request('GET', '/openapi/v3/apis/digitserve.dev/v1alpha1');
+    } catch (err) {
+      if (i > 40) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
