@@ -1,0 +1,37 @@
+import { down, up } from './cluster.js';
+import { log } from './log.js';
+import { PrerequisiteError } from './prereqs.js';
+
+/**
+ * `npm run cluster:up` / `npm run cluster:down`.
+ * `up --json` prints {"kubeconfig": ..., "started": bool} on stdout (for the jest global setup).
+ */
+
+const usage = 'usage: tsx hack/cluster/cli.ts up [--json] | down';
+
+async function main(command: string | undefined, flags: string[]): Promise<void> {
+  switch (command) {
+    case 'up': {
+      // Ctrl-C while starting: stop whatever was started already, then give up
+      const interrupted = (signal: NodeJS.Signals) => {
+        log(`${signal}: stopping what was started`);
+        void down().finally(() => process.exit(130));
+      };
+      process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+      const { kubeconfig, started } = await up();
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+      process.stdout.write(flags.includes('--json') ? `${JSON.stringify({ kubeconfig, started })}\n` : `export KUBECONFIG=${kubeconfig}\n`);
+      return;
+    }
+    case 'down':
+      await down();
+      return;
+    default:
+      throw new Error(usage);
+  }
+}
+
+main(process.argv[2], process.argv.slice(3)).catch((err: unknown) => {
+  log(err instanceof PrerequisiteError ? `missing prerequisite: ${err.message}` : err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});

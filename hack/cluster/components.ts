@@ -1,0 +1,77 @@
+import { serviceCidr, type Pki } from './certs.js';
+
+/** Command lines of the control-plane components, all on 127.0.0.1 (flags after envtest's, plus what tests need). */
+
+export interface Ports {
+  etcdClient: number;
+  etcdPeer: number;
+  apiserver: number;
+  controllerManager: number;
+  scheduler: number;
+  kwok: number;
+}
+
+export function etcdArgs(dataDir: string, p: Ports): string[] {
+  const client = `http://127.0.0.1:${p.etcdClient}`;
+  const peer = `http://127.0.0.1:${p.etcdPeer}`;
+  return [
+    '--name=digitserve',
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=digitserve=${peer}`,
+    '--unsafe-no-fsync=true', // throw-away data: durability only costs time
+    '--log-level=warn',
+  ];
+}
+
+export function apiserverArgs(pki: Pki, p: Ports, certDir: string): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1', // the machine may have no default route to derive one from
+    `--secure-port=${p.apiserver}`,
+    `--cert-dir=${certDir}`,
+    `--tls-cert-file=${pki.serverCert}`,
+    `--tls-private-key-file=${pki.serverKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    '--authorization-mode=Node,RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki.saPub}`,
+    `--service-account-signing-key-file=${pki.saKey}`,
+    `--service-cluster-ip-range=${serviceCidr}`,
+    '--allow-privileged=true',
+    '--profiling=false',
+  ];
+}
+
+/** Flags controller-manager and scheduler share: talk to the apiserver as admin, serve health on loopback. */
+function componentArgs(kubeconfig: string, port: number, certDir: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--leader-elect=false', // keeps working through an apiserver outage (fault tests)
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${certDir}`,
+  ];
+}
+
+export function controllerManagerArgs(kubeconfig: string, pki: Pki, p: Ports, certDir: string): string[] {
+  return [
+    ...componentArgs(kubeconfig, p.controllerManager, certDir),
+    '--controllers=*', // Deployments/ReplicaSets, garbage collector, HPA, service accounts and tokens, ...
+    `--service-account-private-key-file=${pki.saKey}`,
+    `--root-ca-file=${pki.caCert}`,
+    `--cluster-signing-cert-file=${pki.caCert}`,
+    `--cluster-signing-key-file=${pki.caKey}`,
+    '--profiling=false',
+  ];
+}
+
+export function schedulerArgs(kubeconfig: string, p: Ports, certDir: string): string[] {
+  return [...componentArgs(kubeconfig, p.scheduler, certDir), '--profiling=false'];
+}

@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import type { Pki } from './certs.js';
+
+/** A self-contained kubeconfig (certificates inlined) for the admin user of the local plane. */
+export function writeKubeconfig(file: string, server: string, pki: Pki): void {
+  const b64 = (f: string) => fs.readFileSync(f).toString('base64');
+  const text = `apiVersion: v1
+kind: Config
+clusters:
+- name: digitserve-local
+  cluster:
+    server: ${server}
+    certificate-authority-data: ${b64(pki.caCert)}
+users:
+- name: digitserve-admin
+  user:
+    client-certificate-data: ${b64(pki.adminCert)}
+    client-key-data: ${b64(pki.adminKey)}
+contexts:
+- name: digitserve-local
+  context:
+    cluster: digitserve-local
+    user: digitserve-admin
+current-context: digitserve-local
+`;
+  fs.writeFileSync(file, text, { mode: 0o600 });
+}

@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import type { Ports } from './components.js';
+import { stateFile } from './paths.js';
+import type { ProcessRecord } from './processes.js';
+
+/** .cluster/state.json: what `down` needs to stop exactly the processes `up` started. */
+export interface ClusterState {
+  kubeconfig: string;
+  server: string;
+  binDir: string;
+  kubernetesVersion: string;
+  ports: Partial<Ports>;
+  /** In start order; stopped in reverse. */
+  processes: ProcessRecord[];
+  startedAt: string;
+}
+
+export function readState(): ClusterState | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(stateFile, 'utf8')) as ClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(state: ClusterState): void {
+  fs.writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
