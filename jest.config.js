@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 // ESM + TypeScript through ts-jest; run with NODE_OPTIONS=--experimental-vm-modules (hack/test.sh does).
 const common = {
   testEnvironment: 'node',
@@ -11,7 +10,7 @@ const common = {
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    fs.existsSync('test/support/cluster-setup.ts') && {
+    {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
@@ -19,6 +18,6 @@ export default {
       globalSetup: '<rootDir>/test/support/cluster-setup.ts',
       globalTeardown: '<rootDir>/test/support/cluster-teardown.ts',
     },
-  ].filter(Boolean),
+  ],
   testTimeout: 60_000,
 };
