@@ -8,7 +8,7 @@ import { negativeLogLikelihood } from './metrics.js';
 /**
  * Temperature scaling of the MC-dropout predictive distribution, folded into the last Dense layer
  * (kernel and bias divided by τ), so the served model stays a plain Layers model. τ minimises
- * the NLL of the mean of T softmax samples on `set` (a grid, then a finer grid around the best).
+ * the NLL of the mean of T softmax samples on `set` (a geometric grid, then a finer one around the best).
  * The convolutional prefix is computed once; only the cheap suffix is re-sampled per τ.
  */
 export async function fitAndFoldTemperature(model: tf.LayersModel, set: ImageSet, t: number, seed: number): Promise<{ temperature: number; nllBefore: number; nllAfter: number }> {
@@ -37,9 +37,10 @@ export async function fitAndFoldTemperature(model: tf.LayersModel, set: ImageSet
     const nll = await nllAt(tau);
     if (nll < best.nll) best = { tau, nll };
   };
-  for (let tau = 0.2; tau <= 2.001; tau += 0.1) await consider(Number(tau.toFixed(2)));
+  // geometric grid 0.02..2 (MC averaging with outlier exposure can leave the mean very soft), then ±10% finer
+  for (let i = 0; i <= 24; i++) await consider(Number((0.02 * 100 ** (i / 24)).toPrecision(3)));
   const centre = best.tau;
-  for (let d = -0.09; d <= 0.091; d += 0.01) if (centre + d > 0.05) await consider(Number((centre + d).toFixed(3)));
+  for (let i = -5; i <= 5; i++) if (i !== 0) await consider(Number((centre * (1 + i / 50)).toPrecision(3)));
   tf.tidy(() => last.setWeights([tf.div(kernel, best.tau), tf.div(bias, best.tau)]));
   tf.dispose([kernel, bias]);
   return { temperature: best.tau, nllBefore, nllAfter: best.nll };
