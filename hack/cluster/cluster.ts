@@ -74,7 +74,7 @@ export async function up(): Promise<UpResult> {
   const server = `https://127.0.0.1:${ports.apiserver}`;
   writeKubeconfig(kubeconfigPath, server, pki);
   const state: ClusterState = {
-    kubeconfig: kubeconfigPath, server, binDir: path.dirname(bins['kube-apiserver']), kubernetesVersion: kubernetesVersion(),
+    kubeconfig: kubeconfigPath, server, binaries: bins, kubernetesVersion: kubernetesVersion(),
     ports, processes: [], startedAt: new Date().toISOString(),
   };
   writeState(state);
@@ -87,7 +87,7 @@ export async function up(): Promise<UpResult> {
     throw err;
   }
   log(`control plane up in ${since(t0)}: kube-apiserver ${server}, nodes ${fakeNodeNames.join(', ')}`);
-  log(`kubeconfig: ${kubeconfigPath}`);
+  log(`kubeconfig: ${kubeconfigPath}; kubectl: ${bins.kubectl}; helm: ${bins.helm}`);
   return { kubeconfig: kubeconfigPath, started: true, state };
 }
 

@@ -68,6 +68,7 @@ export function controllerManagerArgs(kubeconfig: string, pki: Pki, p: Ports, ce
     `--root-ca-file=${pki.caCert}`,
     `--cluster-signing-cert-file=${pki.caCert}`,
     `--cluster-signing-key-file=${pki.caKey}`,
+    '--horizontal-pod-autoscaler-sync-period=5s', // default 15s; tests wait on it
     '--profiling=false',
   ];
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { Binaries } from './build.js';
 import type { Ports } from './components.js';
 import { stateFile } from './paths.js';
 import type { ProcessRecord } from './processes.js';
@@ -7,7 +8,8 @@ import type { ProcessRecord } from './processes.js';
 export interface ClusterState {
   kubeconfig: string;
   server: string;
-  binDir: string;
+  /** Absolute paths of the binaries in use (kubectl and helm for scripts and tests). */
+  binaries: Binaries;
   kubernetesVersion: string;
   ports: Partial<Ports>;
   /** In start order; stopped in reverse. */
