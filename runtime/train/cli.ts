@@ -8,6 +8,7 @@ import { loadModelVersion } from '../model/store.js';
 import { DEFAULT_ARCH, disposeParams, toLayersModel, type ArchSpec } from './architecture.js';
 import { loadFashion, loadMnistSplit, FASHION_DIR } from './datasets.js';
 import { evaluateModel } from './evaluate.js';
+import { renderLetters } from './letters.js';
 import { saveModelVersion } from './save-model.js';
 import { DEFAULT_TRAIN, trainNetwork } from './train-loop.js';
 
@@ -39,7 +40,7 @@ const { values } = parseArgs({
 if (values.help || !values.out) {
   console.log(`usage: npm run train -- --out models/<name>/<version> [options]
   --epochs N (${DEFAULT_TRAIN.epochs})  --seed S (${DEFAULT_TRAIN.seed})  --batch-size B  --learning-rate LR
-  --filters 32-32,64-64 (conv blocks)  --dense 128  --dropout 0.25,0.5
+  --filters 32,64-64 (conv blocks: blocks by commas, filters by dashes)  --dense 64  --dropout 0.25,0.4
   --outlier-share 0.25 --outlier-weight 0.5 (outlier exposure with synthetic non-digits; 0 disables)
   --no-augment  --samples T (MC samples for evaluation and the default, 30)
   --ood-fit N (Fashion-MNIST train images for the confidence fit, capped at the held-out half)
@@ -120,7 +121,9 @@ const fashionFit = await loadFashion('train', num('ood-fit'), values['fashion-di
 const fashionEval = await loadFashion('t10k', num('ood-eval'), values['fashion-dir']);
 if (!fashionFit || !fashionEval) log(`Fashion-MNIST not found in ${values['fashion-dir']}: confidence fitted on digits only, no OOD figures`);
 const samples = num('samples');
-const ev = await evaluateModel({ model, train, heldOut, oodFit: fashionFit, oodEval: fashionEval, samples, seed, log });
+const letters = await renderLetters();
+if (!letters) log('no fonts rendered: skipping the printed-letters non-digit set');
+const ev = await evaluateModel({ model, train, heldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
 
 const metadata: ModelMetadata = parseMetadata({
   name,
