@@ -53,6 +53,12 @@ export class Engine {
     for (let i = 0; i < ref.length; i++) {
       if (Math.abs(ref[i] - ours[i]) > 1e-4) throw new Error('split model disagrees with model.predict: the model is not a linear stack the sampler understands');
     }
+    const density = this.info.metadata.evidence.featureDensity;
+    if (density) {
+      const { featureDim } = await this.sampler.sample(pixels, n, 1, true);
+      if (featureDim !== density.dim) throw new Error(`metadata feature density has dim ${density.dim}, the model's penultimate layer ${featureDim}`);
+    }
+    // also proves the confidence mapping has the evidence it needs
     await this.predict(pixels, n, this.info.metadata.inference.samples);
   }
 

@@ -45,3 +45,15 @@ describe('Engine', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('Engine.load', () => {
+  it('refuses metadata whose feature density does not fit the model', async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const path = await import('node:path');
+    const dir = await writeTinyModelVersion(0.5, '2');
+    const meta = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8'));
+    meta.evidence.featureDensity = { ...meta.evidence.featureDensity, dim: 2, means: meta.evidence.featureDensity.means.map(() => [0, 0]), whitening: [1, 0, 0, 1] };
+    await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
+    await expect(Engine.load({ modelUri: dir, backend: 'wasm' })).rejects.toThrow(/feature density has dim 2/);
+  });
+});
