@@ -1,0 +1,236 @@
+import { RuntimeError } from './errors.js';
+import { RateWindow } from './metrics/rate-window.js';
+
+/** Runs one batch: `n` images as n·784 floats → one result per image, in order. */
+export type BatchFn<R> = (pixels: Float32Array, n: number) => Promise<R[]>;
+
+export interface BatcherOptions<R> {
+  infer: BatchFn<R>;
+  /** Images per engine batch (a request with more is split over several, answered as one). */
+  maxBatchSize: number;
+  /** Longest wait for more images before a batch that is not full starts. */
+  batchTimeoutMs: number;
+  /** Images waiting (not yet in inference) beyond which a request is refused with queue_full. */
+  maxQueue: number;
+  /** Batches in inference at once (1: the worker computes one while the next one gathers). */
+  maxInFlight?: number;
+  /** Images queued or in inference changed. */
+  onDepth?: (images: number) => void;
+  /** A batch finished (successfully or not). */
+  onBatch?: (images: number, seconds: number) => void;
+  now?: () => number;
+}
+
+const PIXELS = 784;
+
+interface Job<R> {
+  pixels: Float32Array;
+  n: number;
+  /** Images not yet handed to a batch, from `taken` on. */
+  taken: number;
+  /** Images answered so far. */
+  answered: number;
+  results: R[];
+  enqueuedAt: number;
+  deadline: number;
+  settled: boolean;
+  timer?: ReturnType<typeof setTimeout>;
+  resolve: (r: R[]) => void;
+  reject: (e: Error) => void;
+}
+
+interface Chunk<R> {
+  job: Job<R>;
+  offset: number;
+  count: number;
+}
+
+/**
+ * One shared queue of images for every protocol, cut into engine batches of up to `maxBatchSize`
+ * images or whatever arrived within `batchTimeoutMs`. Each request has a deadline: work still
+ * queued when it passes is dropped and answered `deadline_exceeded`; the queue is bounded
+ * (`queue_full`, with a retry hint from recent throughput). A request's images may span batches
+ * but are answered together: all results, or one error.
+ */
+export class Batcher<R> {
+  private readonly queue: Job<R>[] = [];
+  private queued = 0;
+  private inFlightImages = 0;
+  private inFlightBatches = 0;
+  private gatherTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly now: () => number;
+  private readonly throughput: RateWindow;
+  private readonly maxInFlight: number;
+
+  constructor(private readonly opts: BatcherOptions<R>) {
+    this.now = opts.now ?? (() => performance.now());
+    this.throughput = new RateWindow(10_000, this.now);
+    this.maxInFlight = opts.maxInFlight ?? 1;
+  }
+
+  /** Images waiting for a batch plus images in inference. */
+  get depth(): number {
+    return this.queued + this.inFlightImages;
+  }
+
+  /**
+   * Queues `n` images (n·784 floats) to be answered within `timeoutMs`. Rejects with a
+   * RuntimeError: `queue_full` (details.retryAfterSeconds), `deadline_exceeded`, `draining`.
+   */
+  submit(pixels: Float32Array, n: number, timeoutMs: number): Promise<R[]> {
+    if (this.closed) return Promise.reject(new RuntimeError('draining', 'the server is shutting down and accepts no new work'));
+    if (pixels.length !== n * PIXELS) return Promise.reject(new RuntimeError('invalid_tensor', `expected ${n}×${PIXELS} pixel values, got ${pixels.length}`));
+    if (n === 0) return Promise.resolve([]);
+    if (this.queued + n > this.opts.maxQueue) {
+      const retryAfterSeconds = this.retryAfterSeconds(n);
+      return Promise.reject(
+        new RuntimeError('queue_full', `the queue holds ${this.queued} of at most ${this.opts.maxQueue} images; retry in ${retryAfterSeconds} s`, { retryAfterSeconds }),
+      );
+    }
+    return new Promise<R[]>((resolve, reject) => {
+      const now = this.now();
+      const job: Job<R> = { pixels, n, taken: 0, answered: 0, results: new Array<R>(n), enqueuedAt: now, deadline: now + timeoutMs, settled: false, resolve, reject };
+      job.timer = setTimeout(() => this.expire(job), Math.max(0, timeoutMs));
+      this.queue.push(job);
+      this.queued += n;
+      this.depthChanged();
+      this.schedule();
+    });
+  }
+
+  /** Seconds a refused client should wait: the queue ahead of it at the recent completion rate. */
+  retryAfterSeconds(extra = 0): number {
+    const rate = this.throughput.perSecond();
+    if (rate <= 0) return 1;
+    return Math.min(60, Math.max(1, Math.ceil((this.queued + extra) / rate)));
+  }
+
+  /** Refuses new work from now on (`draining`); queued and in-flight work still completes. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Resolves once nothing is queued or in inference. */
+  idle(): Promise<void> {
+    if (this.depth === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.inFlightBatches >= this.maxInFlight || this.queued === 0) return;
+    const oldest = this.queue[0];
+    const waited = this.now() - oldest.enqueuedAt;
+    if (this.queued >= this.opts.maxBatchSize || waited >= this.opts.batchTimeoutMs) {
+      if (this.gatherTimer) clearTimeout(this.gatherTimer);
+      this.gatherTimer = undefined;
+      this.dispatch();
+      return;
+    }
+    this.gatherTimer ??= setTimeout(() => {
+      this.gatherTimer = undefined;
+      this.schedule();
+    }, this.opts.batchTimeoutMs - waited);
+  }
+
+  private dispatch(): void {
+    // a late timer must not let expired work into a batch
+    const now = this.now();
+    for (const job of this.queue.filter((j) => j.deadline <= now)) this.expire(job);
+    if (this.queued === 0) return;
+    const chunks: Chunk<R>[] = [];
+    let total = 0;
+    while (total < this.opts.maxBatchSize && this.queue.length > 0) {
+      const job = this.queue[0];
+      const count = Math.min(job.n - job.taken, this.opts.maxBatchSize - total);
+      chunks.push({ job, offset: job.taken, count });
+      job.taken += count;
+      total += count;
+      if (job.taken === job.n) this.queue.shift();
+    }
+    const pixels = new Float32Array(total * PIXELS);
+    let at = 0;
+    for (const c of chunks) {
+      pixels.set(c.job.pixels.subarray(c.offset * PIXELS, (c.offset + c.count) * PIXELS), at * PIXELS);
+      at += c.count;
+    }
+    this.queued -= total;
+    this.inFlightImages += total;
+    this.inFlightBatches++;
+    const started = this.now();
+    let run: Promise<R[]>;
+    try {
+      run = this.opts.infer(pixels, total);
+    } catch (e) {
+      run = Promise.reject(e);
+    }
+    run.then(
+      (results) => this.finish(chunks, total, started, results),
+      (e: unknown) => this.finish(chunks, total, started, undefined, e),
+    );
+  }
+
+  /** Accounting first, so a caller woken by its answer already sees the batch gone. */
+  private finish(chunks: Chunk<R>[], total: number, started: number, results: R[] | undefined, error?: unknown): void {
+    this.inFlightImages -= total;
+    this.inFlightBatches--;
+    this.throughput.add(total);
+    this.opts.onBatch?.(total, (this.now() - started) / 1000);
+    if (results && results.length !== total) {
+      error = new RuntimeError('internal', `engine answered ${results.length} of ${total} images`);
+    }
+    if (error !== undefined || !results) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      for (const c of chunks) this.fail(c.job, err);
+    } else {
+      let from = 0;
+      for (const c of chunks) {
+        this.deliver(c, results.slice(from, from + c.count));
+        from += c.count;
+      }
+    }
+    this.depthChanged();
+    this.schedule();
+  }
+
+  private deliver(c: Chunk<R>, results: R[]): void {
+    const job = c.job;
+    if (job.settled) return;
+    for (let i = 0; i < c.count; i++) job.results[c.offset + i] = results[i];
+    job.answered += c.count;
+    if (job.answered === job.n) {
+      job.settled = true;
+      clearTimeout(job.timer);
+      job.resolve(job.results);
+    }
+  }
+
+  /** Rejects a job and drops whatever of it is still queued. */
+  private fail(job: Job<R>, e: Error): void {
+    if (job.settled) return;
+    job.settled = true;
+    clearTimeout(job.timer);
+    const i = this.queue.indexOf(job);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      this.queued -= job.n - job.taken;
+      job.taken = job.n;
+      this.depthChanged();
+    }
+    job.reject(e);
+  }
+
+  private expire(job: Job<R>): void {
+    this.fail(job, new RuntimeError('deadline_exceeded', 'the request was not answered within its deadline (REQUEST_TIMEOUT_MS)'));
+  }
+
+  private depthChanged(): void {
+    this.opts.onDepth?.(this.depth);
+    if (this.depth === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  BATCH_SIZE_BUCKETS,
+  CONFIDENCE_BUCKETS,
+  DURATION_BUCKETS,
+  LATENCY_WINDOW_MS,
+  METRIC,
+  QUEUE_DEPTH_WINDOW_MS,
+} from './names.js';
+import { RateWindow } from './rate-window.js';
+import { SlidingQuantile } from './sliding-quantile.js';
+import { TimeAverage } from './time-average.js';
+
+export interface MetricLabels {
+  model: string;
+  version: string;
+  track: string;
+}
+
+/** A live view for the page at `/` and logs: the same windows the gauges export. */
+export interface ServiceFigures {
+  requestsPerSecond: number;
+  latencyP95Seconds: number;
+  queueDepth: number;
+  queueDepthNow: number;
+  imagesPerSecond: number;
+}
+
+/**
+ * The runtime's Prometheus metrics (SPEC §3) in their own registry, every series labelled with
+ * model/version/track. The HPA gauges are computed on scrape from pure windows.
+ */
+export class RuntimeMetrics {
+  readonly registry = new Registry();
+  private readonly depth: TimeAverage;
+  private readonly latency: SlidingQuantile;
+  private readonly requestRate: RateWindow;
+  private readonly imageRate: RateWindow;
+  private readonly requests: Counter<'code'>;
+  private readonly duration: Histogram;
+  private readonly batchSize: Histogram;
+  private readonly inference: Histogram;
+  private readonly predictions: Counter<'digit'>;
+  private readonly confidence: Histogram;
+  private readonly unreliable: Counter;
+
+  constructor(labels: MetricLabels, now: () => number = () => performance.now()) {
+    this.depth = new TimeAverage(QUEUE_DEPTH_WINDOW_MS, now);
+    this.latency = new SlidingQuantile(LATENCY_WINDOW_MS, now);
+    this.requestRate = new RateWindow(10_000, now);
+    this.imageRate = new RateWindow(10_000, now);
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ ...labels });
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({ name: METRIC.requests, help: 'Prediction requests answered, by HTTP status code.', labelNames: ['code'], registers });
+    this.duration = new Histogram({ name: METRIC.requestDuration, help: 'Prediction request duration in seconds, from arrival to answer.', buckets: DURATION_BUCKETS, registers });
+    const depth = this.depth;
+    new Gauge({
+      name: METRIC.queueDepth,
+      help: `Images queued or in inference, time-averaged over the last ${QUEUE_DEPTH_WINDOW_MS / 1000} s.`,
+      registers,
+      collect() {
+        this.set(depth.average());
+      },
+    });
+    const latency = this.latency;
+    new Gauge({
+      name: METRIC.latencyP95,
+      help: `95th percentile of prediction request latency over a sliding ${LATENCY_WINDOW_MS / 1000} s window (0 without requests).`,
+      registers,
+      collect() {
+        this.set(latency.quantile(0.95));
+      },
+    });
+    this.batchSize = new Histogram({ name: METRIC.batchSize, help: 'Images per engine batch.', buckets: BATCH_SIZE_BUCKETS, registers });
+    this.inference = new Histogram({ name: METRIC.inferenceDuration, help: 'Engine time per batch in seconds (MC-dropout sampling included).', buckets: DURATION_BUCKETS, registers });
+    this.predictions = new Counter({ name: METRIC.predictions, help: 'Predictions answered, by predicted digit.', labelNames: ['digit'], registers });
+    this.confidence = new Histogram({ name: METRIC.confidence, help: 'Confidence of answered predictions.', buckets: CONFIDENCE_BUCKETS, registers });
+    this.unreliable = new Counter({ name: METRIC.unreliable, help: 'Predictions answered with reliable: false.', registers });
+  }
+
+  /** One prediction request answered with `code` after `seconds`. */
+  request(code: number, seconds: number): void {
+    this.requests.inc({ code: String(code) });
+    this.duration.observe(seconds);
+    this.latency.observe(seconds);
+    this.requestRate.add();
+  }
+
+  /** Images queued or in inference changed to `n`. */
+  queueDepth(n: number): void {
+    this.depth.set(n);
+  }
+
+  batch(images: number, seconds: number): void {
+    this.batchSize.observe(images);
+    this.inference.observe(seconds);
+    this.imageRate.add(images);
+  }
+
+  prediction(digit: number, confidence: number, reliable: boolean): void {
+    this.predictions.inc({ digit: String(digit) });
+    this.confidence.observe(confidence);
+    if (!reliable) this.unreliable.inc();
+  }
+
+  figures(): ServiceFigures {
+    return {
+      requestsPerSecond: this.requestRate.perSecond(),
+      latencyP95Seconds: this.latency.quantile(0.95),
+      queueDepth: this.depth.average(),
+      queueDepthNow: this.depth.current(),
+      imagesPerSecond: this.imageRate.perSecond(),
+    };
+  }
+
+  /** The text exposition format. */
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
