@@ -40,8 +40,8 @@ const { values } = parseArgs({
 if (values.help || !values.out) {
   console.log(`usage: npm run train -- --out models/<name>/<version> [options]
   --epochs N (${DEFAULT_TRAIN.epochs})  --seed S (${DEFAULT_TRAIN.seed})  --batch-size B  --learning-rate LR
-  --filters 32,64-64 (conv blocks: blocks by commas, filters by dashes)  --dense 64  --dropout 0.25,0.4
-  --outlier-share 0.25 --outlier-weight 0.5 (outlier exposure with synthetic non-digits; 0 disables)
+  --filters 32,64-64 (conv blocks: blocks by commas, filters by dashes)  --dense 64  --dropout 0.1,0.25
+  --outlier-share 0.25 --outlier-weight 0.25 (outlier exposure with synthetic non-digits; 0 disables)
   --no-augment  --samples T (MC samples for evaluation and the default, 30)
   --ood-fit N (Fashion-MNIST train images for the confidence fit, capped at the held-out half)
   --ood-eval N (Fashion-MNIST t10k images to evaluate on)  --fashion-dir DIR  --max-steps N
@@ -85,11 +85,13 @@ const opts = {
 let model: LayersModel;
 let training: Record<string, unknown>;
 let architecture: Record<string, unknown> | undefined;
+let previousEvaluation: Record<string, unknown> | undefined;
 if (values['evaluate-only']) {
   const existing = await loadModelVersion(out);
   model = existing.model;
   training = { ...existing.metadata.training, reevaluatedBy: `npm run train -- ${process.argv.slice(2).join(' ')}` };
   architecture = existing.metadata.architecture;
+  previousEvaluation = existing.metadata.evaluation;
   log(`re-evaluating ${existing.source}`);
 } else {
   const t0 = performance.now();
@@ -124,6 +126,11 @@ const samples = num('samples');
 const letters = await renderLetters();
 if (!letters) log('no fonts rendered: skipping the printed-letters non-digit set');
 const ev = await evaluateModel({ model, train, heldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
+
+// a re-evaluation refits the temperature on top of the one already folded in: record the product
+const previousTau = values['evaluate-only'] ? (previousEvaluation?.temperature as { value?: number } | undefined)?.value : undefined;
+const tempRecord = ev.evaluation.temperature as { value: number } | undefined;
+if (previousTau !== undefined && tempRecord) ev.evaluation.temperature = { ...tempRecord, value: Number((previousTau * tempRecord.value).toPrecision(3)), refitFactor: tempRecord.value };
 
 const metadata: ModelMetadata = parseMetadata({
   name,

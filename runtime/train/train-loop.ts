@@ -22,12 +22,12 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'log'> = {
-  epochs: 20,
+  epochs: 10,
   batchSize: 64,
   learningRate: 2e-3,
   seed: 1,
   outlierShare: 0.25,
-  outlierWeight: 0.5,
+  outlierWeight: 0.25,
   augment: DEFAULT_AUGMENT,
 };
 
