@@ -17,7 +17,12 @@ export type RuntimeErrorCode =
   | 'not_ready'
   | 'draining'
   | 'deadline_exceeded'
-  | 'internal';
+  | 'internal'
+  // the HTTP edge's own refusals
+  | 'malformed_multipart' // a multipart body busboy cannot parse
+  | 'invalid_request' // well-formed JSON that does not match the request schema
+  | 'route_not_found'
+  | 'method_not_allowed';
 
 export const httpStatusOf: Record<RuntimeErrorCode, number> = {
   invalid_image: 400,
@@ -34,6 +39,10 @@ export const httpStatusOf: Record<RuntimeErrorCode, number> = {
   draining: 503,
   deadline_exceeded: 504,
   internal: 500,
+  malformed_multipart: 400,
+  invalid_request: 422,
+  route_not_found: 404,
+  method_not_allowed: 405,
 };
 
 export class RuntimeError extends Error {

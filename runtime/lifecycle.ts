@@ -1,34 +1,75 @@
-/** Where the process is in its life: probes and admission read this, main.ts drives it. */
+/**
+ * The process's serving state, shared by the probes, the routes and the shutdown sequence:
+ * starting → ready (model loaded and warmed) → draining (SIGTERM) → stopped. Also counts the
+ * HTTP requests in progress, so draining can wait for every accepted one.
+ */
 export type Phase = 'starting' | 'ready' | 'draining' | 'stopped';
 
 export class Lifecycle {
-  private phase: Phase = 'starting';
+  private current: Phase = 'starting';
+  private engineFailure: string | undefined;
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
 
-  get current(): Phase {
-    return this.phase;
+  get phase(): Phase {
+    return this.current;
   }
 
-  /** Ready = model loaded and warmed, not draining. */
-  ready(): boolean {
-    return this.phase === 'ready';
-  }
-
+  /** Liveness: the process serves HTTP and its engine has not died. */
   live(): boolean {
-    return this.phase !== 'stopped';
+    return this.engineFailure === undefined;
+  }
+
+  /** Readiness: model loaded and warmed, engine alive, not draining. */
+  ready(): boolean {
+    return this.current === 'ready' && this.live();
+  }
+
+  draining(): boolean {
+    return this.current === 'draining' || this.current === 'stopped';
+  }
+
+  /** Why the process is not live, when it is not. */
+  failure(): string | undefined {
+    return this.engineFailure;
   }
 
   markReady(): void {
-    if (this.phase === 'starting') this.phase = 'ready';
+    if (this.current === 'starting') this.current = 'ready';
   }
 
-  /** Readiness turns false at once; returns false when a drain had already begun. */
-  beginDrain(): boolean {
-    if (this.phase === 'draining' || this.phase === 'stopped') return false;
-    this.phase = 'draining';
-    return true;
+  startDraining(): void {
+    if (this.current !== 'stopped') this.current = 'draining';
   }
 
   markStopped(): void {
-    this.phase = 'stopped';
+    this.current = 'stopped';
+  }
+
+  markEngineFailed(reason: string): void {
+    this.engineFailure ??= reason;
+  }
+
+  requestStarted(): void {
+    this.inFlight++;
+  }
+
+  requestFinished(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves once no HTTP request is in progress. */
+  requestsDone(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 }

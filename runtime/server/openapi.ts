@@ -1,78 +1,107 @@
-import Router from '@koa/router';
-import type { ServerDeps } from './deps.js';
+import { z } from 'zod';
+import { apiSchemas } from './schemas/registry.js';
+import './schemas/v1.js';
+import './schemas/oip.js';
 
-const json = (schema: object) => ({ 'application/json': { schema } });
-const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } };
+/**
+ * The OpenAPI 3.0 document of the HTTP API. Bodies come from the same zod schemas that validate
+ * requests (runtime/server/schemas/), so the document cannot drift from the code.
+ */
 
-/** The OpenAPI 3 description of the HTTP API, and a page to read and try it. */
-export function openapiDocument(deps: ServerDeps): object {
-  const prediction = {
-    type: 'object',
-    properties: {
-      digit: { type: 'integer', minimum: 0, maximum: 9 },
-      probability: { type: 'number' },
-      probabilities: { type: 'array', items: { type: 'number' }, minItems: 10, maxItems: 10 },
-      confidence: { type: 'number', minimum: 0, maximum: 1 },
-      reliable: { type: 'boolean' },
-      uncertainty: { type: 'object', additionalProperties: true },
-    },
-  };
-  const errors = Object.fromEntries(
-    [['400', 'undecodable or empty image, malformed JSON'], ['404', 'unknown model'], ['413', 'body or pixel count over the limit'], ['415', 'unsupported media type'], ['422', 'wrong tensor shape, NaN, too many images'], ['429', 'queue full (Retry-After)'], ['503', 'not ready or draining'], ['504', 'deadline passed']].map(([code, description]) => [code, { description, content: json(error) }]),
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string) => ({ 'application/json': { schema: ref(id) } });
+const binary = { schema: { type: 'string', format: 'binary' } };
+
+const V1_ERRORS: [string, string][] = [
+  ['400', 'undecodable or empty image, malformed JSON or multipart'],
+  ['404', 'unknown model'],
+  ['413', 'body (MAX_BODY_BYTES) or decoded pixels (MAX_INPUT_PIXELS) over the limit'],
+  ['415', 'unsupported media type or image format'],
+  ['422', 'well-formed but unusable: wrong shape, values outside 0..1, more than MAX_IMAGES_PER_REQUEST images'],
+  ['429', 'queue full (MAX_QUEUE); see Retry-After'],
+  ['503', 'not ready (model loading) or draining'],
+  ['504', 'not answered within REQUEST_TIMEOUT_MS'],
+];
+
+function errors(schema: string, codes = V1_ERRORS) {
+  return Object.fromEntries(codes.map(([code, description]) => [code, { description, content: json(schema) }]));
+}
+
+const modelHeaders = {
+  'X-Model-Version': { schema: { type: 'string' }, description: 'Version that answered.' },
+  'X-Model-Track': { schema: { type: 'string', enum: ['stable', 'canary'] }, description: 'Track that answered.' },
+};
+
+function componentSchemas(): Record<string, object> {
+  const { schemas } = z.toJSONSchema(apiSchemas, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, s]) => {
+      const { $id: _id, $schema: _schema, ...rest } = s as Record<string, unknown>;
+      return [id, rest];
+    }),
   );
+}
+
+export function openApiDocument(opts: { modelName: string; version: string }): object {
+  const name = { name: 'name', in: 'path', required: true, schema: { type: 'string', example: opts.modelName }, description: 'The served model name (MODEL_NAME).' };
+  const version = { name: 'version', in: 'path', required: true, schema: { type: 'string' }, description: 'The served model version.' };
+  const oipErrors = errors('OipError');
+  const paths: Record<string, object> = {
+    '/v1/models/{name}:predict': {
+      post: {
+        operationId: 'predict',
+        summary: 'Predict one or many images, each with MC-dropout uncertainty',
+        description: 'A raw image body (Content-Type image/png, image/jpeg, … or application/octet-stream, sniffed), multipart/form-data with one or more file parts (any field name; several = a batch), or JSON instances.',
+        parameters: [name],
+        requestBody: {
+          required: true,
+          content: {
+            'image/png': binary,
+            'image/jpeg': binary,
+            'image/webp': binary,
+            'image/gif': binary,
+            'image/tiff': binary,
+            'image/avif': binary,
+            'application/octet-stream': binary,
+            'multipart/form-data': { schema: { type: 'object', properties: { image: { type: 'string', format: 'binary' } }, additionalProperties: { type: 'string', format: 'binary' } } },
+            ...json('PredictJsonRequest'),
+          },
+        },
+        responses: { '200': { description: 'One prediction per image, in request order.', headers: modelHeaders, content: json('PredictResponse') }, ...errors('Error') },
+      },
+    },
+    '/v1/models': { get: { operationId: 'listModels', summary: 'The models this server serves', responses: { '200': { description: 'Served models.', content: json('ModelList') }, ...errors('Error', [V1_ERRORS[6]]) } } },
+    '/v1/models/{name}': {
+      get: { operationId: 'modelMetadata', summary: 'Model metadata, inference settings, limits and training figures', parameters: [name], responses: { '200': { description: 'Metadata.', content: json('ModelMetadata') }, ...errors('Error', [V1_ERRORS[1], V1_ERRORS[6]]) } },
+    },
+    '/v1/stats': { get: { operationId: 'stats', summary: 'Live service figures (req/s, p95, queue depth, backend)', responses: { '200': { description: 'Figures.', content: json('ServiceFigures') } } } },
+    '/healthz': { get: { operationId: 'live', summary: 'Liveness', responses: { '200': { description: 'Alive.' }, ...errors('Error', [['503', 'the engine died']]) } } },
+    '/readyz': { get: { operationId: 'ready', summary: 'Readiness: model loaded and warmed, not draining', responses: { '200': { description: 'Ready.' }, ...errors('Error', [['503', 'loading or draining']]) } } },
+    '/v2': { get: { operationId: 'oipServerMetadata', summary: 'OIP server metadata', responses: { '200': { description: 'Server metadata.', content: json('OipServerMetadata') } } } },
+    '/v2/health/live': { get: { operationId: 'oipLive', summary: 'OIP server liveness', responses: { '200': { description: 'Live.' }, '503': { description: 'Not live.' } } } },
+    '/v2/health/ready': { get: { operationId: 'oipReady', summary: 'OIP server readiness', responses: { '200': { description: 'Ready.' }, '503': { description: 'Not ready.' } } } },
+  };
+  for (const [prefix, params, suffix] of [['/v2/models/{name}', [name], ''], ['/v2/models/{name}/versions/{version}', [name, version], 'Version']] as const) {
+    paths[prefix] = { get: { operationId: `oipModelMetadata${suffix}`, summary: 'OIP model metadata: inputs "image" and "pixels", outputs', parameters: params, responses: { '200': { description: 'Model metadata.', content: json('OipModelMetadata') }, '404': oipErrors['404'] } } };
+    paths[`${prefix}/ready`] = { get: { operationId: `oipModelReady${suffix}`, summary: 'OIP model readiness', parameters: params, responses: { '200': { description: 'Ready.' }, '404': oipErrors['404'], '503': oipErrors['503'] } } };
+    paths[`${prefix}/infer`] = {
+      post: {
+        operationId: `oipInfer${suffix}`,
+        summary: 'OIP inference: one input, "image" (BYTES [n], base64 files) or "pixels" (FP32 [n,28,28,1])',
+        parameters: params,
+        requestBody: { required: true, content: json('InferRequest') },
+        responses: { '200': { description: 'Outputs probabilities, digit, confidence, reliable, predictive_entropy, mutual_information.', headers: modelHeaders, content: json('InferResponse') }, ...oipErrors },
+      },
+    };
+  }
   return {
     openapi: '3.0.3',
-    info: { title: 'digitserve runtime', version: '0.1.0', description: `Serves model "${deps.model.name}" version ${deps.model.version} (${deps.model.track}).` },
-    paths: {
-      '/v1/models/{name}:predict': {
-        post: {
-          summary: 'Predict one or many images, with MC-dropout uncertainty',
-          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string', example: deps.model.name } }],
-          requestBody: {
-            required: true,
-            content: {
-              'image/png': { schema: { type: 'string', format: 'binary' } },
-              'image/jpeg': { schema: { type: 'string', format: 'binary' } },
-              'multipart/form-data': { schema: { type: 'object', properties: { image: { type: 'string', format: 'binary' } } } },
-              'application/json': { schema: { type: 'object', required: ['instances'], properties: { instances: { type: 'array', items: { oneOf: [{ type: 'object', properties: { b64: { type: 'string' } } }, { type: 'array', items: { type: 'array', items: { type: 'number' } } }] } } } } },
-            },
-          },
-          responses: { '200': { description: 'one prediction per image, in order', content: json({ type: 'object', properties: { model: { type: 'object' }, predictions: { type: 'array', items: prediction } } }) }, ...errors },
-        },
-      },
-      '/v1/models': { get: { summary: 'Models served', responses: { '200': { description: 'models', content: json({ type: 'object' }) } } } },
-      '/v1/models/{name}': { get: { summary: 'Model metadata and limits', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'metadata', content: json({ type: 'object' }) }, '404': errors['404'] } } },
-      '/v2/models/{name}/infer': { post: { summary: 'Open Inference Protocol infer (inputs "image" BYTES or "pixels" FP32 [-1,28,28,1])', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], requestBody: { content: json({ type: 'object' }) }, responses: { '200': { description: 'outputs', content: json({ type: 'object' }) } } } },
-      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'alive' } } } },
-      '/readyz': { get: { summary: 'Readiness: model loaded and warmed, not draining', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+    info: {
+      title: 'digitserve runtime',
+      version: opts.version,
+      description: `Handwritten-digit classification with Monte-Carlo-dropout uncertainty. This server answers as model "${opts.modelName}". Errors: {"error": {"code", "message"}}; on /v2 the OIP shape {"error": "<message>"}.`,
     },
+    paths,
+    components: { schemas: componentSchemas() },
   };
 }
-
-export function docsRoutes(deps: ServerDeps): Router {
-  const r = new Router();
-  r.get('/openapi.json', (ctx) => {
-    ctx.body = openapiDocument(deps);
-  });
-  r.get('/docs', (ctx) => {
-    ctx.type = 'html';
-    ctx.body = DOCS_PAGE;
-  });
-  return r;
-}
-
-// Self-contained (no CDN is reachable from every cluster): lists the operations from /openapi.json
-// and lets one send an image to :predict.
-const DOCS_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>digitserve API</title>
-<style>body{font:15px system-ui;margin:2rem;max-width:60rem}code,pre{background:#f3f3f3;padding:.2rem}.op{border:1px solid #ddd;border-radius:6px;padding:.6rem;margin:.6rem 0}</style></head>
-<body><h1>digitserve API</h1><p>OpenAPI document: <a href="/openapi.json">/openapi.json</a></p><div id="ops"></div>
-<h2>Try :predict</h2><input type="file" id="f" accept="image/*"> <button id="go">Send</button><pre id="out"></pre>
-<script>
-fetch('/openapi.json').then(r=>r.json()).then(doc=>{const ops=document.getElementById('ops');
-for(const [p,ms] of Object.entries(doc.paths))for(const [m,op] of Object.entries(ms)){const d=document.createElement('div');d.className='op';
-d.innerHTML='<b>'+m.toUpperCase()+'</b> <code>'+p+'</code> — '+(op.summary||'');ops.appendChild(d);}
-window.modelName=(doc.info.description.match(/"([^"]+)"/)||[])[1];});
-document.getElementById('go').onclick=async()=>{const f=document.getElementById('f').files[0];if(!f)return;
-const r=await fetch('/v1/models/'+window.modelName+':predict',{method:'POST',headers:{'content-type':f.type||'application/octet-stream'},body:f});
-document.getElementById('out').textContent=r.status+'\\n'+JSON.stringify(await r.json(),null,2);};
-</script></body></html>`;

@@ -1,0 +1,37 @@
+import type { Context } from 'koa';
+import { RuntimeError } from '../../errors.js';
+import type { ImageInput } from '../predict.js';
+import { ACCEPTED_CONTENT_TYPES, bodyKindOf } from './body-kind.js';
+import { instancesToInputs, parseJsonBody } from './json-instances.js';
+import { readMultipart } from './multipart.js';
+import { readLimited } from './read-limited.js';
+
+export interface BodyLimits {
+  maxBodyBytes: number;
+  maxImagesPerRequest: number;
+}
+
+/** A `:predict` body of any accepted kind (raw image, multipart files, JSON instances) → its images, in order. */
+export async function readPredictInputs(ctx: Context, limits: BodyLimits): Promise<ImageInput[]> {
+  const kind = bodyKindOf(ctx.get('content-type'));
+  switch (kind.kind) {
+    case 'unsupported':
+      throw new RuntimeError('unsupported_media_type', `Content-Type "${kind.mediaType}" is not accepted; send one of: ${ACCEPTED_CONTENT_TYPES.join(', ')}`, {
+        accepted: [...ACCEPTED_CONTENT_TYPES],
+      });
+    case 'image': {
+      const bytes = await readLimited(ctx.req, limits.maxBodyBytes);
+      if (bytes.length === 0) {
+        throw new RuntimeError('empty_body', 'the request has no body; send an image (e.g. Content-Type: image/png), multipart/form-data file parts or {"instances": [...]}');
+      }
+      return [{ kind: 'bytes', bytes, label: 'image', declared: kind.declared }];
+    }
+    case 'multipart': {
+      const parts = await readMultipart(ctx.req, { maxBodyBytes: limits.maxBodyBytes, maxImages: limits.maxImagesPerRequest });
+      if (parts.length === 0) throw new RuntimeError('empty_body', 'the multipart body has no file parts; send each image as a file part (curl -F image=@digit.png)');
+      return parts.map((p, i) => ({ kind: 'bytes', bytes: p.bytes, label: `part ${i + 1} "${p.field}"${p.filename ? ` (${p.filename})` : ''}` }));
+    }
+    case 'json':
+      return instancesToInputs(parseJsonBody(await readLimited(ctx.req, limits.maxBodyBytes)), limits.maxImagesPerRequest);
+  }
+}

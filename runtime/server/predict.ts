@@ -1,0 +1,86 @@
+import type { ServedModel } from '../config.js';
+import type { Batcher } from '../batcher.js';
+import type { ImagePrediction } from '../engine/engine-client.js';
+import { RuntimeError, isRuntimeError } from '../errors.js';
+import type { RuntimeMetrics } from '../metrics/runtime-metrics.js';
+import { preprocessImage, sniffFormat, type AcceptedFormat } from '../preprocess/index.js';
+
+/** One image of a request, as sent: encoded bytes, or pixels already in MNIST form. */
+export type ImageInput =
+  | { kind: 'bytes'; bytes: Buffer; label: string; declared?: AcceptedFormat }
+  | { kind: 'pixels'; pixels: Float32Array; label: string };
+
+/** An engine answer plus the served model's verdict on it. */
+export interface Prediction extends ImagePrediction {
+  reliable: boolean;
+}
+
+export interface PredictDeps {
+  served: ServedModel;
+  batcher: Batcher<ImagePrediction>;
+  metrics: RuntimeMetrics;
+  maxInputPixels: number;
+}
+
+const PIXELS = 784;
+
+/** Prefixes the image's label when the request holds several, so the client knows which one failed. */
+function about(input: ImageInput, count: number, e: unknown): unknown {
+  if (!isRuntimeError(e) || count === 1) return e;
+  return new RuntimeError(e.code, `${input.label}: ${e.message}`, e.details);
+}
+
+/**
+ * A declared image type whose bytes are no known image at all is a broken image (400); bytes of
+ * a format we refuse are the wrong media type (415) whatever was declared.
+ */
+async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, maxInputPixels: number): Promise<Float32Array> {
+  if (input.bytes.length === 0) throw new RuntimeError('empty_body', 'image is empty (0 bytes)');
+  try {
+    sniffFormat(input.bytes);
+  } catch (e) {
+    if (input.declared && isRuntimeError(e) && e.details?.detected === 'unknown') {
+      throw new RuntimeError('invalid_image', `body was declared ${input.declared.toUpperCase()} but is not a decodable image`);
+    }
+    throw e;
+  }
+  return (await preprocessImage(input.bytes, { maxInputPixels })).pixels;
+}
+
+/** Checks pixels sent as numbers before they share a batch with other requests' images. */
+export function checkPixels(pixels: Float32Array, label: string): void {
+  if (pixels.length !== PIXELS) throw new RuntimeError('invalid_tensor', `${label}: expected 28×28 = 784 values, got ${pixels.length}`);
+  for (let i = 0; i < pixels.length; i++) {
+    const v = pixels[i];
+    if (!(v >= 0 && v <= 1)) {
+      throw new RuntimeError('invalid_tensor', `${label}: pixel (${Math.floor(i / 28)}, ${i % 28}) is ${v}; values must be numbers in 0..1 (MNIST form, bright digit on dark)`);
+    }
+  }
+}
+
+/**
+ * Images of one request → predictions in the same order: preprocessing (in parallel, sharp's
+ * thread pool), then one submission to the shared batcher, answered within `timeoutMs`.
+ */
+export async function predictImages(deps: PredictDeps, inputs: ImageInput[], timeoutMs: number): Promise<Prediction[]> {
+  const n = inputs.length;
+  const each = await Promise.allSettled(
+    inputs.map(async (input) => {
+      if (input.kind === 'bytes') return toPixels(input, deps.maxInputPixels);
+      checkPixels(input.pixels, input.label);
+      return input.pixels;
+    }),
+  );
+  const failed = each.findIndex((r) => r.status === 'rejected');
+  if (failed >= 0) throw about(inputs[failed], n, (each[failed] as PromiseRejectedResult).reason);
+  const pixels = new Float32Array(n * PIXELS);
+  each.forEach((r, i) => pixels.set((r as PromiseFulfilledResult<Float32Array>).value, i * PIXELS));
+  if (timeoutMs <= 0) throw new RuntimeError('deadline_exceeded', 'the request was not answered within its deadline (REQUEST_TIMEOUT_MS)');
+  const answers = await deps.batcher.submit(pixels, n, timeoutMs);
+  const threshold = deps.served.reliabilityThreshold;
+  return answers.map((a) => {
+    const reliable = a.confidence >= threshold;
+    deps.metrics.prediction(a.digit, a.confidence, reliable);
+    return { ...a, reliable };
+  });
+}

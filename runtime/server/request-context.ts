@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { AppDeps } from './app-deps.js';
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const REQUEST_ID = /^[\w.:/=+-]{1,128}$/;
+const PREDICTION_PATH = /^\/v1\/models\/[^/]+(:|%3A)predict$|^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/i;
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/v2/health/live', '/v2/health/ready', '/v1/stats']);
+
+/** True for the routes the SLO metrics count: `:predict` and OIP `infer`. */
+export function isPredictionPath(path: string): boolean {
+  return PREDICTION_PATH.test(path);
+}
+
+/**
+ * Outermost middleware: request id (X-Request-Id, taken from the client when sane) and W3C
+ * traceparent, logged and echoed; a child logger on ctx.state.log; one log line per request;
+ * the prediction metrics; and the in-flight count SIGTERM waits for.
+ */
+export function requestContext(deps: AppDeps) {
+  return async (ctx: Context, next: Next) => {
+    const started = performance.now();
+    deps.lifecycle.requestStarted();
+    const given = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(given) ? given : randomUUID();
+    const tp = ctx.get('traceparent').trim().toLowerCase();
+    const traceparent = TRACEPARENT.test(tp) ? tp : undefined;
+    ctx.state.requestId = requestId;
+    ctx.state.startedAt = started;
+    ctx.state.log = deps.logger.child({ requestId, ...(traceparent ? { traceparent, traceId: traceparent.slice(3, 35) } : {}) });
+    ctx.set('X-Request-Id', requestId);
+    if (traceparent) ctx.set('traceparent', traceparent);
+    try {
+      await next();
+    } finally {
+      if (deps.lifecycle.draining()) ctx.set('Connection', 'close');
+      const seconds = (performance.now() - started) / 1000;
+      if (ctx.method === 'POST' && isPredictionPath(ctx.path)) deps.service()?.metrics.request(ctx.status, seconds);
+      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 10_000) / 10, images: ctx.state.images as number | undefined };
+      if (QUIET_PATHS.has(ctx.path) && ctx.status < 500) ctx.state.log.debug(line, 'request');
+      else ctx.state.log.info(line, 'request');
+      deps.lifecycle.requestFinished();
+    }
+  };
+}
