@@ -12,6 +12,8 @@ export interface MultipartLimits {
 export interface FilePart {
   field: string;
   filename?: string;
+  /** The part's declared Content-Type, if any. */
+  mimeType?: string;
   bytes: Buffer;
 }
 
@@ -41,7 +43,7 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
     bb.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => parts.push({ field, filename: info.filename, bytes: Buffer.concat(chunks) }));
+      stream.on('end', () => parts.push({ field, filename: info.filename, mimeType: info.mimeType, bytes: Buffer.concat(chunks) }));
     });
     bb.on('filesLimit', () =>
       fail(new RuntimeError('too_many_images', `more than ${limits.maxImages} images in one request (MAX_IMAGES_PER_REQUEST); send them in several requests`, { maxImagesPerRequest: limits.maxImages })),

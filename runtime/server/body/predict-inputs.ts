@@ -29,7 +29,15 @@ export async function readPredictInputs(ctx: Context, limits: BodyLimits): Promi
     case 'multipart': {
       const parts = await readMultipart(ctx.req, { maxBodyBytes: limits.maxBodyBytes, maxImages: limits.maxImagesPerRequest });
       if (parts.length === 0) throw new RuntimeError('empty_body', 'the multipart body has no file parts; send each image as a file part (curl -F image=@digit.png)');
-      return parts.map((p, i) => ({ kind: 'bytes', bytes: p.bytes, label: `part ${i + 1} "${p.field}"${p.filename ? ` (${p.filename})` : ''}` }));
+      return parts.map((p, i) => {
+        const declared = bodyKindOf(p.mimeType);
+        return {
+          kind: 'bytes',
+          bytes: p.bytes,
+          label: `part ${i + 1} "${p.field}"${p.filename ? ` (${p.filename})` : ''}`,
+          declared: declared.kind === 'image' ? declared.declared : undefined,
+        };
+      });
     }
     case 'json':
       return instancesToInputs(parseJsonBody(await readLimited(ctx.req, limits.maxBodyBytes)), limits.maxImagesPerRequest);

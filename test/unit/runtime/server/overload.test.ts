@@ -1,0 +1,126 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseConfig } from '../../../../runtime/config.js';
+import { Lifecycle } from '../../../../runtime/lifecycle.js';
+import { createLogger } from '../../../../runtime/logger.js';
+import { createApp } from '../../../../runtime/server/app.js';
+import { mnistDigit } from '../../../support/images.js';
+import { errorCode, predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
+
+// Load behaviour with the real engine: probes stay fast while a large batch is computed, a full
+// queue sheds with 429 + Retry-After, deadlines answer 504 (also for work still queued), and a
+// server without a loaded model answers 503.
+
+const instances = (n: number) => JSON.stringify({ instances: Array.from({ length: n }, (_, i) => Array.from({ length: 28 }, (_, y) => Array.from(mnistDigit(i).pixels.subarray(y * 28, y * 28 + 28)))) });
+
+async function depth(t: TestRuntime): Promise<number> {
+  return ((await (await fetch(`${t.base}/v1/stats`)).json()) as { queueDepthNow: number }).queueDepthNow;
+}
+async function until(cond: () => Promise<boolean>): Promise<void> {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe('with a large batch in inference (T = 256, 64 images)', () => {
+  let t: TestRuntime;
+  beforeAll(async () => {
+    t = await startTestRuntime({ MC_SAMPLES: '256', MAX_BATCH_SIZE: '64', MAX_IMAGES_PER_REQUEST: '64', MAX_QUEUE: '64' });
+  }, 120_000);
+  afterAll(() => t?.stop());
+
+  it('answers health probes, metrics and OIP health before the batch completes', async () => {
+    let batchDone = false;
+    const big = predict(t.base, instances(64), 'application/json').then((r) => {
+      batchDone = true;
+      return r;
+    });
+    await until(async () => (await depth(t)) === 64); // the batch is in the worker now
+    for (const url of [`${t.base}/healthz`, `${t.base}/readyz`, `${t.base}/v2/health/live`, `${t.base}/v2/health/ready`, t.metrics]) {
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(batchDone).toBe(false);
+    }
+    expect((await big).status).toBe(200);
+  });
+
+  it('sheds with 429, a JSON body and Retry-After once the queue holds MAX_QUEUE images; queued work is still answered', async () => {
+    const first = predict(t.base, instances(64), 'application/json');
+    await until(async () => (await depth(t)) === 64); // first in inference
+    const second = predict(t.base, instances(64), 'application/json');
+    await until(async () => (await depth(t)) === 128); // second fills the queue
+    const refused = await predict(t.base, instances(1), 'application/json');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await errorCode(refused)).toBe('queue_full');
+    const oip = await fetch(`${t.base}/v2/models/mnist-cnn/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 28, 28, 1], data: new Array(784).fill(0) }] }),
+    });
+    expect(oip.status).toBe(429);
+    expect(typeof ((await oip.json()) as { error: string }).error).toBe('string');
+    expect((await first).status).toBe(200);
+    expect((await second).status).toBe(200);
+    const metrics = await (await fetch(t.metrics)).text();
+    expect(metrics).toMatch(/digitserve_requests_total\{code="429",model="mnist-cnn",version="1",track="stable"\} 2/);
+  });
+});
+
+describe('with a deadline shorter than the batch gathering time (REQUEST_TIMEOUT_MS 1 < BATCH_TIMEOUT_MS 5)', () => {
+  let t: TestRuntime;
+  beforeAll(async () => {
+    t = await startTestRuntime({ REQUEST_TIMEOUT_MS: '1', BATCH_TIMEOUT_MS: '5' });
+  }, 120_000);
+  afterAll(() => t?.stop());
+
+  const batches = async () => Number(/digitserve_batch_size_count\{[^}]*\} (\d+)/.exec(await (await fetch(t.metrics)).text())?.[1] ?? NaN);
+
+  it('answers 504 deadline_exceeded on every protocol and never runs the expired work', async () => {
+    const res = await predict(t.base, instances(2), 'application/json');
+    expect(res.status).toBe(504);
+    expect(await errorCode(res)).toBe('deadline_exceeded');
+    const oip = await fetch(`${t.base}/v2/models/mnist-cnn/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 28, 28, 1], data: new Array(784).fill(0) }] }),
+    });
+    expect(oip.status).toBe(504);
+    expect(typeof ((await oip.json()) as { error: string }).error).toBe('string');
+    expect(await batches()).toBe(0); // dropped from the queue, not computed and thrown away
+    expect((await fetch(`${t.base}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('before the model is loaded, and while draining', () => {
+  let server: http.Server;
+  let base: string;
+  const lifecycle = new Lifecycle();
+  beforeAll(async () => {
+    const app = createApp({ config: parseConfig({}), logger: createLogger('silent'), lifecycle, service: () => undefined });
+    server = http.createServer(app.callback());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('is live but not ready, and answers predictions 503 not_ready in both shapes', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await errorCode(ready)).toBe('not_ready');
+    expect((await fetch(`${base}/v2/health/ready`)).status).toBe(503);
+    const res = await predict(base, Buffer.from('x'), 'image/png');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await errorCode(res)).toBe('not_ready');
+    const oip = await fetch(`${base}/v2/models/mnist-cnn/infer`, { method: 'POST', body: '{}' });
+    expect(oip.status).toBe(503);
+    expect(typeof ((await oip.json()) as { error: string }).error).toBe('string');
+  });
+
+  it('turns readiness to 503 draining once draining starts', async () => {
+    lifecycle.markReady();
+    lifecycle.startDraining();
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await errorCode(res)).toBe('draining');
+    expect(res.headers.get('connection')).toBe('close');
+  });
+});

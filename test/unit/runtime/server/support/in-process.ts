@@ -1,0 +1,50 @@
+import { Writable } from 'node:stream';
+import { parseConfig } from '../../../../../runtime/config.js';
+import { startRuntime, type RunningRuntime } from '../../../../../runtime/lifecycle-start.js';
+import { createLogger } from '../../../../../runtime/logger.js';
+
+/**
+ * The real runtime in this process, on free ports: real engine worker, default model, real HTTP.
+ * Log lines are kept in `logs` (JSON records) for assertions.
+ */
+export interface TestRuntime {
+  runtime: RunningRuntime;
+  base: string;
+  metrics: string;
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export async function startTestRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const cfg = parseConfig({ PORT: '0', METRICS_PORT: '0', MC_SAMPLES: '4', LOG_LEVEL: 'info', ...env });
+  const runtime = await startRuntime(cfg, createLogger(cfg.logLevel, sink));
+  await runtime.ready;
+  return {
+    runtime,
+    base: `http://127.0.0.1:${runtime.port}`,
+    metrics: `http://127.0.0.1:${runtime.metricsPort()}/metrics`,
+    logs,
+    stop: () => runtime.shutdown('test over'),
+  };
+}
+
+/** POSTs to `:predict` of the default model. */
+export function predict(base: string, body: RequestInit['body'], contentType?: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${base}/v1/models/mnist-cnn:predict`, {
+    method: 'POST',
+    headers: { ...(contentType ? { 'content-type': contentType } : {}), ...headers },
+    body,
+  });
+}
+
+export async function errorCode(res: Response): Promise<string> {
+  const body = (await res.json()) as { error: { code: string } };
+  return body.error.code;
+}
