@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { encodeDigit, mnistDigit, pngClaiming } from '../../../support/images.js';
-import { errorCode, predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
+import { predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
 
 // Every refusal over real HTTP against the real runtime: status, JSON body and code, and the
 // process keeps serving afterwards. Small limits so the tests stay small.
