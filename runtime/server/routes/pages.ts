@@ -44,6 +44,7 @@ export function pageRoutes(deps: AppDeps): Router {
       latencyP95Ms: f.latencyP95Seconds * 1000,
       queueDepth: f.queueDepth,
       queueDepthNow: s.batcher.depth,
+      requestsInFlight: deps.lifecycle.requestsInFlight,
       uptimeSeconds: (performance.now() - started) / 1000,
     };
     ctx.set('Cache-Control', 'no-store');

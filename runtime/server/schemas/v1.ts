@@ -127,6 +127,7 @@ export const serviceFiguresSchema = z
     latencyP95Ms: z.number(),
     queueDepth: z.number().meta({ description: 'Images queued or in inference, averaged over 30 s.' }),
     queueDepthNow: z.number(),
+    requestsInFlight: z.number().int().meta({ description: 'HTTP requests being answered now (this one included).' }),
     uptimeSeconds: z.number(),
   })
   .register(apiSchemas, { id: 'ServiceFigures' });
