@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { startTestRuntime, type TestRuntime } from './support/in-process.js';
+
+// The page at `/` in a real headless Chromium: a person draws a digit with the mouse and sees
+// the prediction, its reliability and the live service figures.
+const CHROMIUM = '/usr/bin/chromium';
+let t: TestRuntime;
+let browser: Browser;
+let page: Page;
+let shots: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (hack/install-prereqs.sh does) to run the page test`);
+  t = await startTestRuntime({ MC_SAMPLES: '30' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
+  shots = await mkdtemp(path.join(os.tmpdir(), 'digitserve-page-'));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.stop();
+});
+
+/** Mouse strokes through canvas coordinates (the canvas is 280 × 280 CSS px). */
+async function stroke(points: [number, number][]): Promise<void> {
+  const box = (await page.locator('#canvas').boundingBox())!;
+  await page.mouse.move(box.x + points[0][0], box.y + points[0][1]);
+  await page.mouse.down();
+  for (const [x, y] of points.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps: 12 });
+  await page.mouse.up();
+}
+
+async function isBlank(png: Buffer): Promise<boolean> {
+  const { channels } = await sharp(png).stats();
+  return channels.every((c) => c.stdev < 2);
+}
+
+it('classifies a 7 drawn with the mouse and shows digit, probabilities, reliability and uncertainty', async () => {
+  await page.goto(t.base);
+  await page.waitForFunction(`document.getElementById('backend').textContent !== '–'`);
+  await stroke([[60, 60], [220, 60], [130, 250]]);
+  await page.waitForFunction(`document.getElementById('digit').textContent !== '–'`);
+  expect(await page.textContent('#digit')).toBe('7');
+  expect(await page.locator('#bars .bar').count()).toBe(10);
+  expect(await page.textContent('#verdict')).toMatch(/^(reliable|not reliable)$/);
+  expect(await page.textContent('#confidence')).toMatch(/confidence \d+\.\d%/);
+  expect(await page.textContent('#uncertainty')).toContain('mutualInformation');
+
+  const full = await page.screenshot({ path: path.join(shots, 'page-seven.png') });
+  expect(await isBlank(full)).toBe(false);
+  const result = await page.locator('#result').screenshot({ path: path.join(shots, 'result-seven.png') });
+  expect(await isBlank(result)).toBe(false);
+  const digitBox = await page.locator('#digit').screenshot();
+  expect(await isBlank(digitBox)).toBe(false); // the digit glyph is rendered, not just present in the DOM
+});
+
+it('classifies a 1 after Clear, and the live figures count the requests', async () => {
+  await page.click('#clear');
+  expect(await page.textContent('#digit')).toBe('–');
+  await stroke([[140, 40], [142, 250]]);
+  await page.waitForFunction(`document.getElementById('digit').textContent !== '–'`);
+  expect(await page.textContent('#digit')).toBe('1');
+  await page.waitForFunction(`Number(document.getElementById('rps').textContent) > 0`, undefined, { timeout: 10_000 });
+  expect(await page.textContent('#backend')).toMatch(/wasm|tensorflow|cpu/);
+  expect(await page.textContent('#state')).toBe('ready');
+  await page.screenshot({ path: path.join(shots, 'page-one.png') });
+});
+
+it('shows reliable: false for an uploaded image that is no digit', async () => {
+  const noise = await sharp(Buffer.from(Array.from({ length: 200 * 200 * 3 }, (_, i) => (i * 7919) % 251)), { raw: { width: 200, height: 200, channels: 3 } }).png().toBuffer();
+  await page.click('#clear');
+  expect(await page.textContent('#verdict')).toBe('Draw a digit or upload an image.');
+  await page.setInputFiles('#file', { name: 'noise.png', mimeType: 'image/png', buffer: noise });
+  await page.waitForFunction(`document.getElementById('verdict').dataset.reliable !== undefined && document.getElementById('digit').textContent !== '–'`);
+  expect(await page.textContent('#verdict')).toBe('not reliable');
+  await page.screenshot({ path: path.join(shots, 'page-noise.png') });
+});
