@@ -39,6 +39,21 @@ async function stroke(points: [number, number][]): Promise<void> {
   await page.mouse.up();
 }
 
+/** The page's DOM, typed just enough for the predicates below (they run in the browser; the page's CSP forbids string eval). */
+type PageDocument = { getElementById(id: string): { textContent: string | null; dataset: Record<string, string | undefined> } | null };
+
+/** Waits until element `id` shows something other than `not` (and, with `flag`, has that data attribute). */
+function waitForText(id: string, not: string, flag?: string): Promise<unknown> {
+  return page.waitForFunction(
+    ([id, not, flag]) => {
+      const el = (globalThis as unknown as { document: PageDocument }).document.getElementById(id!);
+      return !!el && el.textContent !== not && (!flag || el.dataset[flag] !== undefined);
+    },
+    [id, not, flag],
+    { timeout: 20_000 },
+  );
+}
+
 async function isBlank(png: Buffer): Promise<boolean> {
   const { channels } = await sharp(png).stats();
   return channels.every((c) => c.stdev < 2);
@@ -46,9 +61,9 @@ async function isBlank(png: Buffer): Promise<boolean> {
 
 it('classifies a 7 drawn with the mouse and shows digit, probabilities, reliability and uncertainty', async () => {
   await page.goto(t.base);
-  await page.waitForFunction(`document.getElementById('backend').textContent !== '–'`);
+  await waitForText('backend', '–');
   await stroke([[60, 60], [220, 60], [130, 250]]);
-  await page.waitForFunction(`document.getElementById('digit').textContent !== '–'`);
+  await waitForText('digit', '–');
   expect(await page.textContent('#digit')).toBe('7');
   expect(await page.locator('#bars .bar').count()).toBe(10);
   expect(await page.textContent('#verdict')).toMatch(/^(reliable|not reliable)$/);
@@ -67,9 +82,10 @@ it('classifies a 1 after Clear, and the live figures count the requests', async 
   await page.click('#clear');
   expect(await page.textContent('#digit')).toBe('–');
   await stroke([[140, 40], [142, 250]]);
-  await page.waitForFunction(`document.getElementById('digit').textContent !== '–'`);
+  await waitForText('digit', '–');
   expect(await page.textContent('#digit')).toBe('1');
-  await page.waitForFunction(`Number(document.getElementById('rps').textContent) > 0`, undefined, { timeout: 10_000 });
+  await waitForText('rps', '0.0');
+  expect(Number(await page.textContent('#rps'))).toBeGreaterThan(0);
   expect(await page.textContent('#backend')).toMatch(/wasm|tensorflow|cpu/);
   expect(await page.textContent('#state')).toBe('ready');
   await page.screenshot({ path: path.join(shots, 'page-one.png') });
@@ -80,7 +96,7 @@ it('shows reliable: false for an uploaded image that is no digit', async () => {
   await page.click('#clear');
   expect(await page.textContent('#verdict')).toBe('Draw a digit or upload an image.');
   await page.setInputFiles('#file', { name: 'noise.png', mimeType: 'image/png', buffer: noise });
-  await page.waitForFunction(`document.getElementById('verdict').dataset.reliable !== undefined && document.getElementById('digit').textContent !== '–'`);
+  await waitForText('verdict', 'Draw a digit or upload an image.', 'reliable');
   expect(await page.textContent('#verdict')).toBe('not reliable');
   await page.screenshot({ path: path.join(shots, 'page-noise.png') });
 });
