@@ -23,7 +23,9 @@ async function until(cond: () => Promise<boolean>): Promise<void> {
 describe('with a large batch in inference (T = 256, 64 images)', () => {
   let t: TestRuntime;
   beforeAll(async () => {
-    t = await startTestRuntime({ MC_SAMPLES: '256', MAX_BATCH_SIZE: '64', MAX_IMAGES_PER_REQUEST: '64', MAX_QUEUE: '64' });
+    // a generous deadline: on a loaded 2-core machine one T = 256 batch can take longer than the default 10 s,
+    // and a first request answered 504 would empty the queue this test fills
+    t = await startTestRuntime({ MC_SAMPLES: '256', MAX_BATCH_SIZE: '64', MAX_IMAGES_PER_REQUEST: '64', MAX_QUEUE: '64', REQUEST_TIMEOUT_MS: '300000' });
   }, 120_000);
   afterAll(() => t?.stop());
 
@@ -40,7 +42,7 @@ describe('with a large batch in inference (T = 256, 64 images)', () => {
       expect(batchDone).toBe(false);
     }
     expect((await big).status).toBe(200);
-  });
+  }, 300_000);
 
   it('sheds with 429, a JSON body and Retry-After once the queue holds MAX_QUEUE images; queued work is still answered', async () => {
     const first = predict(t.base, instances(64), 'application/json');
@@ -61,7 +63,7 @@ describe('with a large batch in inference (T = 256, 64 images)', () => {
     expect((await second).status).toBe(200);
     const metrics = await (await fetch(t.metrics)).text();
     expect(metrics).toMatch(/digitserve_requests_total\{code="429",model="mnist-cnn",version="1",track="stable"\} 2/);
-  });
+  }, 300_000);
 });
 
 describe('with a deadline shorter than the batch gathering time (REQUEST_TIMEOUT_MS 1 < BATCH_TIMEOUT_MS 5)', () => {
