@@ -1,15 +1,16 @@
 // `npm run bench`: every SPEC §6 figure on this machine — engine, HTTP runtime, operator. Prints
-// figures and asserts nothing about speed. `--only engine,operator` picks parts; `--quick` shortens.
+// figures and asserts nothing about speed. `--only engine,http,operator` picks parts; `--quick` shortens.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runEngineBench } from './engine.js';
+import { markdown, runHttpBench } from './http.js';
 import { runOperatorBench } from './operator.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, count: { type: 'string' } } });
-const parts = new Set((values.only ?? 'engine,operator').split(','));
+const parts = new Set((values.only ?? 'engine,http,operator').split(','));
 const say = (line: string) => process.stdout.write(line + '\n');
 
 say(`digitserve bench — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
@@ -17,6 +18,12 @@ say(`digitserve bench — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}
 if (parts.has('engine')) {
   say('\n## engine (default model)');
   await runEngineBench({ secondsPerCase: values.quick ? 0.5 : 2, log: say });
+}
+
+if (parts.has('http')) {
+  say('\n## runtime over HTTP (npm start vs a naive MC-dropout server, same run)');
+  const result = await runHttpBench({ log: say, ...(values.quick ? { maxSeconds: 5, openSeconds: 5 } : {}) });
+  say(markdown(result));
 }
 
 if (parts.has('operator')) {
