@@ -44,6 +44,9 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => parts.push({ field, filename: info.filename, mimeType: info.mimeType, bytes: Buffer.concat(chunks) }));
+      // busboy reports a body cut short ("Unexpected end of form") on the part's stream too:
+      // without a listener that error would be unhandled and take the process down
+      stream.on('error', (e: Error) => fail(new RuntimeError('malformed_multipart', `multipart body could not be parsed: ${e.message}`)));
     });
     bb.on('filesLimit', () =>
       fail(new RuntimeError('too_many_images', `more than ${limits.maxImages} images in one request (MAX_IMAGES_PER_REQUEST); send them in several requests`, { maxImagesPerRequest: limits.maxImages })),
