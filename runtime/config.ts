@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -36,6 +37,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Time to keep serving after SIGTERM before the listener closes (endpoints propagate meanwhile). */
   SHUTDOWN_DELAY_MS: int(0, 600_000).default(0),
+  /** Worker threads that decode and preprocess images (0: on the main thread). */
+  PREPROCESS_WORKERS: int(0, 64).default(Math.max(1, Math.min(4, os.availableParallelism() - 1))),
   /** Upper bound on draining after SIGTERM; past it the process exits anyway (code 1). */
   SHUTDOWN_TIMEOUT_MS: int(1, 3_600_000).default(30_000),
 });
@@ -61,6 +64,7 @@ export interface RuntimeConfig {
   maxBodyBytes: number;
   maxInputPixels: number;
   logLevel: string;
+  preprocessWorkers: number;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
 }
@@ -99,6 +103,7 @@ export function parseConfig(env: Record<string, string | undefined>): RuntimeCon
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxInputPixels: e.MAX_INPUT_PIXELS,
     logLevel: e.LOG_LEVEL,
+    preprocessWorkers: e.PREPROCESS_WORKERS,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };

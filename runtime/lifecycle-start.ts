@@ -84,7 +84,7 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
       await lifecycle.requestsDone();
       service?.batcher.close();
       await service?.batcher.idle();
-      await service?.engine.close();
+      await service?.close();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
       lifecycle.markStopped();
       logger.info('stopped');

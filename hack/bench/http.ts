@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -55,6 +56,8 @@ export interface HttpBenchResult {
   sizes: SizeResult[];
   runtimePeakRssMiB: number;
   naivePeakRssMiB: number;
+  /** 1-minute load average before and after: other work on the machine skews every figure. */
+  loadAverage: [number, number];
 }
 
 function freePort(): Promise<number> {
@@ -193,6 +196,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
   const openSeconds = opts.openSeconds ?? 15;
   const sizes = opts.sizes ?? [28, 112];
   const log = opts.log ?? (() => undefined);
+  const loadBefore = os.loadavg()[0];
   const bodies = new Map<number, Buffer[]>();
   for (const size of sizes) bodies.set(size, await pngBodies(100, size));
   const avgBytes = (size: number) => Math.round(bodies.get(size)!.reduce((a, b) => a + b.length, 0) / 100);
@@ -241,7 +245,9 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
     return { size, bodyBytes: avgBytes(size), runtime: o.closed, naive: n, ratio, openLoop: { ...o.open, rate } };
   });
   log(`peak RSS runtime ${runtimeRss.toFixed(0)} MiB (main + engine worker), naive ${naiveRss.toFixed(0)} MiB`);
-  return { samples, concurrency, sizes: results, runtimePeakRssMiB: runtimeRss, naivePeakRssMiB: naiveRss };
+  const loadAverage: [number, number] = [loadBefore, os.loadavg()[0]];
+  log(`load average (1 min) ${loadAverage[0].toFixed(2)} before, ${loadAverage[1].toFixed(2)} after, on ${os.availableParallelism()} CPUs`);
+  return { samples, concurrency, sizes: results, runtimePeakRssMiB: runtimeRss, naivePeakRssMiB: naiveRss, loadAverage };
 }
 
 /** The figures as a Markdown table (for docs/runtime.md). */
@@ -257,7 +263,7 @@ export function markdown(r: HttpBenchResult): string {
     lines.push(`| ${body} | naive MC dropout | ${r.concurrency} in flight | ${f(s.naive.perSecond)} | ${f(s.naive.p50Ms)} | ${f(s.naive.p99Ms)} | ${s.naive.requests} | ${s.naive.errors} |`);
     lines.push(`| ${body} | digitserve runtime | open loop ${s.openLoop.rate} req/s | ${f(s.openLoop.perSecond)} | ${f(s.openLoop.p50Ms)} | ${f(s.openLoop.p99Ms)} | ${s.openLoop.requests} | ${s.openLoop.errors} |`);
   }
-  lines.push('', `Throughput ratio runtime / naive: ${r.sizes.map((s) => `**${s.ratio.toFixed(1)}×** at ${s.size} px`).join(', ')}. Peak RSS: runtime ${r.runtimePeakRssMiB.toFixed(0)} MiB, naive ${r.naivePeakRssMiB.toFixed(0)} MiB.`);
+  lines.push('', `Throughput ratio runtime / naive: ${r.sizes.map((s) => `**${s.ratio.toFixed(1)}×** at ${s.size} px`).join(', ')}. Peak RSS: runtime ${r.runtimePeakRssMiB.toFixed(0)} MiB, naive ${r.naivePeakRssMiB.toFixed(0)} MiB. Machine load average ${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)} on ${os.availableParallelism()} CPUs.`);
   return lines.join('\n');
 }
 

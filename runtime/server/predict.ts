@@ -3,7 +3,8 @@ import type { Batcher } from '../batcher.js';
 import type { ImagePrediction } from '../engine/engine-client.js';
 import { RuntimeError, isRuntimeError } from '../errors.js';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.js';
-import { preprocessImage, sniffFormat, type AcceptedFormat } from '../preprocess/index.js';
+import { sniffFormat, type AcceptedFormat } from '../preprocess/index.js';
+import type { Preprocess } from './preprocess-pool.js';
 
 /** One image of a request, as sent: encoded bytes, or pixels already in MNIST form. */
 export type ImageInput =
@@ -19,6 +20,7 @@ export interface PredictDeps {
   served: ServedModel;
   batcher: Batcher<ImagePrediction>;
   metrics: RuntimeMetrics;
+  preprocess: Preprocess;
   maxInputPixels: number;
 }
 
@@ -34,7 +36,7 @@ function about(input: ImageInput, count: number, e: unknown): unknown {
  * A declared image type whose bytes are no known image at all is a broken image (400); bytes of
  * a format we refuse are the wrong media type (415) whatever was declared.
  */
-async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, maxInputPixels: number): Promise<Float32Array> {
+async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, preprocess: Preprocess, maxInputPixels: number): Promise<Float32Array> {
   if (input.bytes.length === 0) throw new RuntimeError('empty_body', 'image is empty (0 bytes)');
   try {
     sniffFormat(input.bytes);
@@ -44,7 +46,7 @@ async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, maxInputP
     }
     throw e;
   }
-  return (await preprocessImage(input.bytes, { maxInputPixels })).pixels;
+  return (await preprocess(input.bytes, { maxInputPixels })).pixels;
 }
 
 /** Checks pixels sent as numbers before they share a batch with other requests' images. */
@@ -66,7 +68,7 @@ export async function predictImages(deps: PredictDeps, inputs: ImageInput[], tim
   const n = inputs.length;
   const each = await Promise.allSettled(
     inputs.map(async (input) => {
-      if (input.kind === 'bytes') return toPixels(input, deps.maxInputPixels);
+      if (input.kind === 'bytes') return toPixels(input, deps.preprocess, deps.maxInputPixels);
       checkPixels(input.pixels, input.label);
       return input.pixels;
     }),

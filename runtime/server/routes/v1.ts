@@ -58,7 +58,7 @@ async function predict(ctx: Context, deps: AppDeps): Promise<void> {
   const inputs = await readPredictInputs(ctx, deps.config);
   ctx.state.images = inputs.length;
   const predictions = await predictImages(
-    { served: s.served, batcher: s.batcher, metrics: s.metrics, maxInputPixels: deps.config.maxInputPixels },
+    { served: s.served, batcher: s.batcher, metrics: s.metrics, preprocess: s.preprocess, maxInputPixels: deps.config.maxInputPixels },
     inputs,
     remainingMs(ctx, deps.config.requestTimeoutMs),
   );

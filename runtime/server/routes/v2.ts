@@ -64,7 +64,7 @@ export function v2Routes(deps: AppDeps): Router {
       const parsed = inferToInputs(parseJsonBody(await readLimited(ctx.req, deps.config.maxBodyBytes)), deps.config.maxImagesPerRequest);
       ctx.state.images = parsed.inputs.length;
       const predictions = await predictImages(
-        { served: s.served, batcher: s.batcher, metrics: s.metrics, maxInputPixels: deps.config.maxInputPixels },
+        { served: s.served, batcher: s.batcher, metrics: s.metrics, preprocess: s.preprocess, maxInputPixels: deps.config.maxInputPixels },
         parsed.inputs,
         remainingMs(ctx, deps.config.requestTimeoutMs),
       );

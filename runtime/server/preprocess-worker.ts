@@ -1,0 +1,15 @@
+// Worker-thread entry of the preprocessing pool: image bytes → MNIST form off the event loop.
+import { parentPort } from 'node:worker_threads';
+import { preprocessImage } from '../preprocess/index.js';
+import type { PreprocessReply, PreprocessTask } from './preprocess-pool.js';
+
+const port = parentPort;
+if (!port) throw new Error('runtime/server/preprocess-worker must run in a worker thread');
+
+port.on('message', (task: PreprocessTask) => {
+  preprocessImage(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength), { maxInputPixels: task.maxInputPixels }).then(
+    (r) => port.postMessage({ id: task.id, pixels: r.pixels, facts: r.facts } satisfies PreprocessReply, [r.pixels.buffer as ArrayBuffer]),
+    (e: Error & { code?: string; details?: Record<string, unknown> }) =>
+      port.postMessage({ id: task.id, error: { name: e.name, message: e.message, code: e.code, details: e.details } } satisfies PreprocessReply),
+  );
+});
