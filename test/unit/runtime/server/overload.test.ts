@@ -4,7 +4,7 @@ import { parseConfig } from '../../../../runtime/config.js';
 import { Lifecycle } from '../../../../runtime/lifecycle.js';
 import { createLogger } from '../../../../runtime/logger.js';
 import { createApp } from '../../../../runtime/server/app.js';
-import { mnistDigit } from '../../../support/images.js';
+import { encodeDigit, mnistDigit } from '../../../support/images.js';
 import { errorCode, predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
 
 // Load behaviour with the real engine: probes stay fast while a large batch is computed, a full
@@ -43,6 +43,27 @@ describe('with a large batch in inference (T = 256, 64 images)', () => {
     }
     expect((await big).status).toBe(200);
   }, 300_000);
+
+  it('answers health probes while a multipart batch of 64 large photos is preprocessed and computed', async () => {
+    const form = new FormData();
+    for (let i = 0; i < 64; i++) form.append('photo', new Blob([await encodeDigit(mnistDigit(i + 1).pixels, { format: 'jpeg', invert: true, scale: 20 })], { type: 'image/jpeg' }), `${i}.jpg`);
+    let batchDone = false;
+    const big = fetch(`${t.base}/v1/models/mnist-cnn:predict`, { method: 'POST', body: form }).then((r) => {
+      batchDone = true;
+      return r;
+    });
+    const stats = async () => (await (await fetch(`${t.base}/v1/stats`)).json()) as { requestsInFlight: number; queueDepthNow: number };
+    await until(async () => batchDone || (await stats()).requestsInFlight >= 2); // the upload is being read or preprocessed
+    expect(batchDone).toBe(false);
+    for (let i = 0; i < 5; i++) {
+      expect((await fetch(`${t.base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${t.base}/readyz`)).status).toBe(200);
+    }
+    expect(batchDone).toBe(false);
+    const res = await big;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { predictions: unknown[] }).predictions).toHaveLength(64);
+  });
 
   it('sheds with 429, a JSON body and Retry-After once the queue holds MAX_QUEUE images; queued work is still answered', async () => {
     const first = predict(t.base, instances(64), 'application/json');
