@@ -57,7 +57,7 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
     });
     const limiter = limitStream(limits.maxBodyBytes);
     limiter.on('error', (e: Error) => fail(e));
-    req.on('aborted', () => fail(new Error('client aborted the request')));
+    req.on('aborted', () => fail(new RuntimeError('invalid_request', 'the client aborted the request')));
     req.pipe(limiter).pipe(bb);
   });
 }

@@ -42,7 +42,8 @@ export function readLimited(req: IncomingMessage, limit: number): Promise<Buffer
     const cleanup = () => {
       req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
     };
-    const onAborted = () => onError(new Error('client aborted the request'));
+    // the client is gone: nobody reads the answer, but it must not count as a server error
+    const onAborted = () => onError(new RuntimeError('invalid_request', 'the client aborted the request'));
     req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
   });
 }

@@ -55,6 +55,7 @@ function modelMetadata(deps: AppDeps): z.infer<typeof modelMetadataSchema> {
 
 async function predict(ctx: Context, deps: AppDeps): Promise<void> {
   const s = requireService(deps);
+  setModelHeaders(ctx, s.served); // also on refusals: which version and track said no
   const inputs = await readPredictInputs(ctx, deps.config);
   ctx.state.images = inputs.length;
   const predictions = await predictImages(
@@ -62,7 +63,6 @@ async function predict(ctx: Context, deps: AppDeps): Promise<void> {
     inputs,
     remainingMs(ctx, deps.config.requestTimeoutMs),
   );
-  setModelHeaders(ctx, s.served);
   ctx.body = v1PredictBody(s.served, predictions);
 }
 

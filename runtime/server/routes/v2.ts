@@ -61,6 +61,7 @@ export function v2Routes(deps: AppDeps): Router {
     r.post(`${prefix}/infer`, async (ctx) => {
       checkModel(deps, ctx);
       const s = requireService(deps);
+      setModelHeaders(ctx, s.served);
       const parsed = inferToInputs(parseJsonBody(await readLimited(ctx.req, deps.config.maxBodyBytes)), deps.config.maxImagesPerRequest);
       ctx.state.images = parsed.inputs.length;
       const predictions = await predictImages(
@@ -68,7 +69,6 @@ export function v2Routes(deps: AppDeps): Router {
         parsed.inputs,
         remainingMs(ctx, deps.config.requestTimeoutMs),
       );
-      setModelHeaders(ctx, s.served);
       ctx.body = oipInferBody(s.served, predictions, parsed.request.id, parsed.outputs);
     });
   }

@@ -31,11 +31,15 @@ describe('runtime config', () => {
       MAX_BODY_BYTES: '1000',
       MAX_INPUT_PIXELS: '2000',
       LOG_LEVEL: 'warn',
+      PREPROCESS_WORKERS: '0',
+      SHUTDOWN_DELAY_MS: '5000',
+      SHUTDOWN_TIMEOUT_MS: '60000',
     });
     expect(c).toMatchObject({
       port: 8081, metricsPort: 9091, modelUri: 'file:///mnt/models/x', modelName: 'postcodes', modelVersion: '4', modelTrack: 'canary',
       samples: 12, maxBatchSize: 32, batchTimeoutMs: 7, maxQueue: 100, maxImagesPerRequest: 10, requestTimeoutMs: 1500,
       reliabilityThreshold: 0.5, maxBodyBytes: 1000, maxInputPixels: 2000, logLevel: 'warn',
+      preprocessWorkers: 0, shutdownDelayMs: 5000, shutdownTimeoutMs: 60000,
     });
   });
 

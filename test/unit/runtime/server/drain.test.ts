@@ -62,7 +62,10 @@ it('on SIGTERM turns readiness false at once, answers every accepted request, an
     }),
   );
   // every request of the burst has reached the server (in flight there, the stats request aside, or answered)
-  while ((await inFlight()) - 1 + answered < 16) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; (await inFlight()) - 1 + answered < 16; i++) {
+    if (i > 4000) throw new Error('the burst never reached the server');
+    await new Promise((r) => setTimeout(r, 5));
+  }
   expect(answered).toBeLessThan(16); // SIGTERM lands while accepted work is still queued
   child.kill('SIGTERM');
   await waitFor('draining: readiness is false; finishing accepted requests');

@@ -80,3 +80,18 @@ describe('Open Inference Protocol', () => {
     }
   });
 });
+
+describe('when the engine worker dies', () => {
+  it('fails liveness (so the kubelet restarts the pod) and answers predictions 503 on both protocols', async () => {
+    await t.runtime.service()!.engine.close(); // the worker exits while the server is not draining
+    const live = await fetch(`${t.base}/healthz`);
+    expect(live.status).toBe(503);
+    expect((await fetch(`${t.base}/readyz`)).status).toBe(503);
+    expect(await (await fetch(`${t.base}/v2/health/live`)).json()).toEqual({ live: false });
+    const res = await infer({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 28, 28, 1], data: new Array(784).fill(0) }] });
+    expect(res.status).toBe(503);
+    const v1 = await fetch(`${t.base}/v1/models/mnist-cnn:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [Array.from({ length: 28 }, () => new Array(28).fill(0))] }) });
+    expect(v1.status).toBe(503);
+    expect(((await v1.json()) as { error: { code: string } }).error.code).toBe('not_ready');
+  });
+});
