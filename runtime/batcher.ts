@@ -1,6 +1,12 @@
 import { RuntimeError } from './errors.js';
 import { RateWindow } from './metrics/rate-window.js';
 
+/** A place in the queue for images still being prepared: `submit` their pixels or `release` it. */
+export interface Admission<R> {
+  submit(pixels: Float32Array, timeoutMs: number): Promise<R[]>;
+  release(): void;
+}
+
 /** Runs one batch: `n` images as n·784 floats → one result per image, in order. */
 export type BatchFn<R> = (pixels: Float32Array, n: number) => Promise<R[]>;
 
@@ -10,7 +16,7 @@ export interface BatcherOptions<R> {
   maxBatchSize: number;
   /** Longest wait for more images before a batch that is not full starts. */
   batchTimeoutMs: number;
-  /** Images waiting (not yet in inference) beyond which a request is refused with queue_full. */
+  /** Images admitted but not yet in inference (being prepared or waiting for a batch) beyond which a request is refused with queue_full. */
   maxQueue: number;
   /** Batches in inference at once (1: the worker computes one while the next one gathers). */
   maxInFlight?: number;
@@ -55,6 +61,8 @@ interface Chunk<R> {
 export class Batcher<R> {
   private readonly queue: Job<R>[] = [];
   private queued = 0;
+  /** Images admitted whose pixels are still being prepared (decoded and preprocessed). */
+  private reserved = 0;
   private inFlightImages = 0;
   private inFlightBatches = 0;
   private gatherTimer: ReturnType<typeof setTimeout> | undefined;
@@ -70,9 +78,9 @@ export class Batcher<R> {
     this.maxInFlight = opts.maxInFlight ?? 1;
   }
 
-  /** Images waiting for a batch plus images in inference. */
+  /** Images admitted and not yet answered: being prepared, waiting for a batch, or in inference. */
   get depth(): number {
-    return this.queued + this.inFlightImages;
+    return this.reserved + this.queued + this.inFlightImages;
   }
 
   /**
@@ -80,15 +88,56 @@ export class Batcher<R> {
    * RuntimeError: `queue_full` (details.retryAfterSeconds), `deadline_exceeded`, `draining`.
    */
   submit(pixels: Float32Array, n: number, timeoutMs: number): Promise<R[]> {
-    if (this.closed) return Promise.reject(new RuntimeError('draining', 'the server is shutting down and accepts no new work'));
-    if (pixels.length !== n * PIXELS) return Promise.reject(new RuntimeError('invalid_tensor', `expected ${n}×${PIXELS} pixel values, got ${pixels.length}`));
-    if (n === 0) return Promise.resolve([]);
-    if (this.queued + n > this.opts.maxQueue) {
-      const retryAfterSeconds = this.retryAfterSeconds(n);
-      return Promise.reject(
-        new RuntimeError('queue_full', `the queue holds ${this.queued} of at most ${this.opts.maxQueue} images; retry in ${retryAfterSeconds} s`, { retryAfterSeconds }),
-      );
+    let ticket: Admission<R>;
+    try {
+      ticket = this.admit(n);
+    } catch (e) {
+      return Promise.reject(e);
     }
+    return ticket.submit(pixels, timeoutMs);
+  }
+
+  /**
+   * Admits `n` images before their pixels exist (while they are still being decoded), so that a
+   * burst counts against `maxQueue` at the door: refusing then costs microseconds, refusing after
+   * decoding costs the decode, and waiting behind an unbounded decode backlog ends in 504s.
+   * Throws `queue_full` or `draining`. The ticket is used once: `submit` its pixels (accepted even
+   * if draining has begun since: admitted work is never dropped) or `release` it.
+   */
+  admit(n: number): Admission<R> {
+    if (this.closed) throw new RuntimeError('draining', 'the server is shutting down and accepts no new work');
+    const waiting = this.queued + this.reserved;
+    if (n > 0 && waiting + n > this.opts.maxQueue) {
+      const retryAfterSeconds = this.retryAfterSeconds(n);
+      throw new RuntimeError('queue_full', `the queue holds ${waiting} of at most ${this.opts.maxQueue} images; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+    }
+    this.reserved += n;
+    this.depthChanged();
+    let used = false;
+    const use = () => {
+      if (used) throw new Error('an admission ticket is used once');
+      used = true;
+      this.reserved -= n;
+    };
+    return {
+      submit: (pixels, timeoutMs) => {
+        use();
+        return this.enqueue(pixels, n, timeoutMs);
+      },
+      release: () => {
+        if (used) return;
+        use();
+        this.depthChanged();
+      },
+    };
+  }
+
+  private enqueue(pixels: Float32Array, n: number, timeoutMs: number): Promise<R[]> {
+    if (pixels.length !== n * PIXELS) {
+      this.depthChanged();
+      return Promise.reject(new RuntimeError('invalid_tensor', `expected ${n}×${PIXELS} pixel values, got ${pixels.length}`));
+    }
+    if (n === 0) return Promise.resolve([]);
     return new Promise<R[]>((resolve, reject) => {
       const now = this.now();
       const job: Job<R> = { pixels, n, taken: 0, answered: 0, results: new Array<R>(n), enqueuedAt: now, deadline: now + timeoutMs, settled: false, resolve, reject };
@@ -104,7 +153,7 @@ export class Batcher<R> {
   retryAfterSeconds(extra = 0): number {
     const rate = this.throughput.perSecond();
     if (rate <= 0) return 1;
-    return Math.min(60, Math.max(1, Math.ceil((this.queued + extra) / rate)));
+    return Math.min(60, Math.max(1, Math.ceil((this.queued + this.reserved + extra) / rate)));
   }
 
   /** Refuses new work from now on (`draining`); queued and in-flight work still completes. */

@@ -49,22 +49,8 @@ async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, preproces
   return (await preprocess(input.bytes, { maxInputPixels })).pixels;
 }
 
-/** Checks pixels sent as numbers before they share a batch with other requests' images. */
-export function checkPixels(pixels: Float32Array, label: string): void {
-  if (pixels.length !== PIXELS) throw new RuntimeError('invalid_tensor', `${label}: expected 28×28 = 784 values, got ${pixels.length}`);
-  for (let i = 0; i < pixels.length; i++) {
-    const v = pixels[i];
-    if (!(v >= 0 && v <= 1)) {
-      throw new RuntimeError('invalid_tensor', `${label}: pixel (${Math.floor(i / 28)}, ${i % 28}) is ${v}; values must be numbers in 0..1 (MNIST form, bright digit on dark)`);
-    }
-  }
-}
-
-/**
- * Images of one request → predictions in the same order: preprocessing (in parallel, sharp's
- * thread pool), then one submission to the shared batcher, answered within `timeoutMs`.
- */
-export async function predictImages(deps: PredictDeps, inputs: ImageInput[], timeoutMs: number): Promise<Prediction[]> {
+/** Every image of the request in MNIST form, n·784 floats in request order; the first failure names its image. */
+async function preparePixels(deps: PredictDeps, inputs: ImageInput[]): Promise<Float32Array> {
   const n = inputs.length;
   const each = await Promise.allSettled(
     inputs.map(async (input) => {
@@ -77,8 +63,42 @@ export async function predictImages(deps: PredictDeps, inputs: ImageInput[], tim
   if (failed >= 0) throw about(inputs[failed], n, (each[failed] as PromiseRejectedResult).reason);
   const pixels = new Float32Array(n * PIXELS);
   each.forEach((r, i) => pixels.set((r as PromiseFulfilledResult<Float32Array>).value, i * PIXELS));
-  if (timeoutMs <= 0) throw new RuntimeError('deadline_exceeded', 'the request was not answered within its deadline (REQUEST_TIMEOUT_MS)');
-  const answers = await deps.batcher.submit(pixels, n, timeoutMs);
+  return pixels;
+}
+
+/** Checks pixels sent as numbers before they share a batch with other requests' images. */
+export function checkPixels(pixels: Float32Array, label: string): void {
+  if (pixels.length !== PIXELS) throw new RuntimeError('invalid_tensor', `${label}: expected 28×28 = 784 values, got ${pixels.length}`);
+  for (let i = 0; i < pixels.length; i++) {
+    const v = pixels[i];
+    if (!(v >= 0 && v <= 1)) {
+      throw new RuntimeError('invalid_tensor', `${label}: pixel (${Math.floor(i / 28)}, ${i % 28}) is ${v}; values must be numbers in 0..1 (MNIST form, bright digit on dark)`);
+    }
+  }
+}
+
+/**
+ * Images of one request → predictions in the same order. The images are admitted to the shared
+ * queue first (a burst is shed with 429 before anything is decoded), then preprocessed in
+ * parallel (the preprocessing pool) and submitted to the batcher as one job, answered within `timeoutMs`.
+ */
+export async function predictImages(deps: PredictDeps, inputs: ImageInput[], timeoutMs: number): Promise<Prediction[]> {
+  const n = inputs.length;
+  const started = performance.now();
+  const ticket = deps.batcher.admit(n);
+  let pixels: Float32Array;
+  try {
+    pixels = await preparePixels(deps, inputs);
+  } catch (e) {
+    ticket.release();
+    throw e;
+  }
+  const left = timeoutMs - (performance.now() - started);
+  if (left <= 0) {
+    ticket.release();
+    throw new RuntimeError('deadline_exceeded', 'the request was not answered within its deadline (REQUEST_TIMEOUT_MS)');
+  }
+  const answers = await ticket.submit(pixels, left);
   const threshold = deps.served.reliabilityThreshold;
   return answers.map((a) => {
     const reliable = a.confidence >= threshold;

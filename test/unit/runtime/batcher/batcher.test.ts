@@ -188,6 +188,47 @@ describe('Batcher', () => {
     await queued;
   });
 
+  it('counts admitted images still being prepared against maxQueue, and frees them on release', async () => {
+    const engine = fakeEngine();
+    const depths: number[] = [];
+    const b = new Batcher({ infer: engine.infer, maxBatchSize: 8, batchTimeoutMs: 0, maxQueue: 4, onDepth: (d) => depths.push(d) });
+    const decoding = b.admit(3); // three images of a request whose bytes are still being decoded
+    expect(b.depth).toBe(3);
+    expect(depths.at(-1)).toBe(3);
+    expect(() => b.admit(2)).toThrow(expect.objectContaining({ code: 'queue_full' }));
+    const refused = await b.submit(images([9, 9]), 2, 60_000).catch((e: unknown) => e);
+    expect(codeOf(refused)).toBe('queue_full');
+    const one = b.admit(1); // fits: 3 + 1 = maxQueue
+    one.release(); // its image failed to decode
+    one.release(); // idempotent
+    expect(b.depth).toBe(3);
+    const answer = decoding.submit(images([1, 2, 3]), 60_000);
+    expect(() => decoding.release()).not.toThrow(); // a used ticket's release is a no-op
+    expect(b.depth).toBe(3);
+    await until(() => engine.batches.length === 1);
+    engine.batches[0].release();
+    expect(await answer).toEqual([10, 20, 30]);
+    expect(b.depth).toBe(0);
+    expect(depths.at(-1)).toBe(0);
+  });
+
+  it('answers work admitted before draining began, and refuses new work once it has', async () => {
+    const engine = fakeEngine();
+    const b = new Batcher({ infer: engine.infer, maxBatchSize: 8, batchTimeoutMs: 0, maxQueue: 10 });
+    const ticket = b.admit(2);
+    b.close();
+    expect(() => b.admit(1)).toThrow(expect.objectContaining({ code: 'draining' }));
+    let idle = false;
+    const drained = b.idle().then(() => (idle = true));
+    await tick();
+    expect(idle).toBe(false); // the admitted images are not answered yet
+    const answer = ticket.submit(images([4, 5]), 60_000);
+    await until(() => engine.batches.length === 1);
+    engine.batches[0].release();
+    expect(await answer).toEqual([40, 50]);
+    await drained;
+  });
+
   it('reports the depth (queued + in inference) on every change and resolves idle() when empty', async () => {
     const engine = fakeEngine();
     const depths: number[] = [];

@@ -97,6 +97,33 @@ describe('with large batches in inference (T = 128, 32 images per batch)', () =>
   });
 });
 
+describe('with a burst of large photos still being decoded (one preprocessing worker, MAX_QUEUE 4)', () => {
+  let t: TestRuntime;
+  beforeAll(async () => {
+    t = await startTestRuntime({ PREPROCESS_WORKERS: '1', MAX_QUEUE: '4', MAX_IMAGES_PER_REQUEST: '4', REQUEST_TIMEOUT_MS: '300000' });
+  }, 120_000);
+  afterAll(() => t?.stop());
+
+  it('sheds at the door with 429 + Retry-After: images being preprocessed count against MAX_QUEUE', async () => {
+    // each photo takes the single worker a while to decode, so the burst piles up in preprocessing,
+    // not in the batcher's queue: only counting admitted images at the door can refuse any of it
+    const photo = await encodeDigit(mnistDigit(3).pixels, { format: 'jpeg', invert: true, scale: 40, canvas: { width: 2400, height: 1800 } });
+    const answers = await Promise.all(Array.from({ length: 12 }, () => predict(t.base, photo, 'image/jpeg')));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    const refused = answers.filter((r) => r.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(4);
+    for (const r of refused) {
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await errorCode(r)).toBe('queue_full');
+    }
+    for (const r of answers.filter((x) => x.status === 200)) expect(((await r.json()) as { predictions: { digit: number }[] }).predictions[0].digit).toBe(3);
+    expect(await depth(t)).toBe(0); // every admission was released or answered
+    expect((await fetch(`${t.base}/readyz`)).status).toBe(200);
+  });
+});
+
 describe('with a deadline shorter than the batch gathering time (REQUEST_TIMEOUT_MS 1 < BATCH_TIMEOUT_MS 5)', () => {
   let t: TestRuntime;
   beforeAll(async () => {
