@@ -42,6 +42,8 @@ interface Samples {
   /** Quadratic basis [1, u, v, u², uv, v²] per block centre, u and v in -1..1. */
   phi: Float64Array;
   level: Float64Array;
+  /** 1 for the blocks on the image's edge. */
+  edge: Uint8Array;
 }
 
 function blockLevels(plane: Float32Array, width: number, height: number, inkIsDarker: boolean): Samples {
@@ -60,6 +62,7 @@ function blockLevels(plane: Float32Array, width: number, height: number, inkIsDa
   const q = inkIsDarker ? PAPER_QUANTILE : 1 - PAPER_QUANTILE;
   const phi = new Float64Array(bx * by * TERMS);
   const level = new Float64Array(bx * by);
+  const edge = new Uint8Array(bx * by);
   for (let j = 0; j < by; j++) {
     for (let i = 0; i < bx; i++) {
       const b = j * bx + i;
@@ -74,17 +77,21 @@ function blockLevels(plane: Float32Array, width: number, height: number, inkIsDa
         if (seen >= q * w * h) break;
       }
       level[b] = (l + 0.5) / LEVELS;
+      edge[b] = i === 0 || j === 0 || i === bx - 1 || j === by - 1 ? 1 : 0;
       const u = (2 * (x0 + w / 2)) / width - 1;
       const v = (2 * (y0 + h / 2)) / height - 1;
       phi.set([1, u, v, u * u, u * v, v * v], b * TERMS);
     }
   }
-  return { phi, level };
+  return { phi, level, edge };
 }
 
-function fitSurface({ phi, level }: Samples, inkIsDarker: boolean): Coefficients {
+function fitSurface({ phi, level, edge }: Samples, inkIsDarker: boolean): Coefficients {
   const count = level.length;
-  const keep = new Uint8Array(count).fill(1);
+  // the first fit sees only the image's edge, which is paper in nearly every picture of a digit:
+  // started from all blocks, a digit drawn large (a bold 0 filling its frame) holds most of them
+  // and the fit took the strokes for paper, leaving a blank page
+  const keep = Uint8Array.from(edge);
   const inkward = new Float64Array(count);
   let coef: Coefficients = [median(level), 0, 0, 0, 0, 0];
   for (let iter = 0; iter < ITERATIONS; iter++) {

@@ -137,6 +137,18 @@ describe('preprocessImage: MNIST form', () => {
     expect(Math.min(...corrs)).toBeGreaterThan(0.95);
   });
 
+  it('keeps bold digits that fill their frame when drawn large (held-out 0s and 8s at 2× and 4×)', async () => {
+    // these came out as blank pages when the lighting fit took the strokes for paper
+    for (const i of [0, 10, 20, 148]) {
+      const d = mnistDigit(i);
+      for (const scale of [2, 4]) {
+        const r = await preprocessImage(await encodeDigit(d.pixels, { format: 'png', scale }), limits);
+        expect(r.facts.inkFraction).toBeGreaterThan(0.05);
+        expect(correlation(r.pixels, d.pixels)).toBeGreaterThan(0.8);
+      }
+    }
+  });
+
   it('puts the digit in a 20-px box with its centre of mass at MNIST’s (14, 14)', async () => {
     const r = await preprocessImage(
       await encodeDigit(digit.pixels, { invert: true, scale: 9, canvas: { width: 600, height: 400 }, offset: { x: 10, y: 10 } }),
