@@ -1,3 +1,4 @@
+import { borderValues } from './border.js';
 import { Histogram } from './histogram.js';
 import type { Gray } from './types.js';
 
@@ -24,10 +25,12 @@ export function normaliseContrast(signal: Gray): Normalised {
   const { width, height, data } = signal;
   const values = new Histogram(-1, 1);
   for (const t of data) values.add(t);
-  const paper = values.quantile(0.5);
-  const spread = new Histogram(0, 2);
-  for (const t of data) spread.add(Math.abs(t - paper));
-  const sigma = Math.max(1 / 255, 1.4826 * spread.quantile(0.5));
+  // the paper's level and noise: from the whole page, or from its edge when that is lower — an
+  // object filling most of the frame (a garment, a thumb) puts the page's median on the object,
+  // which then passes for paper and the page for blank
+  const page = paperOf(values, data);
+  const edge = paperOf(null, borderValues(signal));
+  const { paper, sigma } = edge.paper < page.paper - 3 * edge.sigma ? edge : page;
   const floor = paper + NOISE_SIGMAS * sigma;
 
   const above = values.above(floor);
@@ -44,4 +47,17 @@ export function normaliseContrast(signal: Gray): Normalised {
     }
   }
   return { ink: { width, height, data: out }, contrast, blank };
+}
+
+/** The median level of `data` (the paper) and its robust noise deviation (1.4826 · MAD). */
+function paperOf(histogram: Histogram | null, data: ArrayLike<number>): { paper: number; sigma: number } {
+  let values = histogram;
+  if (!values) {
+    values = new Histogram(-1, 1);
+    for (let i = 0; i < data.length; i++) values.add(data[i]);
+  }
+  const paper = values.quantile(0.5);
+  const spread = new Histogram(0, 2);
+  for (let i = 0; i < data.length; i++) spread.add(Math.abs(data[i] - paper));
+  return { paper, sigma: Math.max(1 / 255, 1.4826 * spread.quantile(0.5)) };
 }

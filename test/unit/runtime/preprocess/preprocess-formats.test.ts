@@ -111,6 +111,24 @@ describe('preprocessImage: ink on paper, colour, alpha, orientation, placement',
     expect(r.corr).toBeGreaterThan(0.85);
   });
 
+  it('takes an object filling most of the frame for content, not for a blank page', async () => {
+    // a garment-like blob over ~70% of the frame, bright on dark (as Fashion-MNIST) and dark on paper
+    for (const [size, onPaper] of [[28, false], [600, true]] as const) {
+      const raw = Buffer.alloc(size * size, onPaper ? 235 : 0);
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const u = (x + 0.5) / size - 0.5;
+          const v = (y + 0.5) / size - 0.5;
+          if ((u / 0.47) ** 2 + (v / 0.47) ** 2 <= 1) raw[y * size + x] = onPaper ? 40 : 200;
+        }
+      }
+      const png = await sharp(raw, { raw: { width: size, height: size, channels: 1 } }).png().toBuffer();
+      const r = await preprocessImage(png, limits);
+      expect(r.facts.inkFraction).toBeGreaterThan(0.3);
+      expect(r.facts.inverted).toBe(onPaper);
+    }
+  });
+
   it('drops specks far from the digit', async () => {
     const pixels = Float32Array.from(digit.pixels);
     const clean = await preprocessImage(await encodeDigit(pixels, { invert: true, scale: 10 }), limits);
