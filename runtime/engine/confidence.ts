@@ -7,6 +7,10 @@ export interface Evidence {
   featureDistance?: number;
   /** Share of pixels above 0.25. */
   inkFraction?: number;
+  /** Stroke shape (runtime/engine/stroke-shape.ts): edge length per ink mass. */
+  edgeDensity?: number;
+  /** Stroke shape: share of ink pixels inside a filled area. */
+  interiorShare?: number;
 }
 
 /** The value of one calibration feature for an image; throws if the evidence it needs is missing. */
@@ -30,6 +34,12 @@ export function featureValue(name: CalibrationFeature, s: SampleSummary, e: Evid
     case 'inkFraction':
       if (e.inkFraction === undefined) throw new Error('calibration needs inkFraction');
       return e.inkFraction;
+    case 'edgeDensity':
+      if (e.edgeDensity === undefined) throw new Error('calibration needs edgeDensity');
+      return e.edgeDensity;
+    case 'interiorShare':
+      if (e.interiorShare === undefined) throw new Error('calibration needs interiorShare');
+      return e.interiorShare;
   }
 }
 

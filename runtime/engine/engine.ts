@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { loadModelVersion } from '../model/store.js';
 import { selectBackend, type BackendPreference } from './backend.js';
 import { confidenceOf, type Evidence } from './confidence.js';
-import { featureDistance, inkFraction } from './feature-density.js';
+import { featureDistance } from './feature-density.js';
+import { pixelEvidence } from './pixel-evidence.js';
 import { McDropoutSampler } from './mc-dropout.js';
 import { splitAtFirstDropout, type SplitModel } from './split-model.js';
 import type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
@@ -71,7 +72,7 @@ export class Engine {
     const summaries = summarizeBatch(r.samples, samples, n, this.split.classes);
     const size = this.split.inputShape.reduce((a, b) => a * b, 1);
     return summaries.map((s, i) => {
-      const evidence: Evidence = { inkFraction: inkFraction(pixels, i * size, size) };
+      const evidence: Evidence = pixelEvidence(pixels, i * size, size, calibration.features);
       if (density && r.features) evidence.featureDistance = featureDistance(density, r.features, i * r.featureDim);
       return { ...s, confidence: confidenceOf(calibration, s, evidence), evidence: { ...evidence } as Record<string, number> };
     });

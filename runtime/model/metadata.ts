@@ -10,6 +10,8 @@ export const CALIBRATION_FEATURES = [
   'stdDev',
   'logFeatureDistance',
   'inkFraction',
+  'edgeDensity',
+  'interiorShare',
 ] as const;
 export type CalibrationFeature = (typeof CALIBRATION_FEATURES)[number];
 

@@ -6,10 +6,14 @@ import { selectBackend } from '../engine/backend.js';
 import { parseMetadata, type ModelMetadata } from '../model/metadata.js';
 import { loadModelVersion } from '../model/store.js';
 import { DEFAULT_ARCH, disposeParams, toLayersModel, type ArchSpec } from './architecture.js';
-import { loadFashion, loadMnistSplit, FASHION_DIR } from './datasets.js';
-import { evaluateModel } from './evaluate.js';
+import { loadFashion, loadMnistSplit, FASHION_DIR, type ImageSet } from './datasets.js';
+import { accuracy } from './metrics.js';
+import { predictSet } from './predict-set.js';
+import { DEFAULT_CALIBRATION_FEATURES, evaluateModel } from './evaluate.js';
+import { CALIBRATION_FEATURES, type CalibrationFeature } from '../model/metadata.js';
 import { renderLetters } from './letters.js';
 import { saveModelVersion } from './save-model.js';
+import { throughPreprocessing } from './through-preprocessing.js';
 import { DEFAULT_TRAIN, trainNetwork } from './train-loop.js';
 
 const { values } = parseArgs({
@@ -33,6 +37,8 @@ const { values } = parseArgs({
     'fashion-dir': { type: 'string', default: FASHION_DIR },
     'max-steps': { type: 'string' },
     'evaluate-only': { type: 'boolean', default: false },
+    'raw-calibration': { type: 'boolean', default: false },
+    features: { type: 'string', default: DEFAULT_CALIBRATION_FEATURES.join(',') },
     help: { type: 'boolean', default: false },
   },
 });
@@ -45,7 +51,10 @@ if (values.help || !values.out) {
   --no-augment  --samples T (MC samples for evaluation and the default, 30)
   --ood-fit N (Fashion-MNIST train images for the confidence fit, capped at the held-out half)
   --ood-eval N (Fashion-MNIST t10k images to evaluate on)  --fashion-dir DIR  --max-steps N
-  --evaluate-only (re-evaluate and re-calibrate the model already in --out, keeping its training record)`);
+  --evaluate-only (re-evaluate and re-calibrate the model already in --out, keeping its training record)
+  --features a,b,... (the confidence mapping's inputs; default ${DEFAULT_CALIBRATION_FEATURES.join(',')})
+  --raw-calibration (evaluate and calibrate on the raw 28×28 arrays instead of passing every image,
+    encoded as a PNG, through the runtime's preprocessing as served images are)`);
   process.exit(values.help ? 0 : 2);
 }
 
@@ -119,13 +128,39 @@ if (values['evaluate-only']) {
   };
 }
 
-const fashionFit = await loadFashion('train', num('ood-fit'), values['fashion-dir']);
-const fashionEval = await loadFashion('t10k', num('ood-eval'), values['fashion-dir']);
+let fashionFit = await loadFashion('train', num('ood-fit'), values['fashion-dir']);
+let fashionEval = await loadFashion('t10k', num('ood-eval'), values['fashion-dir']);
 if (!fashionFit || !fashionEval) log(`Fashion-MNIST not found in ${values['fashion-dir']}: confidence fitted on digits only, no OOD figures`);
 const samples = num('samples');
-const letters = await renderLetters();
+let letters = await renderLetters();
 if (!letters) log('no fonts rendered: skipping the printed-letters non-digit set');
-const ev = await evaluateModel({ model, train, heldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
+let evalTrain = train;
+let evalHeldOut = heldOut;
+const preprocessing: Record<string, unknown> = { throughRuntimePreprocessing: !values['raw-calibration'] };
+if (!values['raw-calibration']) {
+  // SPEC §5: what the mapping is fitted and evaluated on passes through the served preprocessing
+  const through = async (label: string, set: ImageSet): Promise<ImageSet> => {
+    const t0 = performance.now();
+    const r = await throughPreprocessing(set);
+    log(`${label}: ${set.n} images through the runtime's preprocessing in ${((performance.now() - t0) / 1000).toFixed(1)} s (${r.blank} came out blank)`);
+    preprocessing[label] = { images: set.n, blank: r.blank };
+    return r.set;
+  };
+  evalTrain = await through('trainingDigits', train);
+  evalHeldOut = await through('heldOutDigits', heldOut);
+  if (fashionFit) fashionFit = await through('fashionTrain', fashionFit);
+  if (fashionEval) fashionEval = await through('fashionT10k', fashionEval);
+  if (letters) letters = await through('printedLetters', letters);
+}
+const features = values.features.split(',').map((f) => f.trim());
+for (const f of features) if (!(CALIBRATION_FEATURES as readonly string[]).includes(f)) throw new Error(`--features: unknown feature "${f}"; known: ${CALIBRATION_FEATURES.join(', ')}`);
+const ev = await evaluateModel({ features: features as CalibrationFeature[], model, train: evalTrain, heldOut: evalHeldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
+ev.evaluation.inputs = preprocessing;
+if (!values['raw-calibration']) {
+  // the model's own accuracy on the held-out arrays, beside the figures as served
+  const raw = await predictSet(model, heldOut.x, heldOut.n, samples, seed + 6);
+  ev.evaluation.accuracyOnRaw28x28 = Number(accuracy(raw.summaries.map((s) => s.digit), heldOut.y).toFixed(4));
+}
 
 // a re-evaluation refits the temperature on top of the one already folded in: record the product
 const previousTau = values['evaluate-only'] ? (previousEvaluation?.temperature as { value?: number } | undefined)?.value : undefined;

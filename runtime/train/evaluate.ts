@@ -1,8 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import { confidenceOf, featureValue, type Evidence } from '../engine/confidence.js';
-import { featureDistance, inkFraction } from '../engine/feature-density.js';
+import { featureDistance } from '../engine/feature-density.js';
+import { pixelEvidence } from '../engine/pixel-evidence.js';
 import type { SampleSummary } from '../engine/uncertainty.js';
-import type { CalibrationFeature, ConfidenceCalibration, FeatureDensity } from '../model/metadata.js';
+import { CALIBRATION_FEATURES, type CalibrationFeature, type ConfidenceCalibration, type FeatureDensity } from '../model/metadata.js';
 import { fitLogistic, lowestReliableThreshold } from './calibrate.js';
 import type { ImageSet } from './datasets.js';
 import { fitFeatureDensity } from './density-fit.js';
@@ -10,7 +11,7 @@ import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from
 import { predictSet } from './predict-set.js';
 import { fitAndFoldTemperature } from './temperature.js';
 
-export const DEFAULT_CALIBRATION_FEATURES: CalibrationFeature[] = ['maxProbability', 'predictiveEntropy', 'mutualInformation', 'logFeatureDistance', 'inkFraction'];
+export const DEFAULT_CALIBRATION_FEATURES: CalibrationFeature[] = ['maxProbability', 'predictiveEntropy', 'mutualInformation', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'];
 
 export interface EvaluationInput {
   model: tf.LayersModel;
@@ -38,7 +39,7 @@ interface Scored {
 const r4 = (v: number): number => Number(v.toFixed(4));
 
 function score(p: { summaries: SampleSummary[]; features: Float32Array; dim: number }, set: ImageSet, density: FeatureDensity): Scored[] {
-  return p.summaries.map((s, i) => ({ s, e: { featureDistance: featureDistance(density, p.features, i * p.dim), inkFraction: inkFraction(set.x, i * 784, 784) } }));
+  return p.summaries.map((s, i) => ({ s, e: { ...pixelEvidence(set.x, i * 784, 784, CALIBRATION_FEATURES), featureDistance: featureDistance(density, p.features, i * p.dim) } }));
 }
 
 function subset(set: ImageSet, keep: (i: number) => boolean): ImageSet {

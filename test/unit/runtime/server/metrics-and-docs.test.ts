@@ -13,7 +13,8 @@ const labels = 'model="postcodes",version="3",track="canary"';
 
 describe('/metrics on METRICS_PORT', () => {
   it('exports every SPEC metric with model/version/track labels, and process metrics', async () => {
-    await fetch(`${t.base}/v1/models/postcodes:predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: await png(3) });
+    const answer = await fetch(`${t.base}/v1/models/postcodes:predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: await png(3) });
+    const { reliable } = ((await answer.json()) as { predictions: { reliable: boolean }[] }).predictions[0];
     await fetch(`${t.base}/v1/models/postcodes:predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     const res = await fetch(t.metrics);
     expect(res.status).toBe(200);
@@ -31,7 +32,7 @@ describe('/metrics on METRICS_PORT', () => {
     expect(text).toContain(`${METRIC.inferenceDuration}_count{${labels}} 1`);
     expect(text).toContain(`${METRIC.predictions}{digit="3",${labels}} 1`);
     expect(text).toContain(`${METRIC.confidence}_count{${labels}} 1`);
-    expect(text).toMatch(new RegExp(`^${METRIC.unreliable}\\{${labels}\\} 0$`, 'm'));
+    expect(text).toMatch(new RegExp(`^${METRIC.unreliable}\\{${labels}\\} ${reliable ? 0 : 1}$`, 'm'));
     expect(text).toMatch(new RegExp(`^process_resident_memory_bytes\\{${labels}\\} \\d+`, 'm'));
     for (const line of text.split('\n').filter((l) => l.startsWith('digitserve_'))) expect(line).toContain(labels);
   });

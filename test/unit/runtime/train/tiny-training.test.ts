@@ -76,7 +76,8 @@ describe('a tiny training run', () => {
 
     const engine = await Engine.load({ modelUri: dir, backend: 'cpu', seed: 1 });
     const out = await engine.predict(ho.x.subarray(0, 2 * 784), 2, 3);
-    expect(out.map((p) => Object.keys(p.evidence).sort())).toEqual([['featureDistance', 'inkFraction'], ['featureDistance', 'inkFraction']]);
+    const evidence = ['edgeDensity', 'featureDistance', 'inkFraction', 'interiorShare'];
+    expect(out.map((p) => Object.keys(p.evidence).sort())).toEqual([evidence, evidence]);
     engine.dispose();
   }, 120_000);
 });
