@@ -138,8 +138,8 @@ export function renderPhotoVariant(digit: Digit, variant: PhotoVariant, seed: nu
   return encodeDigit(digit.pixels, { ...variant.options(random), seed });
 }
 
-/** Classifies n MNIST-form images (n × 784) and returns the predicted digits. */
-export type Classify = (x: Float32Array, n: number) => Promise<ArrayLike<number>>;
+/** Classifies n MNIST-form images (n × 784): the predicted digit and, where known, the served `reliable`. */
+export type Classify = (x: Float32Array, n: number) => Promise<{ digit: number; reliable?: boolean }[]>;
 
 export interface VariantResult {
   variant: string;
@@ -155,6 +155,10 @@ export interface VariantResult {
   msPerImage: number;
   /** Images the preprocessing found blank or refused. */
   lost: number;
+  /** Share of the images answered `reliable: true` (when the classifier says). */
+  reliableShare?: number;
+  /** Accuracy among the reliable answers. */
+  reliablePrecision?: number;
 }
 
 /** Renders each digit as each variant, preprocesses it, classifies it; compares with the clean originals. */
@@ -167,7 +171,7 @@ export async function evaluatePhotoVariants(
   const n = digits.length;
   const clean = new Float32Array(n * 784);
   digits.forEach((d, i) => clean.set(d.pixels, i * 784));
-  const cleanPred = await classify(clean, n);
+  const cleanPred = (await classify(clean, n)).map((p) => p.digit);
   const cleanCorrect = digits.filter((d, i) => cleanPred[i] === d.label).length;
   const results: VariantResult[] = [];
   for (const variant of variants) {
@@ -186,7 +190,10 @@ export async function evaluatePhotoVariants(
       }
       ms += performance.now() - t;
     }
-    const pred = await classify(x, n);
+    const answers = await classify(x, n);
+    const pred = answers.map((p) => p.digit);
+    const reliable = answers.map((a, i) => ({ ...a, right: a.digit === digits[i].label })).filter((a) => a.reliable === true);
+    const knowsReliable = answers.every((a) => a.reliable !== undefined);
     const result: VariantResult = {
       variant: variant.name,
       description: variant.description,
@@ -196,6 +203,7 @@ export async function evaluatePhotoVariants(
       agreement: digits.filter((_, i) => pred[i] === cleanPred[i]).length / n,
       msPerImage: ms / n,
       lost,
+      ...(knowsReliable ? { reliableShare: reliable.length / n, reliablePrecision: reliable.length ? reliable.filter((a) => a.right).length / reliable.length : 1 } : {}),
     };
     results.push(result);
     onProgress?.(result);
@@ -208,11 +216,11 @@ export function markdownTable(results: VariantResult[]): string {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const rows = results.map(
     (r) =>
-      `| ${r.variant} | ${r.description} | ${r.n} | ${pct(r.accuracy)} | ${pct(r.clean)} | ${(100 * (r.accuracy - r.clean)).toFixed(1)} pp | ${pct(r.agreement)} | ${r.lost} |`,
+      `| ${r.variant} | ${r.description} | ${r.n} | ${pct(r.accuracy)} | ${pct(r.clean)} | ${(100 * (r.accuracy - r.clean)).toFixed(1)} pp | ${pct(r.agreement)} | ${r.reliableShare === undefined ? '—' : pct(r.reliableShare)} | ${r.reliablePrecision === undefined ? '—' : pct(r.reliablePrecision)} | ${r.lost} |`,
   );
   return [
-    '| variant | what | n | accuracy | clean 28×28 | vs clean | same answer as clean | blank/refused |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| variant | what | n | accuracy | clean 28×28 | vs clean | same answer as clean | reliable | right when reliable | blank/refused |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n');
 }
@@ -222,26 +230,21 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** A classifier over the model version in `dir`: plain forward pass (dropout off), argmax. */
+/** The served engine over the model version in `dir`: MC dropout at the model's T, its confidence and threshold. */
 async function modelClassifier(dir: string): Promise<{ classify: Classify; label: string }> {
-  const tf = await import('@tensorflow/tfjs');
-  const { selectBackend } = await import('../../runtime/engine/backend.js');
-  const { loadModelVersion } = await import('../../runtime/model/store.js');
-  const backend = await selectBackend('auto');
-  const { model, metadata } = await loadModelVersion(path.resolve(dir));
+  const { Engine } = await import('../../runtime/engine/engine.js');
+  const engine = await Engine.load({ modelUri: path.resolve(dir), seed: 1 });
+  const { metadata } = engine.info;
+  const threshold = metadata.inference.reliabilityThreshold;
   const classify: Classify = async (x, n) => {
-    const out: number[] = [];
-    for (let s = 0; s < n; s += 256) {
-      const m = Math.min(256, n - s);
-      const input = tf.tensor4d(x.subarray(s * 784, (s + m) * 784), [m, 28, 28, 1]);
-      const logits = model.predict(input) as import('@tensorflow/tfjs').Tensor;
-      const arg = logits.argMax(-1);
-      out.push(...(await arg.data()));
-      tf.dispose([input, logits, arg]);
+    const out: { digit: number; reliable: boolean }[] = [];
+    for (let s = 0; s < n; s += 64) {
+      const m = Math.min(64, n - s);
+      for (const p of await engine.predict(x.subarray(s * 784, (s + m) * 784), m, metadata.inference.samples)) out.push({ digit: p.digit, reliable: p.confidence >= threshold });
     }
     return out;
   };
-  return { classify, label: `${metadata.name}/${metadata.version} on ${backend.name}` };
+  return { classify, label: `${metadata.name}/${metadata.version} on ${engine.info.backend} at T=${metadata.inference.samples}, threshold ${threshold}` };
 }
 
 async function main(): Promise<void> {
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
   const { classify, label } = await modelClassifier(modelDir);
   console.error(`model ${label}; ${digits.length} held-out digits (${perClass} per class)`);
   const results = await evaluatePhotoVariants(classify, digits, variants, (r) =>
-    console.error(`${r.variant}: ${(100 * r.accuracy).toFixed(1)}% (clean ${(100 * r.clean).toFixed(1)}%), ${r.msPerImage.toFixed(1)} ms/image`),
+    console.error(`${r.variant}: ${(100 * r.accuracy).toFixed(1)}% (clean ${(100 * r.clean).toFixed(1)}%), reliable ${(100 * (r.reliableShare ?? 0)).toFixed(1)}%, ${r.msPerImage.toFixed(1)} ms/image`),
   );
   console.log(markdownTable(results));
 }
