@@ -97,9 +97,14 @@ export async function runOperatorBench(opts: OperatorBenchOptions = {}): Promise
       }),
     );
     say(`created in ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for Ready`);
+    let lastReport = Date.now();
     while (readyAt.size < count) {
       const list = await client.list<DigitModel>('DigitModel', ns);
       const now = Date.now();
+      if (now - lastReport > 10_000) {
+        say(`${readyAt.size} of ${count} Ready after ${((now - t0) / 1000).toFixed(0)} s (${list.items.length} listed)`);
+        lastReport = now;
+      }
       for (const dm of list.items) if (isReady(dm) && !readyAt.has(dm.metadata.name)) readyAt.set(dm.metadata.name, now - t0);
       if (readyAt.size < count) await sleep(1000);
       if (now - t0 > 30 * 60_000) throw new Error(`only ${readyAt.size} of ${count} DigitModels Ready after 30 min`);

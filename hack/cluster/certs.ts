@@ -22,7 +22,7 @@ export interface Pki {
 const DAYS = '825';
 
 /** Service-cluster IP range of the plane; its first address is the `kubernetes` Service. */
-export const serviceCidr = '10.0.0.0/24';
+export const serviceCidr = '10.0.0.0/16'; // room for benches with hundreds of DigitModels (3 Services each)
 const kubernetesServiceIp = '10.0.0.1';
 
 async function openssl(args: string[], cwd: string): Promise<void> {
