@@ -25,6 +25,9 @@ const { values } = parseArgs({
     'ramp-max': { type: 'string', default: '600' },
     samples: { type: 'string', default: '30' },
     'write-doc': { type: 'boolean', default: false },
+    // many clients, as in a real burst: a cap at or below MAX_QUEUE would queue the burst in this
+    // client instead of offering it to the server (which then never sees enough to shed)
+    'max-sockets': { type: 'string', default: '4096' },
   },
 });
 const short = values.short;
@@ -44,7 +47,7 @@ const limits = JSON.parse((await getText(`${rp.baseUrl}/v1/models/mnist-cnn`)).t
 say(`runtime pid ${rp.pid} on ${rp.baseUrl}; limits ${JSON.stringify(limits.limits ?? {})}`);
 
 const images = await Promise.all(Array.from({ length: 200 }, (_, i) => encodeDigit(mnistDigit(i).pixels, { format: 'png' })));
-const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: Number(values['max-sockets']) });
 const target: Target = { url: new URL(`${rp.baseUrl}/v1/models/mnist-cnn:predict`), body: (i) => images[i % images.length], contentType: 'image/png', agent, timeoutMs: 30_000 };
 const origin = performance.now();
 const rss = new RssSampler(rp.pid, origin);
