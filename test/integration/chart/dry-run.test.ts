@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { helmOk, parseManifests, templateArgs } from '../../unit/chart/support.js';
+import path from 'node:path';
+import { chartCopyWithContent, helmOk, parseManifests, templateArgs } from '../../unit/chart/support.js';
 import { createNamespace, deleteNamespace, exists, kubectl, kubectlOk } from './support.js';
 
 /**
@@ -29,9 +30,9 @@ afterAll(() => {
   if (ns) deleteNamespace(ns);
 });
 
-function rendered(values: string[], set: Record<string, string> = {}): string {
+function rendered(values: string[], chart?: string): string {
   // the dashboard goes to the release namespace here: the fixture's `monitoring` namespace does not exist
-  return helmOk(templateArgs({ release: 'dry', namespace: ns, values, set: { 'monitoring.grafanaDashboard.namespace': '', ...set } }));
+  return helmOk(templateArgs({ chart, release: 'dry', namespace: ns, values, set: { 'monitoring.grafanaDashboard.namespace': '' } }));
 }
 
 /** Server-side apply, dry run: the apiserver validates and admits each object but stores nothing. */
@@ -49,6 +50,21 @@ test.each([['default.yaml'], ['all-optional.yaml'], ['production.yaml']])('the a
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(objects.length);
   for (const line of lines) expect(line).toMatch(/ serverside-applied \(server dry run\)$/);
+});
+
+test('with content files in place, the PrometheusRule and both ConfigMaps are accepted too', () => {
+  const dir = chartCopyWithContent();
+  try {
+    const manifest = rendered(['all-optional.yaml'], path.join(dir, 'digitserve'));
+    const kinds = parseManifests(manifest).map((m) => `${m.kind}/${m.metadata.name}`);
+    expect(kinds).toEqual(expect.arrayContaining(['PrometheusRule/dry-digitserve', 'ConfigMap/dry-digitserve-dashboard', 'ConfigMap/dry-digitserve-adapter-rules']));
+    const r = dryRun(manifest);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(kinds.length);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('all optional parts together include the ServiceMonitor, both PodMonitors and the content the chart files provide', () => {

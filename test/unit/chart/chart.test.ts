@@ -1,7 +1,8 @@
 import fs from 'node:fs';
-import { load } from 'js-yaml';
+import path from 'node:path';
+import { dump, load } from 'js-yaml';
 import { parseConfig } from '../../../operator/config.js';
-import { CHART, VALUES_DIR, helm, only, render, templateArgs, type Manifest } from './support.js';
+import { ADAPTER_CONFIG, CHART, DASHBOARD, RULES, VALUES_DIR, chartCopyWithContent, helm, only, render, templateArgs, type Manifest } from './support.js';
 
 const VALID = ['default.yaml', 'all-optional.yaml', 'production.yaml'];
 const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string };
@@ -275,7 +276,8 @@ describe('optional monitoring parts', () => {
     expect(cms).toHaveLength(file === undefined ? 0 : 1);
     if (file !== undefined) {
       const config = load(cms[0].data['config.yaml']) as { rules?: unknown[] };
-      expect(config).toEqual(load(file));
+      const parsed = load(file);
+      expect(config).toEqual(Array.isArray(parsed) ? { rules: parsed } : parsed);
       expect(JSON.stringify(config)).toContain('digitserve_queue_depth');
       expect(JSON.stringify(config)).toContain('digitserve_request_latency_p95_seconds');
     }
@@ -292,3 +294,36 @@ function readChartFile(rel: string): string | undefined {
   const p = `${CHART}/${rel}`;
   return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined;
 }
+
+describe('optional parts with content files in place', () => {
+  // A copy of the chart with small content files, so the templates that include files/ are
+  // exercised whether or not the real files have been written yet.
+  let dir: string;
+
+  function copyChart(adapter: string): string {
+    dir = chartCopyWithContent(adapter);
+    return path.join(dir, 'digitserve');
+  }
+
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function renderCopy(chartDir: string): Manifest[] {
+    return render({ chart: chartDir, values: ['all-optional.yaml'] });
+  }
+
+  test('the rules, dashboard and adapter config arrive unchanged', () => {
+    const chartDir = copyChart(ADAPTER_CONFIG);
+    expect(helm(['lint', chartDir, '--strict', '--values', `${VALUES_DIR}/all-optional.yaml`]).status).toBe(0);
+    const m = renderCopy(chartDir);
+    expect(only(m, 'PrometheusRule').spec).toEqual(load(RULES));
+    expect(JSON.parse(only(m, 'ConfigMap', 'ds-digitserve-dashboard').data['digitserve.json'])).toEqual(JSON.parse(DASHBOARD));
+    expect(load(only(m, 'ConfigMap', 'ds-digitserve-adapter-rules').data['config.yaml'])).toEqual(load(ADAPTER_CONFIG));
+  });
+
+  test('a bare list of adapter rules is wrapped into a config with rules:', () => {
+    const list = (load(ADAPTER_CONFIG) as { rules: unknown[] }).rules;
+    const chartDir = copyChart(dump(list));
+    const config = load(only(renderCopy(chartDir), 'ConfigMap', 'ds-digitserve-adapter-rules').data['config.yaml']);
+    expect(config).toEqual({ rules: list });
+  });
+});

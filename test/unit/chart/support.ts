@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { binDir } from '../../../hack/cluster/build.js';
@@ -70,6 +71,8 @@ export function helmOk(args: string[]): string {
 }
 
 export interface RenderOptions {
+  /** Chart directory (default charts/digitserve). */
+  chart?: string;
   release?: string;
   namespace?: string;
   /** Files under test/fixtures/chart-values/ (names without the folder). */
@@ -79,7 +82,7 @@ export interface RenderOptions {
 }
 
 export function templateArgs(o: RenderOptions = {}): string[] {
-  const args = ['template', o.release ?? 'ds', CHART, '--namespace', o.namespace ?? 'digitserve-system'];
+  const args = ['template', o.release ?? 'ds', o.chart ?? CHART, '--namespace', o.namespace ?? 'digitserve-system'];
   for (const v of o.values ?? []) args.push('--values', path.join(VALUES_DIR, v));
   for (const [k, v] of Object.entries(o.set ?? {})) args.push('--set', `${k}=${v}`);
   for (const s of o.showOnly ?? []) args.push('--show-only', s);
@@ -101,7 +104,20 @@ export function only(manifests: Manifest[], kind: string, name?: string): Manife
   return found[0];
 }
 
-export function chartFile(rel: string): string | undefined {
-  const p = path.join(CHART, rel);
-  return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined;
+// Small stand-ins for the chart's content files (files/), so the templates that include them are
+// tested whether or not the real files have been written yet.
+export const RULES = 'groups:\n  - name: digitserve-slo\n    rules:\n      - record: digitserve:availability:ratio_rate5m\n        expr: |\n          1 - sum(rate(digitserve_requests_total{code=~"5..|429"}[5m])) / sum(rate(digitserve_requests_total[5m]))\n      - alert: DigitserveUnreliableShareHigh\n        expr: rate(digitserve_unreliable_total[30m]) > 0.2\n        for: 15m\n        labels: {severity: warning}\n        annotations: {summary: "Many unreliable predictions"}\n';
+export const DASHBOARD = JSON.stringify({ title: 'digitserve', uid: 'digitserve', panels: [{ type: 'timeseries', title: 'p95 "latency"', targets: [{ expr: 'histogram_quantile(0.95, sum by (le) (rate(digitserve_request_duration_seconds_bucket[5m])))' }] }] }, null, 2);
+export const ADAPTER_CONFIG = 'rules:\n  - seriesQuery: \'digitserve_queue_depth{namespace!="",pod!=""}\'\n    resources: {overrides: {namespace: {resource: namespace}, pod: {resource: pod}}}\n    name: {matches: ^digitserve_queue_depth$, as: digitserve_queue_depth}\n    metricsQuery: avg(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)\n  - seriesQuery: \'digitserve_request_latency_p95_seconds{namespace!="",pod!=""}\'\n    resources: {template: <<.Resource>>}\n    metricsQuery: max(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)\n';
+
+/** A temporary copy of the chart with the stand-in content files; returns the temp dir (chart in <dir>/digitserve). */
+export function chartCopyWithContent(adapter = ADAPTER_CONFIG): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'digitserve-chart-'));
+  const chartDir = path.join(dir, 'digitserve');
+  fs.cpSync(CHART, chartDir, { recursive: true });
+  fs.mkdirSync(path.join(chartDir, 'files'), { recursive: true });
+  fs.writeFileSync(path.join(chartDir, 'files', 'prometheus-rules.yaml'), RULES);
+  fs.writeFileSync(path.join(chartDir, 'files', 'dashboard.json'), DASHBOARD);
+  fs.writeFileSync(path.join(chartDir, 'files', 'adapter-rules.yaml'), adapter);
+  return dir;
 }
