@@ -40,7 +40,8 @@ function dryRun(manifest: string) {
   return kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=chart-dry-run', '--dry-run=server', '--validate=strict', '-f', '-'], manifest);
 }
 
-test.each([['default.yaml'], ['all-optional.yaml'], ['production.yaml']])('the apiserver accepts every object rendered with %s', (values) => {
+// the namespace enforces the restricted Pod Security Standard and warns on violations: no warning may appear
+test.each([['default.yaml'], ['all-optional.yaml'], ['production.yaml']])('the apiserver accepts every object rendered with %s, without warnings', (values) => {
   const manifest = rendered([values]);
   const objects = parseManifests(manifest);
   const r = dryRun(manifest);
@@ -72,6 +73,14 @@ test('all optional parts together include the ServiceMonitor, both PodMonitors a
   expect(kinds.filter((k) => k === 'ServiceMonitor')).toHaveLength(1);
   expect(kinds.filter((k) => k === 'PodMonitor')).toHaveLength(2);
   expect(kinds.includes('PrometheusRule')).toBe(fs.existsSync('charts/digitserve/files/prometheus-rules.yaml'));
+});
+
+test('the dry-run would report a pod template that breaks the restricted Pod Security Standard', () => {
+  const deployment = parseManifests(rendered(['default.yaml'])).find((m) => m.kind === 'Deployment');
+  if (!deployment) throw new Error('no Deployment rendered');
+  deployment.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+  const r = dryRun(JSON.stringify(deployment));
+  expect(r.stderr).toMatch(/would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
 });
 
 test('the dry-run is strict: a misspelt ServiceMonitor field and an invalid Deployment are refused', () => {

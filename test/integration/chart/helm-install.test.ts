@@ -56,6 +56,7 @@ interface Deployment {
 
 const fullname = () => `${release}-digitserve`;
 
+// the namespace enforces the restricted Pod Security Standard, so the pods are admitted only if they comply
 test('helm install succeeds and the operator Deployment becomes Available with both replicas', () => {
   const out = helmClusterOk(['install', release, CHART, '--namespace', ns, '--wait', '--timeout', '120s']);
   expect(out).toContain('STATUS: deployed');

@@ -33,10 +33,11 @@ export function suffix(): string {
   return randomBytes(3).toString('hex');
 }
 
+/** A fresh namespace that enforces (and warns about) the `restricted` Pod Security Standard. */
 export function createNamespace(prefix: string): string {
   const name = `${prefix}-${suffix()}`;
   kubectlOk(['create', 'namespace', name]);
-  kubectlOk(['label', 'namespace', name, 'digitserve.dev/test=chart']);
+  kubectlOk(['label', 'namespace', name, 'digitserve.dev/test=chart', 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
   return name;
 }
 
