@@ -201,6 +201,23 @@ describe('with exactly the chart RBAC', () => {
     expect(condition(after, 'Degraded')?.status).toBe('False');
   });
 
+  test('a standby under the same ServiceAccount takes the Lease over when the leader steps down, and reconciles', async () => {
+    const standby = await startAs({ ...s, config: { ...s.config, identity: `${s.release}-pod-1` } });
+    // taking over needs get and update on the Lease by name: without them the standby never leads
+    expect(standby.isLeader()).toBe(false);
+    await stop(operator);
+    await waitFor('the standby to lead', () => standby.isLeader(), 60_000);
+    const lease = await admin.get<{ spec: { holderIdentity: string } }>('Lease', s.ns, s.config.leaseName);
+    expect(lease.spec.holderIdentity).toBe(`${s.release}-pod-1`);
+    operator = standby;
+    await mergePatch(admin, 'DigitModel', s.ns, 'digits', { spec: { model: { version: '3', uri: 'https://models.example/mnist-cnn/3/model.json' } } });
+    const dm = await waitFor('version 3 to be rolled out', async () => {
+      const got = await waitReady(admin, s.ns, 'digits');
+      return got.status?.stable?.version === '3' ? got : undefined;
+    }, 120_000);
+    expect(condition(dm, 'Degraded')?.status).toBe('False');
+  });
+
   test('it records Events on the DigitModel', async () => {
     type Event = { reason: string; reportingController: string; regarding: { name: string } };
     const events = await waitFor('operator events', async () => {
