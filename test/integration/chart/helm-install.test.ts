@@ -92,6 +92,16 @@ test('a bad value is refused by helm upgrade before anything changes', () => {
   expect(helmClusterOk(['history', release, '--namespace', ns, '--max', '10', '-o', 'json'])).not.toContain('"revision":2');
 });
 
+test('helm upgrade applies changed values and keeps the CRD in the release', () => {
+  helmClusterOk(['upgrade', release, CHART, '--namespace', ns, '--reuse-values', '--set', 'operator.replicas=3', '--wait', '--timeout', '120s']);
+  const d = getJson<Deployment>('deployment', fullname(), ns);
+  expect(d.spec.replicas).toBe(3);
+  expect(d.status?.availableReplicas).toBe(3);
+  const history = JSON.parse(helmClusterOk(['history', release, '--namespace', ns, '-o', 'json'])) as { revision: number; status: string }[];
+  expect(history.map((h) => `${h.revision}:${h.status}`)).toEqual(['1:superseded', '2:deployed']);
+  expect(helmClusterOk(['get', 'manifest', release, '--namespace', ns])).toContain(`name: ${CRD_NAME}`);
+});
+
 test('helm uninstall removes the operator and its RBAC but keeps the CRD', () => {
   // the keep policy is read from the release's manifest; without it uninstall would delete the shared CRD
   expect(helmClusterOk(['get', 'manifest', release, '--namespace', ns])).toContain('helm.sh/resource-policy: keep');
