@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { newestVersion } from './model/store.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
 /**
  * The runtime's configuration: environment → typed object, validated once at start-up (SPEC §3).
@@ -10,7 +10,7 @@ import { newestVersion } from './model/store.js';
  * (see `resolveInference`), because the calibrated threshold belongs to the model and its T.
  */
 
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/mnist-cnn/', import.meta.url));
+export const DEFAULT_MODEL_DIR = path.join(PACKAGE_ROOT, 'models', 'mnist-cnn') + path.sep;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalInt = (min: number, max: number) => int(min, max).optional();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
+import { PACKAGE_VERSION } from '../../package-root.js';
 import type { Context } from 'koa';
 import { requireService, type AppDeps } from '../app-deps.js';
 import { openApiDocument } from '../openapi.js';
@@ -10,7 +11,6 @@ import type { serviceFiguresSchema } from '../schemas/v1.js';
 const page = (name: string) => readFileSync(new URL(`../page/${name}`, import.meta.url), 'utf8');
 const INDEX = page('index.html');
 const DOCS = page('docs.html');
-const PACKAGE = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 const CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-ancestors 'none'";
 
 function html(ctx: Context, body: string): void {
@@ -28,7 +28,7 @@ export function pageRoutes(deps: AppDeps): Router {
   r.get('/', (ctx) => html(ctx, INDEX));
   r.get('/docs', (ctx) => html(ctx, DOCS));
   r.get('/openapi.json', (ctx) => {
-    openapi ??= openApiDocument({ modelName: deps.config.modelName, version: PACKAGE.version });
+    openapi ??= openApiDocument({ modelName: deps.config.modelName, version: PACKAGE_VERSION });
     ctx.body = openapi;
   });
   r.get('/v1/stats', (ctx) => {

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
+import { PACKAGE_VERSION } from '../../package-root.js';
 import type { Context } from 'koa';
 import { RuntimeError } from '../../errors.js';
 import { requireModelName, requireService, type AppDeps } from '../app-deps.js';
@@ -10,7 +10,6 @@ import { OIP_OUTPUTS, oipInferBody } from '../format.js';
 import { predictImages } from '../predict.js';
 import { remainingMs, setModelHeaders } from './respond.js';
 
-const PACKAGE = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export const OIP_INPUTS = [
   { name: 'image', datatype: 'BYTES', shape: [-1] },
@@ -31,7 +30,7 @@ export function v2Routes(deps: AppDeps): Router {
   const r = new Router();
   const { lifecycle } = deps;
   r.get('/v2', (ctx) => {
-    ctx.body = { name: 'digitserve', version: PACKAGE.version, extensions: [] };
+    ctx.body = { name: 'digitserve', version: PACKAGE_VERSION, extensions: [] };
   });
   r.get('/v2/health/live', (ctx) => {
     ctx.status = lifecycle.live() ? 200 : 503;
