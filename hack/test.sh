@@ -7,6 +7,8 @@ export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules"
 echo "== type-check and lint"
 npx tsc -p tsconfig.json --noEmit
 npx eslint .
+echo "== binaries the chart tests need (helm, kubectl; built once, then cached)"
+NODE_OPTIONS= node_modules/.bin/tsx hack/cluster/cli.ts build
 echo "== unit tests on $(node --version)"
 node node_modules/jest/bin/jest.js --selectProjects unit --ci
 if [ "${SKIP_NODE24:-}" != 1 ]; then

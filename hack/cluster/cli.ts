@@ -1,13 +1,15 @@
+import { ensureBinaries } from './build.js';
 import { down, up } from './cluster.js';
 import { log } from './log.js';
 import { PrerequisiteError } from './prereqs.js';
 
 /**
  * `npm run cluster:up` / `npm run cluster:down`.
+ * `build` only builds (or finds) the binaries, for tests that need helm/kubectl but no plane.
  * `up --json` prints {"kubeconfig": ..., "started": bool} on stdout (for the jest global setup).
  */
 
-const usage = 'usage: tsx hack/cluster/cli.ts up [--json] | down';
+const usage = 'usage: tsx hack/cluster/cli.ts up [--json] | down | build';
 
 async function main(command: string | undefined, flags: string[]): Promise<void> {
   switch (command) {
@@ -26,6 +28,11 @@ async function main(command: string | undefined, flags: string[]): Promise<void>
     case 'down':
       await down();
       return;
+    case 'build': {
+      const binaries = await ensureBinaries();
+      log(`binaries ready: ${Object.values(binaries).join(', ')}`);
+      return;
+    }
     default:
       throw new Error(usage);
   }
