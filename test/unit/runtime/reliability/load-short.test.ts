@@ -1,0 +1,79 @@
+import { jest } from '@jest/globals';
+import http from 'node:http';
+import { runPhases, type Sample } from '../../../../hack/bench/load/open-loop.js';
+import { encodeDigit, mnistDigit } from '../../../support/images.js';
+import { getText, RuntimeProcess } from '../../../support/runtime-process.js';
+
+// The short version of `npm run bench:load` (docs/RELIABILITY.md has the long one's figures):
+// the runtime as it runs in a pod (a child process, real HTTP, real PNGs), an open-loop steady
+// phase, a 10× burst and a recovery phase. Asserted are outcomes, never timings: the burst is
+// shed with 429 + Retry-After rather than timed out or dropped, nothing else but 200 comes back,
+// no connection fails, the end of the recovery phase is all 200 again, and RSS stays bounded.
+jest.setTimeout(180_000);
+
+let rp: RuntimeProcess;
+let samples: Sample[];
+let rss: { before: number; after: number };
+
+beforeAll(async () => {
+  // T = 256 in batches of 2 and a small queue: a 10× burst is far beyond what the engine can answer
+  rp = await RuntimeProcess.start({ env: { MC_SAMPLES: '256', MAX_BATCH_SIZE: '2', MAX_QUEUE: '64', MAX_IMAGES_PER_REQUEST: '16', LOG_LEVEL: 'warn' } });
+  const images = await Promise.all(Array.from({ length: 50 }, (_, i) => encodeDigit(mnistDigit(i).pixels, { format: 'png' })));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4096 });
+  const target = { url: new URL(`${rp.baseUrl}/v1/models/mnist-cnn:predict`), body: (i: number) => images[i % images.length], contentType: 'image/png', agent, timeoutMs: 60_000 };
+  const before = rp.rssBytes() ?? 0;
+  samples = await runPhases(
+    target,
+    [
+      { name: 'steady', seconds: 4, rate: () => 50 },
+      { name: 'burst', seconds: 2, rate: () => 500 },
+      { name: 'recovery', seconds: 6, rate: () => 50 },
+    ],
+    performance.now(),
+  );
+  rss = { before, after: rp.rssBytes() ?? 0 };
+  console.log(`load-short: steady ${JSON.stringify(byStatus('steady'))}, burst ${JSON.stringify(byStatus('burst'))}, recovery ${JSON.stringify(byStatus('recovery'))}; RSS ${(rss.before / 2 ** 20).toFixed(0)} -> ${(rss.after / 2 ** 20).toFixed(0)} MiB`);
+  agent.destroy();
+}, 180_000);
+
+afterAll(async () => {
+  await rp?.kill();
+});
+
+const byStatus = (phase: string) => {
+  const out: Record<string, number> = {};
+  for (const s of samples.filter((x) => x.phase === phase)) {
+    const key = s.error ? `error ${s.error}` : String(s.status);
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+};
+
+describe('a short soak, a 10× burst and recovery against the runtime process', () => {
+  it('answers every request 200 or 429, never 5xx, never a reset or a client timeout', () => {
+    expect(samples.length).toBeGreaterThan(1000);
+    const bad = samples.filter((s) => s.error || (s.status !== 200 && s.status !== 429));
+    expect(bad.map((s) => `${s.phase}: ${s.status} ${s.error ?? ''}`)).toEqual([]);
+  });
+
+  it('sheds the burst with 429 and a Retry-After of at least 1 s', () => {
+    const refused = samples.filter((s) => s.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(byStatus('burst')['429'] ?? 0).toBeGreaterThan(0);
+    for (const s of refused) expect(Number(s.retryAfter)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('serves everything again by the end of the recovery phase, and stays healthy', async () => {
+    const recovery = samples.filter((s) => s.phase === 'recovery').sort((a, b) => a.due - b.due);
+    const lastThird = recovery.slice(Math.floor((2 * recovery.length) / 3));
+    expect(lastThird.length).toBeGreaterThan(50);
+    expect(lastThird.filter((s) => s.status !== 200).map((s) => s.status)).toEqual([]);
+    expect(rp.alive).toBe(true);
+    expect((await getText(`${rp.baseUrl}/readyz`)).status).toBe(200);
+  });
+
+  it('keeps memory bounded through the burst (RSS grows by less than 256 MiB)', () => {
+    expect(rss.before).toBeGreaterThan(0);
+    expect(rss.after - rss.before).toBeLessThan(256 * 2 ** 20);
+  });
+});
