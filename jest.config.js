@@ -6,17 +6,35 @@ const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
 };
 
+// brings a local control plane up once for the run and always tears it down (test/support/cluster-setup.ts)
+const plane = {
+  globalSetup: '<rootDir>/test/support/cluster-setup.ts',
+  globalTeardown: '<rootDir>/test/support/cluster-teardown.ts',
+};
+
+const faults = '<rootDir>/test/integration/operator-faults/';
+
 /** @type {import('jest').Config} */
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
       ...common,
+      ...plane,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
-      // brings the local control plane up once for the run and always tears it down
-      globalSetup: '<rootDir>/test/support/cluster-setup.ts',
-      globalTeardown: '<rootDir>/test/support/cluster-teardown.ts',
+      testPathIgnorePatterns: ['/node_modules/', faults],
+    },
+    {
+      // The operator under faults: these stop and restart their plane's kube-apiserver and compact
+      // its etcd, so they get a plane of their own (same binaries, own state dir and ports) that
+      // nothing else uses. Run with --runInBand (hack/test.sh does; the setup refuses otherwise).
+      ...common,
+      ...plane,
+      displayName: 'operator-faults',
+      testMatch: [`${faults}**/*.test.ts`],
+      globals: { digitservePlane: { dir: '.cluster/faults' } },
+      setupFiles: ['<rootDir>/test/support/plane-env.ts'],
     },
   ],
   testTimeout: 60_000,

@@ -4,11 +4,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Jest globalSetup of the integration and e2e suites: brings the local control plane up once
- * (building it on first use) and exports its kubeconfig to the tests as KUBECONFIG.
+ * Jest globalSetup of the projects that test against the local control plane: brings a plane up
+ * once (building it on first use) and gives the tests its kubeconfig as KUBECONFIG.
  * - KUBECONFIG_EXTERNAL=<file>: run against that cluster instead; nothing is started or stopped.
  * - A plane already up (`npm run cluster:up`) is reused and left running afterwards.
  * - DIGITSERVE_KEEP_CLUSTER=1: leave the plane this run started running (for debugging).
+ * A project with `globals.digitservePlane = {dir}` (the operator fault tests) gets a private plane
+ * in that directory instead: always a local one (KUBECONFIG_EXTERNAL does not apply), never one
+ * another run is using, and its KUBECONFIG reaches its tests through test/support/plane-env.ts, so
+ * the process-wide KUBECONFIG of other projects in the same jest run is left alone.
  * Jest loads global setup through Node's own ESM loader, without the `.js` -> `.ts` mapping the
  * tests get, so the plane is driven through its CLI rather than imported.
  */
@@ -17,64 +21,113 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const cli = path.join(root, 'hack', 'cluster', 'cli.ts');
 
-/** Set while this jest process owns the plane: only then do teardown and signals stop it. */
-const OWNED = 'DIGITSERVE_CLUSTER_OWNED';
+interface ProjectConfig {
+  globals?: { digitservePlane?: { dir?: string } };
+}
+
+/** Planes this jest process started, by state directory ('' = the default or $DIGITSERVE_CLUSTER_DIR). */
+const owned = new Set<string>();
 
 /** Runs `cluster:<cmd>` synchronously (usable from signal and exit handlers); returns its stdout. */
-function clusterCli(cmd: 'up' | 'down', ...args: string[]): string {
-  const env = { ...process.env, NODE_OPTIONS: '' }; // not jest's --experimental-vm-modules
+function clusterCli(dir: string, cmd: 'up' | 'down', ...args: string[]): string {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' }; // not jest's --experimental-vm-modules
+  if (dir) env.DIGITSERVE_CLUSTER_DIR = dir;
   const r = spawnSync(tsx, [cli, cmd, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`npm run cluster:${cmd} failed (${r.signal ?? `exit ${r.status}`}); see the lines above and .cluster/logs/`);
+  const logs = path.join(dir || process.env.DIGITSERVE_CLUSTER_DIR || '.cluster', 'logs');
+  if (r.status !== 0) throw new Error(`npm run cluster:${cmd} failed (${r.signal ?? `exit ${r.status}`}); see the lines above and ${logs}/`);
   return r.stdout;
 }
 
-function ownsPlane(): boolean {
-  return process.env[OWNED] === '1';
-}
-
-/** Stops the plane if this process started it; idempotent. */
-function releasePlane(): void {
-  if (!ownsPlane()) return;
-  delete process.env[OWNED];
+/** Stops the plane of `dir` if this process started it; idempotent. */
+function releasePlane(dir: string): void {
+  if (!owned.delete(dir)) return;
+  if (dir) fs.rmSync(path.join(dir, 'owner'), { force: true });
   if (process.env.DIGITSERVE_KEEP_CLUSTER === '1') {
-    process.stderr.write('[cluster] DIGITSERVE_KEEP_CLUSTER=1: leaving the control plane running (npm run cluster:down stops it)\n');
+    process.stderr.write(`[cluster] DIGITSERVE_KEEP_CLUSTER=1: leaving the control plane${dir ? ` in ${dir}` : ''} running (cluster:down stops it)\n`);
     return;
   }
-  clusterCli('down');
+  clusterCli(dir, 'down');
+}
+
+function releaseAll(): void {
+  for (const dir of [...owned]) releasePlane(dir);
 }
 
 function onSignal(signal: NodeJS.Signals): void {
   process.stderr.write(`\n[cluster] ${signal}: stopping the control plane\n`);
   try {
-    releasePlane();
+    releaseAll();
   } finally {
     process.exit(signal === 'SIGINT' ? 130 : 143);
   }
 }
 
-/** Where teardown finds releasePlane: jest runs both in one process but cannot import between them (see above). */
+let handlersInstalled = false;
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  // Ctrl-C, a kill, or an exit that skips globalTeardown must not leave etcd and the apiserver behind.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
+  process.once('exit', releaseAll);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims a private plane's directory for this process: another live jest process holding it is an
+ * error (its tests stop that plane's apiserver); a plane left by a dead one is stopped first.
+ */
+function claimPrivatePlane(dir: string): void {
+  const ownerFile = path.join(dir, 'owner');
+  const holder = Number(fs.existsSync(ownerFile) ? fs.readFileSync(ownerFile, 'utf8') : NaN);
+  if (Number.isInteger(holder) && holder !== process.pid && pidAlive(holder)) {
+    throw new Error(`the control plane in ${dir} belongs to another test run (pid ${holder}); wait for it, or stop it`);
+  }
+  // whatever runs there was left by a killed run (or DIGITSERVE_KEEP_CLUSTER): start afresh
+  clusterCli(dir, 'down');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(ownerFile, String(process.pid));
+}
+
+/** Where teardown finds the release function: jest runs both in one process but cannot import between them (see above). */
 export const releaseKey = Symbol.for('digitserve.cluster.release');
 
-export default async function setup(): Promise<void> {
-  (globalThis as Record<symbol, unknown>)[releaseKey] = releasePlane;
+export default async function setup(globalConfig: { maxWorkers?: number }, projectConfig: ProjectConfig = {}): Promise<void> {
+  (globalThis as Record<symbol, unknown>)[releaseKey] = (project?: ProjectConfig) => {
+    const rel = project?.globals?.digitservePlane?.dir;
+    releasePlane(rel ? path.resolve(root, rel) : '');
+  };
+  const privateDir = projectConfig.globals?.digitservePlane?.dir;
+  const dir = privateDir ? path.resolve(root, privateDir) : '';
+  // its test files take the plane down on purpose: one at a time, or they break each other
+  if (dir && (globalConfig?.maxWorkers ?? 1) > 1) throw new Error(`the tests on the private plane ${privateDir} must run one file at a time: add --runInBand (-i)`);
   const external = process.env.KUBECONFIG_EXTERNAL;
-  if (external) {
+  if (external && !dir) {
     if (!fs.existsSync(external)) throw new Error(`KUBECONFIG_EXTERNAL=${external} does not exist`);
     process.env.KUBECONFIG = path.resolve(external);
     process.stderr.write(`[cluster] KUBECONFIG_EXTERNAL: testing against ${process.env.KUBECONFIG}; starting nothing\n`);
     return;
   }
-  // Ctrl-C, a kill, or an exit that skips globalTeardown must not leave etcd and the apiserver behind.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
-  process.once('exit', () => releasePlane());
+  if (external) process.stderr.write(`[cluster] KUBECONFIG_EXTERNAL does not apply to ${dir}: these tests break their plane on purpose\n`);
+  installHandlers();
+  if (dir) claimPrivatePlane(dir);
   let out: string;
   try {
-    out = clusterCli('up', '--json');
+    out = clusterCli(dir, 'up', '--json');
   } catch (err) {
-    clusterCli('down'); // an interrupted `up` may have started some processes
+    clusterCli(dir, 'down'); // an interrupted `up` may have started some processes
+    if (dir) fs.rmSync(path.join(dir, 'owner'), { force: true });
     throw err;
   }
   const { kubeconfig, started } = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { kubeconfig: string; started: boolean };
-  if (started) process.env[OWNED] = '1';
-  process.env.KUBECONFIG = kubeconfig;
+  if (started || dir) owned.add(dir);
+  // a private plane's tests get its kubeconfig from plane-env.ts; the shared one goes process-wide
+  if (!dir) process.env.KUBECONFIG = kubeconfig;
 }
