@@ -14,6 +14,7 @@ jest.setTimeout(180_000);
 let rp: RuntimeProcess;
 let samples: Sample[];
 let rss: { before: number; after: number };
+let drained: boolean;
 
 beforeAll(async () => {
   // T = 256 in batches of 2 and a small queue: a 10× burst is far beyond what the engine can answer
@@ -22,17 +23,22 @@ beforeAll(async () => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4096 });
   const target = { url: new URL(`${rp.baseUrl}/v1/models/mnist-cnn:predict`), body: (i: number) => images[i % images.length], contentType: 'image/png', agent, timeoutMs: 60_000 };
   const before = rp.rssBytes() ?? 0;
+  const origin = performance.now();
   samples = await runPhases(
     target,
     [
       { name: 'steady', seconds: 4, rate: () => 50 },
       { name: 'burst', seconds: 2, rate: () => 500 },
-      { name: 'recovery', seconds: 6, rate: () => 50 },
     ],
-    performance.now(),
+    origin,
   );
+  // Recovery is an outcome, not a deadline: once the backlog admitted during the burst has been
+  // answered (however long that takes on a loaded machine), the steady load is served all 200 again.
+  drained = await waitDrained(rp, 120_000);
+  samples.push(...(await runPhases(target, [{ name: 'recovery', seconds: 4, rate: () => 50 }], origin)));
   rss = { before, after: rp.rssBytes() ?? 0 };
   console.log(`load-short: steady ${JSON.stringify(byStatus('steady'))}, burst ${JSON.stringify(byStatus('burst'))}, recovery ${JSON.stringify(byStatus('recovery'))}; RSS ${(rss.before / 2 ** 20).toFixed(0)} -> ${(rss.after / 2 ** 20).toFixed(0)} MiB`);
+  if (!rp.alive) console.log(`the runtime exited ${JSON.stringify(rp.exit)}; its last output:\n${rp.tail(60)}`);
   agent.destroy();
 }, 180_000);
 
@@ -63,11 +69,11 @@ describe('a short soak, a 10× burst and recovery against the runtime process', 
     for (const s of refused) expect(Number(s.retryAfter)).toBeGreaterThanOrEqual(1);
   });
 
-  it('serves everything again by the end of the recovery phase, and stays healthy', async () => {
-    const recovery = samples.filter((s) => s.phase === 'recovery').sort((a, b) => a.due - b.due);
-    const lastThird = recovery.slice(Math.floor((2 * recovery.length) / 3));
-    expect(lastThird.length).toBeGreaterThan(50);
-    expect(lastThird.filter((s) => s.status !== 200).map((s) => s.status)).toEqual([]);
+  it('drains the admitted backlog and then serves the steady load all 200 again, and stays healthy', async () => {
+    expect(drained).toBe(true);
+    const recovery = samples.filter((s) => s.phase === 'recovery');
+    expect(recovery.length).toBeGreaterThan(150);
+    expect(recovery.filter((s) => s.status !== 200).map((s) => `${s.status} ${s.error ?? ''}`)).toEqual([]);
     expect(rp.alive).toBe(true);
     expect((await getText(`${rp.baseUrl}/readyz`)).status).toBe(200);
   });
@@ -77,3 +83,18 @@ describe('a short soak, a 10× burst and recovery against the runtime process', 
     expect(rss.after - rss.before).toBeLessThan(256 * 2 ** 20);
   });
 });
+
+/** Waits until the runtime holds no admitted work (nothing queued, no request in flight); false on timeout or exit. */
+async function waitDrained(p: RuntimeProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && p.alive) {
+    const res = await getText(`${p.baseUrl}/v1/stats`).catch(() => undefined);
+    if (res?.status === 200) {
+      const stats = JSON.parse(res.text) as { queueDepthNow: number; requestsInFlight: number };
+      // requestsInFlight counts every request, this /v1/stats one included
+      if (stats.queueDepthNow === 0 && stats.requestsInFlight <= 1) return true;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
