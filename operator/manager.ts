@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.js';
+import { ClusterCaches } from './controller/caches.js';
 import { DigitModelController, type ControllerOptions } from './controller/controller.js';
 import { startProbeServers, type ProbeServers } from './health.js';
 import { KubeClient } from './kube/client.js';
@@ -46,10 +47,13 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
   const client = new KubeClient(kc, (method, code) => metrics.restRequests.inc({ method, code: String(code) }));
   const events = new EventRecorder(client, cfg.identity, log);
   let controller: DigitModelController | undefined;
+  // the caches run for the whole process, on a standby too; only the reconciling follows the Lease
+  const caches = new ClusterCaches({ kc, client, log, namespaces: cfg.watchNamespaces });
+  void caches.start();
 
   const startController = async () => {
     const c = new DigitModelController({
-      kc,
+      caches,
       client,
       log,
       metrics,
@@ -112,6 +116,7 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
       stopping = true;
       if (elector) await elector.stop(o);
       await stopController();
+      await caches.stop();
       await probes?.close();
       client.close();
       log.info({ identity: cfg.identity }, 'operator stopped');

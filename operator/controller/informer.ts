@@ -1,10 +1,11 @@
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { toKubeError } from '../kube/errors.js';
 import { resourcePath } from '../kube/resources.js';
 import { backoffDelay } from './backoff.js';
+import { ReportedWatch } from './reported-watch.js';
 
 export interface InformerHandlers {
   onAdd?: (obj: KubeObject) => void;
@@ -27,7 +28,9 @@ export interface InformerOptions {
 /**
  * A client-node informer (list + watch + cache) that survives errors. client-node's ListWatch
  * relists on 410 Gone by itself but stops for good on any other error and never backs off; this
- * wrapper restarts it with exponential backoff until stop() is called.
+ * wrapper restarts it with exponential backoff until stop() is called. A restart resumes the watch
+ * from the last resourceVersion (ListWatch keeps it), so the cache stays and nothing is relisted
+ * unless the apiserver answers 410.
  */
 export class ResilientInformer {
   private readonly informer: ListWatch<KubernetesObject>;
@@ -45,11 +48,13 @@ export class ResilientInformer {
     // the list goes through KubeClient so cached objects are the same raw JSON as watch events
     const list = async () => {
       const result = await client.list(kind, namespace, labelSelector);
+      // ListWatch starts the watch after the list without looking at its own stop flag
+      if (this.stopped) throw new Error('informer stopped during its list');
       this.listedOnce = true;
       return result as unknown as KubernetesListObject<KubernetesObject>;
     };
     // autoStart false: start() runs it, and restarts re-run it after errors
-    this.informer = new ListWatch<KubernetesObject>(resourcePath(kind, namespace), new Watch(opts.kc), list, false, labelSelector);
+    this.informer = new ListWatch<KubernetesObject>(resourcePath(kind, namespace), new ReportedWatch(opts.kc), list, false, labelSelector);
     if (handlers.onAdd) this.informer.on('add', handlers.onAdd as (o: KubernetesObject) => void);
     if (handlers.onUpdate) this.informer.on('update', handlers.onUpdate as (o: KubernetesObject) => void);
     if (handlers.onDelete) this.informer.on('delete', handlers.onDelete as (o: KubernetesObject) => void);

@@ -1,0 +1,136 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { FIELD_MANAGER, LABELS } from '../api/constants.js';
+import type { KubeObject } from '../api/types.js';
+import type { KubeClient } from '../kube/client.js';
+import { KubeError } from '../kube/errors.js';
+import { CHILD_KINDS, type ChildKind } from '../kube/resources.js';
+import type { Caches } from '../reconcile.js';
+import { backoffDelay } from './backoff.js';
+import { InformerSet } from './informer.js';
+
+/** What the controller of the current leadership term hears from the caches. */
+export interface CacheListener {
+  onDigitModelAdd(o: KubeObject): void;
+  onDigitModelUpdate(o: KubeObject): void;
+  onDigitModelDelete(o: KubeObject): void;
+  /** Any add, update or delete of a child the operator manages. */
+  onChild(o: KubeObject): void;
+}
+
+export interface ClusterCachesOptions {
+  kc: KubeConfig;
+  client: KubeClient;
+  log: Logger;
+  /** Namespaces to watch; empty = all. */
+  namespaces: string[];
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+/**
+ * The informer caches of DigitModels and their children, for the life of the process rather than
+ * of one leadership term (as controller-runtime's caches): a standby keeps them warm, and an
+ * apiserver outage that costs the leader its Lease is ridden out by the informers themselves
+ * (retrying with backoff, resuming from their resourceVersions) instead of being thrown away with
+ * them and relisted from scratch after re-election.
+ */
+export class ClusterCaches implements Caches {
+  private dms?: InformerSet;
+  private readonly childSets = new Map<ChildKind, InformerSet>();
+  private listener?: CacheListener;
+  private stopped = false;
+  private started?: Promise<void>;
+  private wake?: () => void;
+  /** Whether the Gateway API's HTTPRoutes are served (decided once, at start). */
+  gatewayApi = false;
+
+  constructor(private readonly o: ClusterCachesOptions) {}
+
+  /** Starts the informers (after asking discovery about HTTPRoutes, retried while the apiserver is unreachable). */
+  start(): Promise<void> {
+    this.started ??= this.run().catch((err: unknown) => this.o.log.error({ err: String(err) }, 'caches did not start'));
+    return this.started;
+  }
+
+  private async run(): Promise<void> {
+    const { kc, client, log, namespaces } = this.o;
+    this.gatewayApi = await this.discoverHttpRoutes();
+    if (this.stopped) return;
+    const backoff = { backoffBaseMs: this.o.backoffBaseMs, backoffMaxMs: this.o.backoffMaxMs };
+    this.dms = new InformerSet({ kc, client, kind: 'DigitModel', log, ...backoff }, namespaces, {
+      onAdd: (o) => this.listener?.onDigitModelAdd(o),
+      onUpdate: (o) => this.listener?.onDigitModelUpdate(o),
+      onDelete: (o) => this.listener?.onDigitModelDelete(o),
+    });
+    const onChild = (o: KubeObject) => this.listener?.onChild(o);
+    const selector = `${LABELS.managedBy}=${FIELD_MANAGER}`;
+    for (const kind of CHILD_KINDS) {
+      if (kind === 'HTTPRoute' && !this.gatewayApi) continue;
+      this.childSets.set(kind, new InformerSet({ kc, client, kind, labelSelector: selector, log, ...backoff }, namespaces, { onAdd: onChild, onUpdate: onChild, onDelete: onChild }));
+    }
+    for (const inf of this.childSets.values()) inf.start();
+    this.dms.start();
+  }
+
+  /** Only one listener: the controller of the current term; it is replaced, not added to. */
+  listen(listener: CacheListener): () => void {
+    this.listener = listener;
+    return () => {
+      if (this.listener === listener) this.listener = undefined;
+    };
+  }
+
+  synced(): boolean {
+    return !!this.dms?.hasSynced() && [...this.childSets.values()].every((i) => i.hasSynced());
+  }
+
+  digitModel(namespace: string, name: string): KubeObject | undefined {
+    return this.dms?.get(namespace, name);
+  }
+
+  digitModels(): KubeObject[] {
+    return this.dms?.list() ?? [];
+  }
+
+  child(kind: ChildKind, namespace: string, name: string): KubeObject | undefined {
+    return this.childSets.get(kind)?.get(namespace, name);
+  }
+
+  children(kind: ChildKind, namespace: string): KubeObject[] {
+    return this.childSets.get(kind)?.list(namespace) ?? [];
+  }
+
+  watches(kind: ChildKind): boolean {
+    return this.childSets.has(kind);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.started;
+    await Promise.all([this.dms?.stop(), ...[...this.childSets.values()].map((i) => i.stop())]);
+  }
+
+  private async discoverHttpRoutes(): Promise<boolean> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        const list = await this.o.client.request<{ resources?: { name: string }[] }>('GET', '/apis/gateway.networking.k8s.io/v1');
+        return !!list.resources?.some((r) => r.name === 'httproutes');
+      } catch (err) {
+        // an answer (404: not installed, 403: not ours to see) decides; no answer is asked again
+        if (!(err instanceof KubeError) || err.code !== 'Unavailable') return false;
+        const delayMs = backoffDelay(attempt, this.o.backoffBaseMs ?? 500, this.o.backoffMaxMs ?? 30_000);
+        this.o.log.warn({ err: err.message, delayMs }, 'API discovery failed; retrying');
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delayMs);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    }
+    return false;
+  }
+}
