@@ -69,6 +69,10 @@ export function controllerManagerArgs(kubeconfig: string, pki: Pki, p: Ports, ce
     `--cluster-signing-cert-file=${pki.caCert}`,
     `--cluster-signing-key-file=${pki.caKey}`,
     '--horizontal-pod-autoscaler-sync-period=5s', // default 15s; tests wait on it
+    // default 50s: after an apiserver outage (fault tests) kwok's heartbeats and this process's
+    // informers both lag for up to a minute, and the nodes would be marked NotReady with their pods,
+    // which kwok never turns Ready again (a real kubelet would); the fake nodes never really die
+    '--node-monitor-grace-period=5m',
     '--profiling=false',
   ];
 }
