@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: everything CI checks. Static checks, the unit suite on Node 20 and Node 24,
-# then the integration and end-to-end suites (which bring up the local control plane).
+# then the integration and end-to-end suites (which bring up the local control plane), then the
+# operator fault tests on a plane of their own (run even when the integration suite failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules"
@@ -16,4 +17,8 @@ if [ "${SKIP_NODE24:-}" != 1 ]; then
   npx -y node@24 node_modules/jest/bin/jest.js --selectProjects unit --ci
 fi
 echo "== integration and end-to-end tests"
-node node_modules/jest/bin/jest.js --selectProjects integration --ci --runInBand
+integration=0
+node node_modules/jest/bin/jest.js --selectProjects integration --ci --runInBand || integration=$?
+echo "== operator fault tests (on a control plane of their own in .cluster/faults)"
+node node_modules/jest/bin/jest.js --selectProjects operator-faults --ci --runInBand --verbose
+exit "$integration"

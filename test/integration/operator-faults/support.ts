@@ -65,12 +65,16 @@ export class OperatorProcess {
     ];
     const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const op = new OperatorProcess(child, identity, healthPort, metricsPort);
+    // kept beside the plane's own logs, for a failed run to be read afterwards
+    const logFile = path.join(clusterDir, 'logs', `operator-${identity}.log`);
     let partial = '';
     const onData = (b: Buffer) => {
       const text = partial + b.toString();
       const parts = text.split('\n');
       partial = parts.pop() ?? '';
-      for (const l of parts.filter(Boolean)) {
+      const complete = parts.filter(Boolean);
+      if (complete.length > 0) fs.appendFileSync(logFile, `${complete.join('\n')}\n`);
+      for (const l of complete) {
         op.raw.push(l);
         try {
           const rec = JSON.parse(l) as LogLine;
