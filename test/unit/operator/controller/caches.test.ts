@@ -45,7 +45,8 @@ describe('ClusterCaches and leadership terms', () => {
     await first.start();
     expect(caches.gatewayApi).toBe(false);
     expect(fake.lists).toHaveLength(WATCHED);
-    expect(fake.openWatches()).toBe(WATCHED);
+    // synced means listed; each watch request follows its list
+    await until('every watch open', () => fake.openWatches() === WATCHED);
 
     await first.stop();
     // still watching while no term runs: what happens meanwhile reaches the cache
