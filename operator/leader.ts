@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { sleep } from './abortable.js';
 import type { KubeClient } from './kube/client.js';
 import { KubeError, toKubeError } from './kube/errors.js';
 import { microTime } from './kube/micro-time.js';
@@ -36,16 +37,6 @@ interface Lease {
   metadata: { name: string; namespace: string; resourceVersion?: string };
   spec?: LeaseSpec;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, after client-go's: a candidate takes the
