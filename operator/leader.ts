@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { sleep } from './abortable.js';
+import { sleep, withDeadline } from './abortable.js';
 import type { KubeClient } from './kube/client.js';
 import { KubeError, toKubeError } from './kube/errors.js';
 import { microTime } from './kube/micro-time.js';
@@ -44,10 +44,18 @@ interface Lease {
  * when it last saw the record change, so clock skew does not matter); the leader renews every
  * retryPeriod and steps down — stops reconciling and becomes a candidate again — when it could
  * not renew for renewDeadline or sees another holder.
+ *
+ * The renew deadline is kept whatever the apiserver does: it runs from the start of the last
+ * attempt that succeeded (the Lease's renewTime is no older, so no candidate's clock started
+ * before it), every attempt is aborted when it is reached, and the leader steps down then even
+ * if a request is still pending — an apiserver that accepts connections but never answers must
+ * not keep a leader leading after its Lease expired and another replica took over.
  */
 export class LeaderElector {
   private observed?: { key: string; at: number; spec: LeaseSpec; resourceVersion?: string };
   private leading = false;
+  /** Start of the last successful acquire or renew attempt (epoch ms). */
+  private renewedAt = 0;
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
   private starting: Promise<void> = Promise.resolve();
@@ -80,11 +88,18 @@ export class LeaderElector {
     if (opts.release) await this.release();
   }
 
+  private get renewDeadlineMs(): number {
+    return this.cfg.renewDeadlineSeconds * 1000;
+  }
+
   private async run(): Promise<void> {
     const signal = this.abort.signal;
     const retryMs = this.cfg.retryPeriodSeconds * 1000;
     while (!signal.aborted) {
-      if (await this.tryAcquireOrRenew()) {
+      const started = Date.now();
+      // a candidate's attempt is bounded too: one that takes the Lease late leads for less
+      if (await this.attempt(started + this.renewDeadlineMs, signal)) {
+        this.renewedAt = started;
         this.leading = true;
         this.callbacks.onLeadershipChange?.(true);
         this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'became leader');
@@ -99,21 +114,33 @@ export class LeaderElector {
     }
   }
 
+  /** Returns when the Lease is lost (another holder, or no renewal within the renew deadline) or on stop. */
   private async renewWhileLeading(signal: AbortSignal): Promise<void> {
-    let lastRenew = Date.now();
+    const retryMs = this.cfg.retryPeriodSeconds * 1000;
     while (!signal.aborted) {
-      await sleep(this.cfg.retryPeriodSeconds * 1000, signal);
+      const deadline = this.renewedAt + this.renewDeadlineMs;
+      // never sleep past the deadline: a leader that failed its last attempts stops on time
+      await sleep(Math.min(retryMs, deadline - Date.now()), signal);
       if (signal.aborted) return;
-      if (await this.tryAcquireOrRenew()) {
-        lastRenew = Date.now();
+      const started = Date.now();
+      if (started < deadline && (await this.attempt(deadline, signal))) {
+        this.renewedAt = started;
         continue;
       }
-      const otherHolder = this.observed?.spec.holderIdentity && this.observed.spec.holderIdentity !== this.cfg.identity;
-      if (otherHolder || Date.now() - lastRenew >= this.cfg.renewDeadlineSeconds * 1000) {
-        this.log.warn({ lease: `${this.cfg.namespace}/${this.cfg.name}`, holder: this.observed?.spec.holderIdentity }, 'lost the lease');
+      if (signal.aborted) return;
+      const holder = this.observed?.spec.holderIdentity;
+      const otherHolder = !!holder && holder !== this.cfg.identity;
+      if (otherHolder || Date.now() >= deadline) {
+        const reason = otherHolder ? 'held by another' : 'not renewed within the renew deadline';
+        this.log.warn({ lease: `${this.cfg.namespace}/${this.cfg.name}`, holder, reason, lastRenewal: new Date(this.renewedAt).toISOString() }, 'lost the lease');
         return;
       }
     }
+  }
+
+  /** One acquire-or-renew attempt, aborted (and given up on, if it does not return) at `deadline` or on stop. */
+  private attempt(deadline: number, signal: AbortSignal): Promise<boolean> {
+    return withDeadline(deadline, signal, (s) => this.tryAcquireOrRenew(s), false);
   }
 
   private async stepDown(): Promise<void> {
@@ -133,15 +160,18 @@ export class LeaderElector {
     };
   }
 
-  /** One attempt; true when this process holds the Lease afterwards. */
-  async tryAcquireOrRenew(): Promise<boolean> {
+  /** One attempt; true when this process holds the Lease afterwards (never once `signal` has aborted). */
+  async tryAcquireOrRenew(signal?: AbortSignal): Promise<boolean> {
     const now = new Date();
     const { identity, leaseDurationSeconds } = this.cfg;
+    const opts = { signal };
     try {
-      const current = await this.client.find<Lease>('Lease', this.cfg.namespace, this.cfg.name);
+      const current = await this.client.find<Lease>('Lease', this.cfg.namespace, this.cfg.name, opts);
+      if (signal?.aborted) return false;
       if (!current) {
         const spec = { holderIdentity: identity, leaseDurationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
-        const created = await this.client.create<Lease>(this.lease(spec) as never);
+        const created = await this.client.create<Lease>(this.lease(spec) as never, opts);
+        if (signal?.aborted) return false;
         this.observe(created);
         return true;
       }
@@ -161,10 +191,13 @@ export class LeaderElector {
               renewTime: microTime(now),
               leaseTransitions: (spec.leaseTransitions ?? 0) + 1,
             };
-      const updated = await this.client.replace<Lease>(this.lease(next, current.metadata.resourceVersion) as never);
+      const updated = await this.client.replace<Lease>(this.lease(next, current.metadata.resourceVersion) as never, opts);
+      if (signal?.aborted) return false;
       this.observe(updated);
       return true;
     } catch (err) {
+      // given up on at the deadline or on stop: the caller says why
+      if (signal?.aborted) return false;
       const e = toKubeError(err, 'lease');
       if (!(e instanceof KubeError && e.code === 'Conflict')) this.log.warn({ err: e.message }, 'lease attempt failed');
       return false;
@@ -177,17 +210,24 @@ export class LeaderElector {
     if (this.observed?.key !== key) this.observed = { key, at: Date.now(), spec, resourceVersion: lease.metadata.resourceVersion };
   }
 
-  /** Gives the Lease up so a standby takes over without waiting for it to expire. */
+  /** Gives the Lease up so a standby takes over without waiting for it to expire (within the renew deadline, or not at all). */
   private async release(): Promise<void> {
+    const released = await withDeadline(Date.now() + this.renewDeadlineMs, undefined, (signal) => this.tryRelease(signal), false);
+    if (!released) this.log.warn({ lease: `${this.cfg.namespace}/${this.cfg.name}` }, 'did not release the lease within the renew deadline');
+  }
+
+  private async tryRelease(signal: AbortSignal): Promise<boolean> {
     try {
-      const current = await this.client.find<Lease>('Lease', this.cfg.namespace, this.cfg.name);
-      if (!current || current.spec?.holderIdentity !== this.cfg.identity) return;
+      const current = await this.client.find<Lease>('Lease', this.cfg.namespace, this.cfg.name, { signal });
+      if (!current || current.spec?.holderIdentity !== this.cfg.identity) return true;
       const now = microTime(new Date());
       const spec: LeaseSpec = { ...current.spec, holderIdentity: null, leaseDurationSeconds: 1, acquireTime: now, renewTime: now };
-      await this.client.replace(this.lease(spec, current.metadata.resourceVersion) as never);
+      await this.client.replace(this.lease(spec, current.metadata.resourceVersion) as never, { signal });
       this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}` }, 'released the lease');
+      return true;
     } catch (err) {
-      this.log.warn({ err: toKubeError(err).message }, 'could not release the lease');
+      if (!signal.aborted) this.log.warn({ err: toKubeError(err).message }, 'could not release the lease');
+      return true; // answered (and logged): nothing more to say
     }
   }
 }

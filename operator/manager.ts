@@ -47,14 +47,18 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
   const client = new KubeClient(kc, (method, code) => metrics.restRequests.inc({ method, code: String(code) }));
   const events = new EventRecorder(client, cfg.identity, log);
   let controller: DigitModelController | undefined;
+  let term: AbortController | undefined;
   // the caches run for the whole process, on a standby too; only the reconciling follows the Lease
   const caches = new ClusterCaches({ kc, client, log, namespaces: cfg.watchNamespaces });
   void caches.start();
 
   const startController = async () => {
+    // the term's requests end with it: a reconcile stuck on an unanswered request must not write
+    // after the Lease was given up, nor hold up stepping down
+    term = new AbortController();
     const c = new DigitModelController({
       caches,
-      client,
+      client: client.withSignal(term.signal),
       log,
       metrics,
       events,
@@ -70,6 +74,8 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
   const stopController = async () => {
     const c = controller;
     controller = undefined;
+    term?.abort(new Error('leadership term ended'));
+    term = undefined;
     await c?.stop();
   };
 

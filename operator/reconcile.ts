@@ -87,14 +87,19 @@ export class Reconciler {
           observed.deployments[track] = result;
         }
       } catch (err) {
-        errors.push(toKubeError(err));
+        const e = toKubeError(err);
+        // the leadership term ended: stop here, without trying (and logging) the other writes
+        if (e.code === 'Aborted') throw e;
+        errors.push(e);
       }
     }
     if (dm.spec.traffic?.parentRefs?.length) observed.routeCanaryWeight = routeCanaryWeight(dm, canaryReady);
     try {
       await this.deleteUnwanted(dm, new Set(desired.map((c) => `${c.kind}/${c.metadata.name}`)), log);
     } catch (err) {
-      errors.push(toKubeError(err));
+      const e = toKubeError(err);
+      if (e.code === 'Aborted') throw e;
+      errors.push(e);
     }
 
     if (errors.length > 0) observed.error = { reason: REASON.reconcileError, message: errors.map((e) => e.message).join('; ') };

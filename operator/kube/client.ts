@@ -14,6 +14,13 @@ export interface RequestOptions {
   accept?: string;
   /** Label for errors and metrics, e.g. "apply Deployment ns/x". */
   what?: string;
+  /** Aborts the request (it then fails as Unavailable). */
+  signal?: AbortSignal;
+}
+
+/** What a single-object call may carry. */
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 
 export interface ListResult<T> {
@@ -32,6 +39,8 @@ export type RequestObserver = (method: string, status: number | 'error') => void
 export class KubeClient {
   private readonly server: URL;
   private readonly agent: http.Agent;
+  /** Set on a withSignal() view: aborts every request made through it. */
+  private scope?: AbortSignal;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -49,7 +58,9 @@ export class KubeClient {
     const what = opts.what ?? `${method} ${path}`;
     const url = new URL(this.server.pathname.replace(/\/$/, '') + path, this.server);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const options: https.RequestOptions = { method, headers: { Accept: opts.accept ?? 'application/json' }, agent: this.agent, timeout: this.timeoutMs };
+    const signals = [opts.signal, this.scope].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const options: https.RequestOptions = { method, headers: { Accept: opts.accept ?? 'application/json' }, agent: this.agent, timeout: this.timeoutMs, signal };
     await this.kc.applyToHTTPSOptions(options);
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (payload !== undefined) {
@@ -72,6 +83,7 @@ export class KubeClient {
       });
     } catch (err) {
       this.observe(method, 'error');
+      if (signal?.aborted) throw new KubeError('Aborted', `${what}: aborted (${String((signal.reason as Error | undefined)?.message ?? signal.reason)})`, undefined, { cause: err });
       throw toKubeError(err, what);
     }
     this.observe(method, status);
@@ -79,14 +91,24 @@ export class KubeClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  get<T = KubeObject>(kind: string, namespace: string | undefined, name: string): Promise<T> {
-    return this.request<T>('GET', resourcePath(kind, namespace, name), { what: `get ${kind} ${namespace ?? ''}/${name}` });
+  /**
+   * The same client (connections, credentials, metrics), but every request made through it is
+   * aborted once `signal` is: what one leadership term writes ends with the term.
+   */
+  withSignal(signal: AbortSignal): KubeClient {
+    const scoped = Object.create(this) as KubeClient;
+    scoped.scope = this.scope ? AbortSignal.any([this.scope, signal]) : signal;
+    return scoped;
+  }
+
+  get<T = KubeObject>(kind: string, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<T> {
+    return this.request<T>('GET', resourcePath(kind, namespace, name), { what: `get ${kind} ${namespace ?? ''}/${name}`, signal: opts.signal });
   }
 
   /** GET or undefined when it does not exist. */
-  async find<T = KubeObject>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
+  async find<T = KubeObject>(kind: string, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<T | undefined> {
     try {
-      return await this.get<T>(kind, namespace, name);
+      return await this.get<T>(kind, namespace, name, opts);
     } catch (err) {
       if (err instanceof KubeError && err.code === 'NotFound') return undefined;
       throw err;
@@ -122,13 +144,13 @@ export class KubeClient {
     });
   }
 
-  create<T = KubeObject>(obj: KubeObject): Promise<T> {
-    return this.request<T>('POST', resourcePath(obj.kind, obj.metadata.namespace), { body: obj, what: `create ${obj.kind}` });
+  create<T = KubeObject>(obj: KubeObject, opts: CallOptions = {}): Promise<T> {
+    return this.request<T>('POST', resourcePath(obj.kind, obj.metadata.namespace), { body: obj, what: `create ${obj.kind}`, signal: opts.signal });
   }
 
-  replace<T = KubeObject>(obj: KubeObject): Promise<T> {
+  replace<T = KubeObject>(obj: KubeObject, opts: CallOptions = {}): Promise<T> {
     const { namespace, name } = obj.metadata;
-    return this.request<T>('PUT', resourcePath(obj.kind, namespace, name), { body: obj, what: `update ${obj.kind} ${namespace ?? ''}/${name}` });
+    return this.request<T>('PUT', resourcePath(obj.kind, namespace, name), { body: obj, what: `update ${obj.kind} ${namespace ?? ''}/${name}`, signal: opts.signal });
   }
 
   /** Deletes if present; `uid` guards against deleting a newer object of the same name. */

@@ -1,6 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 
-export type KubeErrorCode = 'NotFound' | 'Conflict' | 'Gone' | 'Forbidden' | 'Invalid' | 'Unavailable' | 'Unknown';
+/** `Aborted`: the caller gave the request up (its signal aborted); nothing is known of its outcome. */
+export type KubeErrorCode = 'NotFound' | 'Conflict' | 'Gone' | 'Forbidden' | 'Invalid' | 'Unavailable' | 'Aborted' | 'Unknown';
 
 /** The operator's one error type for API failures; nothing else inspects HTTP status codes. */
 export class KubeError extends Error {
