@@ -6,8 +6,23 @@ function tooLarge(limit: number, seen: number | string): RuntimeError {
   return new RuntimeError('payload_too_large', `request body is ${seen} bytes or more; the limit is ${limit} bytes (MAX_BODY_BYTES)`, { maxBodyBytes: limit });
 }
 
-/** Refuses at once a body whose declared Content-Length is over the limit. */
+/**
+ * Refuses a body sent with a Content-Encoding other than identity (RFC 9110 §8.4: 415): the
+ * runtime decodes no compressed bodies, and must not take compressed bytes for the image itself.
+ */
+export function checkContentEncoding(req: IncomingMessage): void {
+  const codings = String(req.headers['content-encoding'] ?? '')
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  if (codings.length > 0) {
+    throw new RuntimeError('unsupported_media_type', `Content-Encoding "${codings.join(', ')}" is not accepted; send the body uncompressed (no Content-Encoding, or identity)`);
+  }
+}
+
+/** Refuses at once a body with a Content-Encoding or a declared Content-Length over the limit. */
 export function checkDeclaredLength(req: IncomingMessage, limit: number): void {
+  checkContentEncoding(req);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit, declared);
 }

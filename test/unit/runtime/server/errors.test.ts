@@ -124,6 +124,21 @@ describe('415 unsupported media type', () => {
     await expectError(await predict(t.base, '<svg xmlns="http://www.w3.org/2000/svg"></svg>', 'image/png'), 415, 'unsupported_media_type');
     await expectError(await predict(t.base, 'bytes', 'image/bmp'), 415, 'unsupported_media_type');
   });
+  it('refuses a compressed or otherwise encoded body on every body kind and on OIP, and accepts identity', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const image = await png();
+    expect(await expectError(await predict(t.base, gzipSync(image), 'image/png', { 'content-encoding': 'gzip' }), 415, 'unsupported_media_type')).toMatch(/Content-Encoding "gzip"/);
+    await expectError(await predict(t.base, image, 'image/png', { 'content-encoding': 'x-fancy' }), 415, 'unsupported_media_type');
+    await expectError(await predict(t.base, gzipSync(JSON.stringify({ instances: [rows()] })), 'application/json', { 'content-encoding': 'gzip' }), 415, 'unsupported_media_type');
+    const form = new FormData();
+    form.append('a', new Blob([image]), 'a.png');
+    const multipart = new Request('http://x/', { method: 'POST', body: form });
+    await expectError(await fetch(`${t.base}/v1/models/mnist-cnn:predict`, { method: 'POST', body: await multipart.arrayBuffer(), headers: { 'content-type': multipart.headers.get('content-type')!, 'content-encoding': 'br' } }), 415, 'unsupported_media_type');
+    const oip = await fetch(`${t.base}/v2/models/mnist-cnn/infer`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'content-encoding': 'deflate' } });
+    expect(oip.status).toBe(415);
+    expect(((await oip.json()) as { error: string }).error).toMatch(/Content-Encoding/);
+    expect((await predict(t.base, image, 'image/png', { 'content-encoding': 'identity' })).status).toBe(200);
+  });
 });
 
 describe('422 unusable request', () => {
