@@ -25,6 +25,8 @@ export interface OperatorConfig {
   healthPort: number;
   concurrency: number;
   resyncSeconds: number;
+  /** Watches ask the server to end them after a random [min, 2×min) seconds; 0 = as the apiserver decides (and no idle guard). */
+  minWatchTimeoutSeconds: number;
   logLevel: string;
 }
 
@@ -50,6 +52,7 @@ const OPTIONS = {
   'health-port': 'HEALTH_PORT',
   concurrency: 'CONCURRENCY',
   'resync-seconds': 'RESYNC_SECONDS',
+  'min-watch-timeout-seconds': 'MIN_WATCH_TIMEOUT_SECONDS',
   'log-level': 'LOG_LEVEL',
 } as const;
 type Option = keyof typeof OPTIONS;
@@ -95,6 +98,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     healthPort: int('health-port', get('health-port'), 8081, 0, 65535),
     concurrency: int('concurrency', get('concurrency'), 4, 1, 64),
     resyncSeconds: int('resync-seconds', get('resync-seconds'), 600, 0, 86_400 * 7),
+    minWatchTimeoutSeconds: int('min-watch-timeout-seconds', get('min-watch-timeout-seconds'), 300, 0, 86_400),
     logLevel: get('log-level') || 'info',
   };
   if (cfg.leaderElection && !(cfg.leaseDurationSeconds > cfg.renewDeadlineSeconds && cfg.renewDeadlineSeconds > cfg.retryPeriodSeconds)) {

@@ -26,6 +26,8 @@ export interface ClusterCachesOptions {
   namespaces: string[];
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** See InformerOptions. */
+  minWatchTimeoutSeconds?: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export class ClusterCaches implements Caches {
     const { kc, client, log, namespaces } = this.o;
     this.gatewayApi = await this.discoverHttpRoutes();
     if (this.stopped) return;
-    const backoff = { backoffBaseMs: this.o.backoffBaseMs, backoffMaxMs: this.o.backoffMaxMs };
+    const backoff = { backoffBaseMs: this.o.backoffBaseMs, backoffMaxMs: this.o.backoffMaxMs, minWatchTimeoutSeconds: this.o.minWatchTimeoutSeconds };
     this.dms = new InformerSet({ kc, client, kind: 'DigitModel', log, ...backoff }, namespaces, {
       onAdd: (o) => this.listener?.onDigitModelAdd(o),
       onUpdate: (o) => this.listener?.onDigitModelUpdate(o),

@@ -5,7 +5,7 @@ import type { KubeClient } from '../kube/client.js';
 import { toKubeError } from '../kube/errors.js';
 import { resourcePath } from '../kube/resources.js';
 import { backoffDelay } from './backoff.js';
-import { ReportedWatch } from './reported-watch.js';
+import { BoundedWatch } from './bounded-watch.js';
 
 export interface InformerHandlers {
   onAdd?: (obj: KubeObject) => void;
@@ -23,7 +23,11 @@ export interface InformerOptions {
   log: Logger;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** Watches end after a random [min, 2×min) seconds (default 300, client-go's); 0 = as the apiserver decides. See BoundedWatch. */
+  minWatchTimeoutSeconds?: number;
 }
+
+export const DEFAULT_MIN_WATCH_TIMEOUT_SECONDS = 300;
 
 /**
  * A client-node informer (list + watch + cache) that survives errors. client-node's ListWatch
@@ -51,10 +55,13 @@ export class ResilientInformer {
       // ListWatch starts the watch after the list without looking at its own stop flag
       if (this.stopped) throw new Error('informer stopped during its list');
       this.listedOnce = true;
+      // rare after start-up: a relist follows only a 410 (the watch's resourceVersion is gone)
+      opts.log.info({ kind, namespace, items: result.items.length, resourceVersion: result.metadata.resourceVersion }, 'informer listed');
       return result as unknown as KubernetesListObject<KubernetesObject>;
     };
     // autoStart false: start() runs it, and restarts re-run it after errors
-    this.informer = new ListWatch<KubernetesObject>(resourcePath(kind, namespace), new ReportedWatch(opts.kc), list, false, labelSelector);
+    const watch = new BoundedWatch(opts.kc, { minTimeoutSeconds: opts.minWatchTimeoutSeconds ?? DEFAULT_MIN_WATCH_TIMEOUT_SECONDS, log: opts.log.child({ kind, namespace }) });
+    this.informer = new ListWatch<KubernetesObject>(resourcePath(kind, namespace), watch, list, false, labelSelector);
     if (handlers.onAdd) this.informer.on('add', handlers.onAdd as (o: KubernetesObject) => void);
     if (handlers.onUpdate) this.informer.on('update', handlers.onUpdate as (o: KubernetesObject) => void);
     if (handlers.onDelete) this.informer.on('delete', handlers.onDelete as (o: KubernetesObject) => void);

@@ -17,8 +17,9 @@ beforeAll(async () => {
   client = testClient();
   await installCrd(client);
   ns = await createNamespace(client, 'dm-outage');
-  // no periodic resync: anything the operator does after a fault, a watch told it to
-  op = await OperatorProcess.start('op-outage', [ns], ns, ['--resync-seconds', '0']);
+  // no periodic resync: anything the operator does after a fault, a watch told it to; watches
+  // ended by the server every 5–10 s (timeoutSeconds), so they resume often from their resourceVersion
+  op = await OperatorProcess.start('op-outage', [ns], ns, ['--resync-seconds', '0', '--min-watch-timeout-seconds', '5']);
   await createDm(client, ns, 'steady', dmSpec({ replicas: 1 }));
   await waitReady(client, ns, 'steady', 120_000);
 });
@@ -72,12 +73,14 @@ describe('kube-apiserver outage', () => {
 
 describe('a watch expired by etcd compaction (410 Gone)', () => {
   it('relists and keeps reacting: watches resumed from a compacted resourceVersion get 410, the operator still converges', async () => {
-    // Serve watches straight from etcd (no watch cache) and end them every 5–10 s, as a busy
-    // apiserver does: client-node's ListWatch then resumes from its last resourceVersion.
+    // Serve watches straight from etcd (no watch cache, so no bookmarks move a quiet watch's
+    // resourceVersion on). The operator's watches ask to be ended after 5–10 s (its
+    // --min-watch-timeout-seconds 5; the apiserver's own --min-request-timeout, 30–60 min here, no
+    // longer applies): ListWatch then resumes from its last resourceVersion.
     const s = await stopApiserver();
     stopped = s; // if the restart fails, afterAll brings it back with the plane's own flags
-    const argv = s.argv.filter((a) => !a.startsWith('--watch-cache=') && !a.startsWith('--min-request-timeout='));
-    await startApiserver({ ...s, argv: [...argv, '--watch-cache=false', '--min-request-timeout=5'] });
+    const argv = s.argv.filter((a) => !a.startsWith('--watch-cache='));
+    await startApiserver({ ...s, argv: [...argv, '--watch-cache=false'] });
     stopped = undefined;
     try {
       await waitFor('op-outage to lead again', () => op.isLeader(), 60_000);
@@ -86,11 +89,16 @@ describe('a watch expired by etcd compaction (410 Gone)', () => {
       const other = await createNamespace(client, 'dm-outage-noise');
       for (let i = 0; i < 20; i++) await client.request('POST', `/api/v1/namespaces/${other}/configmaps`, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `noise-${i}` }, data: { i: String(i) } } });
       const compactedAt = await compactEtcd();
+      const compactedTime = Date.now();
       expect(compactedAt).toBeGreaterThan(Number(oldRv));
       // what a watch from the operator's last resourceVersion now gets
       expect(await watchStatus(`/apis/digitserve.dev/v1alpha1/namespaces/${ns}/digitmodels?watch=1&resourceVersion=${oldRv}`)).toBe(410);
       const failuresBefore = op.linesWith('informer failed; restarting').length;
-      await sleep(12_000); // every watch has ended and resumed from its stale resourceVersion by now
+      // each informer's watch is ended by the server within 10 s, its resume from the stale
+      // resourceVersion gets 410, and it lists afresh
+      const relisted = () => [...new Set(op.linesWith('informer listed').filter((l) => l.time >= compactedTime).map((l) => String(l.kind)))].sort();
+      await waitFor('every informer to relist after a 410', () => relisted().length === 6, 60_000);
+      expect(relisted()).toEqual(['Deployment', 'DigitModel', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
 
       await mergePatch(client, 'DigitModel', ns, 'steady', { spec: { replicas: 3 } });
       await client.delete('Deployment', ns, 'steady-stable');

@@ -15,6 +15,7 @@ describe('parseConfig', () => {
       metricsPort: 8080,
       healthPort: 8081,
       progressDeadlineSeconds: 600,
+      minWatchTimeoutSeconds: 300,
     });
     expect(c.identity).toMatch(/.+_[0-9a-f]{8}$/);
   });
@@ -23,6 +24,12 @@ describe('parseConfig', () => {
     const env = { WATCH_NAMESPACES: 'a, b', RUNTIME_IMAGE: 'img:1', LEADER_ELECTION: 'false', POD_NAMESPACE: 'ops', POD_NAME: 'op-0' };
     expect(parseConfig([], env)).toMatchObject({ watchNamespaces: ['a', 'b'], runtimeImage: 'img:1', leaderElection: false, leaseNamespace: 'ops', identity: 'op-0' });
     expect(parseConfig(['--runtime-image', 'img:2', '--watch-namespaces=c'], env)).toMatchObject({ runtimeImage: 'img:2', watchNamespaces: ['c'] });
+  });
+
+  it('takes the watch timeout from flag or environment; 0 turns it off', () => {
+    expect(parseConfig([], { MIN_WATCH_TIMEOUT_SECONDS: '5' }).minWatchTimeoutSeconds).toBe(5);
+    expect(parseConfig(['--min-watch-timeout-seconds', '0'], { MIN_WATCH_TIMEOUT_SECONDS: '5' }).minWatchTimeoutSeconds).toBe(0);
+    expect(() => parseConfig(['--min-watch-timeout-seconds=-1'], {})).toThrow(/min-watch-timeout-seconds must be an integer/);
   });
 
   it('refuses bad values with a message naming the setting', () => {

@@ -7,15 +7,23 @@ import type { KubeObject } from '../../../../operator/api/types.js';
 /**
  * A minimal apiserver for informer tests over plain HTTP: list and watch of any collection path
  * (objects added with `add`), 404 for anything else, and faults on demand — a slow list, watches
- * that end at once, and the whole server going away and coming back on the same port.
+ * that end at once, watches that never end or are never answered, and the whole server going away
+ * and coming back on the same port. Like the apiserver, it ends a watch after its `timeoutSeconds`,
+ * with a bookmark just before when `allowWatchBookmarks` is set.
  */
 export class FakeApiserver {
   readonly server: http.Server;
   readonly lists: string[] = [];
   readonly watches: string[] = [];
+  /** The query of every watch request, in order. */
+  readonly watchQueries: URLSearchParams[] = [];
   listDelayMs = 0;
-  /** 'stream': watches stay open; 'close': every watch ends cleanly right after its headers. */
-  watchMode: 'stream' | 'close' = 'stream';
+  /**
+   * 'stream': watches stay open (until their timeoutSeconds); 'close': every watch ends cleanly
+   * right after its headers; 'silent': headers, then nothing ever, timeoutSeconds or not (a
+   * connection that died silently); 'hang': the watch request is never answered.
+   */
+  watchMode: 'stream' | 'close' | 'silent' | 'hang' = 'stream';
   private rv = 100;
   private port = 0;
   private readonly objects = new Map<string, KubeObject[]>();
@@ -59,6 +67,11 @@ export class FakeApiserver {
     return [...this.open.entries()].filter(([p]) => !path || p === path).reduce((n, [, set]) => n + set.size, 0);
   }
 
+  /** Moves the store's resourceVersion on without touching any watched path (writes elsewhere). */
+  bump(by = 1): void {
+    this.rv += by;
+  }
+
   /** Stores an object in `path` and sends ADDED to that path's open watches. */
   add(path: string, obj: KubeObject): void {
     const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
@@ -71,13 +84,25 @@ export class FakeApiserver {
     if (!/^\/apis?\/.+\/namespaces\/[^/]+\/[a-z]+$/.test(url.pathname)) return void res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"kind":"Status","code":404}');
     if (url.searchParams.get('watch') === 'true') {
       this.watches.push(`${url.pathname}?resourceVersion=${url.searchParams.get('resourceVersion') ?? ''}`);
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-      if (this.watchMode === 'close') return void res.end();
-      res.flushHeaders();
+      this.watchQueries.push(url.searchParams);
       const set = this.open.get(url.pathname) ?? new Set();
       set.add(res);
       this.open.set(url.pathname, set);
       res.on('close', () => set.delete(res));
+      if (this.watchMode === 'hang') return;
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+      if (this.watchMode === 'close') return void res.end();
+      res.flushHeaders();
+      const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? 0);
+      if (this.watchMode === 'stream' && timeoutSeconds > 0) {
+        const t = setTimeout(() => {
+          if (url.searchParams.get('allowWatchBookmarks') === 'true') {
+            res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Bookmark', metadata: { resourceVersion: String(this.rv) } } })}\n`);
+          }
+          res.end();
+        }, timeoutSeconds * 1000);
+        res.on('close', () => clearTimeout(t));
+      }
       return;
     }
     this.lists.push(url.pathname);
