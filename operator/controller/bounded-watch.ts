@@ -31,6 +31,9 @@ export function watchTimeoutSeconds(minSeconds: number, random: () => number = M
  * for twice its timeout is cut and reported as failed (the informer restarts it with backoff).
  */
 export class BoundedWatch extends Watch {
+  /** Cuts each watch that has not ended yet, set up or still being set up. */
+  private readonly open = new Set<() => void>();
+
   constructor(
     config: KubeConfig,
     private readonly timeouts: WatchTimeouts,
@@ -38,13 +41,20 @@ export class BoundedWatch extends Watch {
     super(config);
   }
 
+  /**
+   * Ends every watch of this instance, also one whose response has not begun: ListWatch.stop()
+   * aborts only a watch whose AbortController it already holds, so one stopped while its watch
+   * was being set up would otherwise stay open.
+   */
+  cutAll(): void {
+    for (const cut of [...this.open]) cut();
+  }
+
   override async watch(path: WatchArgs[0], queryParams: WatchArgs[1], callback: WatchArgs[2], done: WatchArgs[3]): Promise<AbortController> {
     const { minTimeoutSeconds, log } = this.timeouts;
     const query: NonNullable<WatchArgs[1]> = { ...queryParams, allowWatchBookmarks: true };
-    if (minTimeoutSeconds <= 0) return new ReportedWatch(this.config).watch(path, query, callback, done);
-
-    const timeoutSeconds = watchTimeoutSeconds(minTimeoutSeconds, this.timeouts.random);
-    query.timeoutSeconds = timeoutSeconds;
+    const timeoutSeconds = minTimeoutSeconds > 0 ? watchTimeoutSeconds(minTimeoutSeconds, this.timeouts.random) : 0;
+    if (timeoutSeconds > 0) query.timeoutSeconds = timeoutSeconds;
     const idleMs = 2 * timeoutSeconds * 1000;
     // This watch's own agent (client-node makes one per request), to cut its connection even
     // before the response has begun: until then Watch has no AbortController to give back.
@@ -62,22 +72,26 @@ export class BoundedWatch extends Watch {
 
     let ended = false;
     let received = 0;
-    let controller: AbortController | undefined = undefined; // set once the watch is set up; the idle timer may fire before
+    let controller: AbortController | undefined = undefined; // set once the watch is set up; it may be cut before
     let idle: NodeJS.Timeout | undefined;
     const end = (err: unknown) => {
       if (ended) return;
       ended = true;
       clearTimeout(idle);
+      this.open.delete(cut);
       log?.debug({ path, resourceVersion: queryParams?.resourceVersion, timeoutSeconds, received, err: err ? String(err) : undefined }, 'watch ended');
       done(err);
     };
+    const cut = (err: Error = new Error(`watch ${path}: stopped`)) => {
+      end(err);
+      if (agent && typeof agent === 'object') agent.destroy();
+      controller?.abort();
+    };
+    this.open.add(cut);
     const arm = () => {
+      if (idleMs <= 0) return;
       clearTimeout(idle);
-      idle = setTimeout(() => {
-        end(new Error(`watch ${path}: nothing received for ${idleMs / 1000} s (asked to end after ${timeoutSeconds} s); connection cut`));
-        if (agent && typeof agent === 'object') agent.destroy();
-        controller?.abort();
-      }, idleMs);
+      idle = setTimeout(() => cut(new Error(`watch ${path}: nothing received for ${idleMs / 1000} s (asked to end after ${timeoutSeconds} s); connection cut`)), idleMs);
       idle.unref();
     };
     arm();

@@ -38,6 +38,7 @@ export const DEFAULT_MIN_WATCH_TIMEOUT_SECONDS = 300;
  */
 export class ResilientInformer {
   private readonly informer: ListWatch<KubernetesObject>;
+  private readonly watch: BoundedWatch;
   private stopped = true;
   private attempt = 0;
   private lastStart = 0;
@@ -60,8 +61,8 @@ export class ResilientInformer {
       return result as unknown as KubernetesListObject<KubernetesObject>;
     };
     // autoStart false: start() runs it, and restarts re-run it after errors
-    const watch = new BoundedWatch(opts.kc, { minTimeoutSeconds: opts.minWatchTimeoutSeconds ?? DEFAULT_MIN_WATCH_TIMEOUT_SECONDS, log: opts.log.child({ kind, namespace }) });
-    this.informer = new ListWatch<KubernetesObject>(resourcePath(kind, namespace), watch, list, false, labelSelector);
+    this.watch = new BoundedWatch(opts.kc, { minTimeoutSeconds: opts.minWatchTimeoutSeconds ?? DEFAULT_MIN_WATCH_TIMEOUT_SECONDS, log: opts.log.child({ kind, namespace }) });
+    this.informer = new ListWatch<KubernetesObject>(resourcePath(kind, namespace), this.watch, list, false, labelSelector);
     if (handlers.onAdd) this.informer.on('add', handlers.onAdd as (o: KubernetesObject) => void);
     if (handlers.onUpdate) this.informer.on('update', handlers.onUpdate as (o: KubernetesObject) => void);
     if (handlers.onDelete) this.informer.on('delete', handlers.onDelete as (o: KubernetesObject) => void);
@@ -90,6 +91,7 @@ export class ResilientInformer {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.informer.stop();
+    this.watch.cutAll(); // also a watch still being set up, which ListWatch cannot reach yet
   }
 
   private run(): void {

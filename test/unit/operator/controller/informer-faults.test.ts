@@ -76,6 +76,16 @@ describe('ResilientInformer under faults', () => {
     expect(fake.watches).toHaveLength(1);
   });
 
+  it('leaves no watch open when it is stopped while its watch request is still unanswered (ListWatch.stop cannot reach it yet)', async () => {
+    fake.watchMode = 'hang';
+    startInformer(fake.kubeConfig());
+    await until('the watch request at the server', () => fake.openWatches(SERVICES) === 1);
+    await informer!.stop();
+    await until('the watch connection closed', () => fake.openWatches(SERVICES) === 0);
+    await sleep(100);
+    expect(fake.watches).toHaveLength(1); // and nothing watched again
+  });
+
   it('starts no watch when it is stopped while its list is in flight', async () => {
     fake.listDelayMs = 200;
     startInformer(fake.kubeConfig());
