@@ -83,6 +83,18 @@ export class ClusterCaches implements Caches {
     };
   }
 
+  /**
+   * Informers (and an API discovery) waiting out a backoff step retry at once: a leadership term
+   * starts only after the apiserver answered the Lease, so it is likely back, and the term should
+   * not reconcile from caches that wait up to 30 s more before resuming their watches.
+   */
+  retryWaiting(): void {
+    if (this.stopped) return;
+    this.wake?.();
+    const informers = [this.dms, ...this.childSets.values()].reduce((n, set) => n + (set?.retryNow() ?? 0), 0);
+    if (informers > 0) this.o.log.info({ informers }, 'informers waiting in backoff retried for the new term');
+  }
+
   synced(): boolean {
     return !!this.dms?.hasSynced() && [...this.childSets.values()].every((i) => i.hasSynced());
   }

@@ -65,6 +65,7 @@ export class DigitModelController {
       },
     });
     void caches.start();
+    caches.retryWaiting();
     while (!this.synced()) {
       if (!this.running || signal?.aborted) return;
       await new Promise((r) => setTimeout(r, 50));

@@ -94,6 +94,20 @@ export class ResilientInformer {
     this.watch.cutAll(); // also a watch still being set up, which ListWatch cannot reach yet
   }
 
+  /**
+   * An informer waiting out a backoff step retries at once (the apiserver answers again: a new
+   * leadership term should not start on caches that wait up to 30 s more); the backoff goes on
+   * from the same step if that attempt fails too. True if it was waiting.
+   */
+  retryNow(): boolean {
+    if (this.stopped || !this.timer) return false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.opts.log.info({ kind: this.opts.kind, namespace: this.opts.namespace }, 'informer retrying now');
+    this.run();
+    return true;
+  }
+
   private run(): void {
     if (this.stopped) return;
     this.lastStart = Date.now();
@@ -131,6 +145,11 @@ export class InformerSet {
 
   hasSynced(): boolean {
     return [...this.informers.values()].every((i) => i.hasSynced());
+  }
+
+  /** See ResilientInformer.retryNow; the number that were waiting. */
+  retryNow(): number {
+    return [...this.informers.values()].filter((i) => i.retryNow()).length;
   }
 
   private forNamespace(namespace: string): ResilientInformer | undefined {

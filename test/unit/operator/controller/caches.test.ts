@@ -62,6 +62,31 @@ describe('ClusterCaches and leadership terms', () => {
     await second.stop();
   });
 
+  it('a new term makes informers waiting in backoff retry at once: the watches resume from their resourceVersions (no relist) instead of after their backoff step', async () => {
+    await caches.stop();
+    const { log, lines } = capturingLogger();
+    // a 10-minute backoff step: within this test only the new term can bring the watches back
+    caches = new ClusterCaches({ kc: fake.kubeConfig(), client, log, namespaces: ['ns'], backoffBaseMs: 600_000, backoffMaxMs: 600_000 });
+    const first = term();
+    await first.start();
+    await until('every watch open', () => fake.openWatches() === WATCHED);
+    await first.stop(); // the Lease lost in an outage
+    await fake.kill();
+    const failed = () => lines.filter((l) => l.msg === 'informer failed; restarting');
+    await until('every informer to fail and wait', () => failed().length === WATCHED);
+    expect(failed().map((l) => l.delayMs)).toEqual(Array(WATCHED).fill(600_000));
+    await fake.listen(); // the apiserver is back; the informers are still waiting
+
+    const second = term();
+    await second.start();
+    await until('every watch open again', () => fake.openWatches() === WATCHED, 10_000);
+    expect(fake.lists).toHaveLength(WATCHED); // resumed, not relisted
+    expect(lines.filter((l) => l.msg === 'informer retrying now')).toHaveLength(WATCHED);
+    fake.add(DMS, { apiVersion: 'digitserve.dev/v1alpha1', kind: 'DigitModel', metadata: { name: 'after', namespace: 'ns' } });
+    await until('an event after the outage in the cache', () => caches.digitModel('ns', 'after') !== undefined);
+    await second.stop();
+  });
+
   it('stop() ends every watch', async () => {
     await caches.start();
     await until('all watches open', () => fake.openWatches() === WATCHED);
