@@ -13,6 +13,11 @@ export interface ArchSpec {
   extraPools: number;
   dense: number;
   dropout: [number, number];
+  /**
+   * Padding of the last 2×2 pool: 'valid' (default) drops an odd edge — on a 7×7 map the 7th row
+   * and column, image rows and columns 24–27 — 'same' keeps it (7×7 → 4×4).
+   */
+  lastPool?: 'valid' | 'same';
 }
 
 /**
@@ -29,7 +34,8 @@ export interface Params {
 
 function spatialAfterPools(spec: ArchSpec): number {
   let s = 28;
-  for (let i = 0; i < spec.blocks.length + spec.extraPools; i++) s = Math.floor(s / 2);
+  const pools = spec.blocks.length + spec.extraPools;
+  for (let i = 0; i < pools; i++) s = i === pools - 1 && spec.lastPool === 'same' ? Math.ceil(s / 2) : Math.floor(s / 2);
   return s;
 }
 
@@ -88,9 +94,14 @@ export const conv3x3Same = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc
   return { value, gradFunc };
 }) as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor4D, w: tf.Tensor) => tf.Tensor4D;
 
-/** 2×2 max-pooling, stride 2, 'valid' (odd edges dropped), as Keras MaxPooling2D. */
-export function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.maxPool(x, 2, 2, 'valid');
+/** 2×2 max-pooling, stride 2, 'valid' (odd edges dropped) unless told 'same', as Keras MaxPooling2D. */
+export function maxPool2(x: tf.Tensor4D, padding: 'valid' | 'same' = 'valid'): tf.Tensor4D {
+  return tf.maxPool(x, 2, 2, padding);
+}
+
+/** Padding of the i-th 2×2 pool (1-based) of the network. */
+function poolPadding(spec: ArchSpec, i: number): 'valid' | 'same' {
+  return i === spec.blocks.length + spec.extraPools ? (spec.lastPool ?? 'valid') : 'valid';
 }
 
 export interface ForwardOut {
@@ -104,11 +115,12 @@ export interface ForwardOut {
 export function forward(spec: ArchSpec, p: Params, x: tf.Tensor4D, masks?: [tf.Tensor, tf.Tensor]): ForwardOut {
   let h = x;
   let k = 0;
+  let pool = 0;
   for (const block of spec.blocks) {
     for (let i = 0; i < block.length; i++, k++) h = tf.relu(conv3x3Same(h, p.convs[k].w).add(p.convs[k].b));
-    h = maxPool2(h);
+    h = maxPool2(h, poolPadding(spec, ++pool));
   }
-  for (let i = 0; i < spec.extraPools; i++) h = maxPool2(h);
+  for (let i = 0; i < spec.extraPools; i++) h = maxPool2(h, poolPadding(spec, ++pool));
   let f: tf.Tensor2D = h.reshape([x.shape[0], -1]);
   if (masks) f = f.mul(masks[0]);
   let d = tf.relu(tf.matMul(f, p.dense1.w).add(p.dense1.b)) as tf.Tensor2D;
@@ -119,15 +131,16 @@ export function forward(spec: ArchSpec, p: Params, x: tf.Tensor4D, masks?: [tf.T
 /** The serving model: a standard Layers model with the trained weights (Conv2D kernels as trained). */
 export function toLayersModel(spec: ArchSpec, p: Params): tf.Sequential {
   const m = tf.sequential({ name: 'mnist_cnn' });
+  const pool = (i: number): tf.layers.Layer => tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: poolPadding(spec, i), name: `pool${i}` });
   let k = 0;
   spec.blocks.forEach((block, bi) => {
     for (const filters of block) {
       k++;
       m.add(tf.layers.conv2d({ ...(k === 1 ? { inputShape: [28, 28, 1] } : {}), filters, kernelSize: 3, padding: 'same', activation: 'relu', name: `conv${k}` }));
     }
-    m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${bi + 1}` }));
+    m.add(pool(bi + 1));
   });
-  for (let i = 0; i < spec.extraPools; i++) m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${spec.blocks.length + i + 1}` }));
+  for (let i = 0; i < spec.extraPools; i++) m.add(pool(spec.blocks.length + i + 1));
   m.add(tf.layers.flatten({ name: 'flatten' }));
   m.add(tf.layers.dropout({ rate: spec.dropout[0], name: 'dropout1' }));
   m.add(tf.layers.dense({ units: spec.dense, activation: 'relu', name: 'dense1' }));

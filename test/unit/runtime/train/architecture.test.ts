@@ -34,6 +34,16 @@ describe('toLayersModel', () => {
     expect(maxDiff(model.predict(x) as tf.Tensor, ref)).toBeLessThan(1e-5);
   });
 
+  it("keeps the last pool's odd edge with lastPool 'same' (7×7 → 4×4)", () => {
+    const same: ArchSpec = { ...spec, lastPool: 'same' };
+    const p = initParams(same, 6);
+    const model = toLayersModel(same, p);
+    expect(flatFeatures(same)).toBe(4 * 4 * 5);
+    expect(model.getLayer('flatten').outputShape).toEqual([null, 4 * 4 * 5]);
+    const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 4) as tf.Tensor4D;
+    expect(maxDiff(model.predict(x) as tf.Tensor, tf.softmax(forward(same, p, x).logits))).toBeLessThan(1e-5);
+  });
+
   it('initialises the same weights for the same seed', () => {
     const a = initParams(spec, 11);
     const b = initParams(spec, 11);
