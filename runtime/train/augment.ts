@@ -8,6 +8,11 @@ export interface AugmentOptions {
   maxShear: number;
   /** Probability of thickening (3×3 grey dilation) and, separately, of thinning (erosion). */
   thicknessProb: number;
+  /**
+   * Largest displacement (px) of a smooth random (elastic) warp, from a 4×4 grid of random
+   * offsets interpolated bilinearly over the image; 0 or unset: none.
+   */
+  elasticPx?: number;
 }
 
 export const DEFAULT_AUGMENT: AugmentOptions = { maxRotationDeg: 12, maxScale: 0.12, maxShiftPx: 2, maxShear: 0.15, thicknessProb: 0.15 };
@@ -27,10 +32,30 @@ export function augmentImage(src: ArrayLike<number>, so: number, dst: Float32Arr
   const cos = Math.cos(a) / s;
   const sin = Math.sin(a) / s;
   const c = 13.5;
+  const el = o.elasticPx ?? 0;
+  // elastic field: offsets on a 4×4 grid of control points spanning the image
+  const gx = new Float32Array(16);
+  const gy = new Float32Array(16);
+  if (el > 0) for (let i = 0; i < 16; i++) {
+    gx[i] = (rng.next() * 2 - 1) * el;
+    gy[i] = (rng.next() * 2 - 1) * el;
+  }
   for (let y = 0; y < 28; y++) {
     for (let x = 0; x < 28; x++) {
-      const xr = x - c - tx;
-      const yr = y - c - ty;
+      let xr = x - c - tx;
+      let yr = y - c - ty;
+      if (el > 0) {
+        const gu = (x / 27) * 3;
+        const gv = (y / 27) * 3;
+        const i0 = Math.min(2, Math.floor(gu));
+        const j0 = Math.min(2, Math.floor(gv));
+        const fu = gu - i0;
+        const fv = gv - j0;
+        const at = (g: Float32Array): number =>
+          (1 - fv) * ((1 - fu) * g[j0 * 4 + i0] + fu * g[j0 * 4 + i0 + 1]) + fv * ((1 - fu) * g[(j0 + 1) * 4 + i0] + fu * g[(j0 + 1) * 4 + i0 + 1]);
+        xr += at(gx);
+        yr += at(gy);
+      }
       const u = cos * xr + sin * yr + sh * yr + c;
       const v = -sin * xr + cos * yr + c;
       const x0 = Math.floor(u);

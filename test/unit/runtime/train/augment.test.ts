@@ -54,4 +54,21 @@ describe('makeOutlier', () => {
     }
     expect(sums.size).toBeGreaterThan(10);
   });
+
+  it('an elastic warp moves the ink smoothly, keeps values in 0..1 and is reproducible for a seed', () => {
+    const src = digitLike();
+    const still = { maxRotationDeg: 0, maxScale: 0, maxShiftPx: 0, maxShear: 0, thicknessProb: 0 };
+    const a = new Float32Array(784);
+    const b = new Float32Array(784);
+    augmentImage(src, 0, a, 0, new Sfc32(5), { ...still, elasticPx: 2 });
+    augmentImage(src, 0, b, 0, new Sfc32(5), { ...still, elasticPx: 2 });
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Math.min(...a)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...a)).toBeLessThanOrEqual(1 + 1e-6);
+    const moved = a.reduce((n, v, i) => n + (Math.abs(v - src[i]) > 0.05 ? 1 : 0), 0);
+    expect(moved).toBeGreaterThan(0);
+    const ink = (x: Float32Array): number => x.reduce((p, q) => p + q, 0);
+    expect(ink(a)).toBeGreaterThan(0.6 * ink(src));
+    expect(ink(a)).toBeLessThan(1.6 * ink(src));
+  });
 });
