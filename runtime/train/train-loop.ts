@@ -16,6 +16,19 @@ export interface TrainOptions {
   /** Weight of the outlier loss (cross-entropy to the uniform distribution). */
   outlierWeight: number;
   augment: AugmentOptions | null;
+  /**
+   * The training digits as the runtime's preprocessing serves them (same order and labels), and
+   * the share of training draws taken from them instead of the package's arrays, so that the
+   * network sees served-form digits too.
+   */
+  preprocessed?: ImageSet;
+  preprocessedShare?: number;
+  /**
+   * Augmentation annealing: over the last `share` of the steps the augmentation ranges shrink
+   * linearly to `floor` times their size (the synthetic non-digits stay as they were). Meant to
+   * end on near-clean digits; measured to make the MC mean softer instead (docs/engine.md, run F2).
+   */
+  augmentAnneal?: { share: number; floor: number };
   /** Stop after this many steps (for tests); default: all. */
   maxSteps?: number;
   log: (line: string) => void;
@@ -29,7 +42,20 @@ export const DEFAULT_TRAIN: Omit<TrainOptions, 'log'> = {
   outlierShare: 0.25,
   outlierWeight: 0.25,
   augment: DEFAULT_AUGMENT,
+  preprocessedShare: 0,
 };
+
+/** 1 until the last `share` of the steps, then linearly down to `floor` at the last step. */
+export function annealFactor(step: number, total: number, a: { share: number; floor: number }): number {
+  const start = total * (1 - a.share);
+  if (a.share <= 0 || step < start) return 1;
+  return 1 - (1 - a.floor) * Math.min(1, (step - start) / Math.max(1, total - start));
+}
+
+function scaledAugment(a: AugmentOptions, f: number): AugmentOptions {
+  if (f === 1) return a;
+  return { maxRotationDeg: a.maxRotationDeg * f, maxScale: a.maxScale * f, maxShiftPx: a.maxShiftPx * f, maxShear: a.maxShear * f, thicknessProb: a.thicknessProb * f, elasticPx: (a.elasticPx ?? 0) * f };
+}
 
 function shuffle(idx: Int32Array, rng: Sfc32): void {
   for (let i = idx.length - 1; i > 0; i--) {
@@ -63,13 +89,15 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
     let seen = 0;
     for (let b = 0; b < data.n && step < total; b += o.batchSize, step++) {
       const nd = Math.min(o.batchSize, data.n - b);
+      const aug = o.augment && o.augmentAnneal ? scaledAugment(o.augment, annealFactor(step, total, o.augmentAnneal)) : o.augment;
       const rows = nd + nOut;
       const x = new Float32Array(rows * 784);
       const labels = new Int32Array(nd);
       for (let i = 0; i < nd; i++) {
         const k = idx[b + i];
-        if (o.augment) augmentImage(data.x, k * 784, x, i * 784, rng, o.augment);
-        else x.set(data.x.subarray(k * 784, (k + 1) * 784), i * 784);
+        const src = o.preprocessed && rng.next() < (o.preprocessedShare ?? 0) ? o.preprocessed.x : data.x;
+        if (aug) augmentImage(src, k * 784, x, i * 784, rng, aug);
+        else x.set(src.subarray(k * 784, (k + 1) * 784), i * 784);
         labels[i] = data.y[k];
       }
       for (let i = nd; i < rows; i++) makeOutlier(x, i * 784, rng);
