@@ -95,14 +95,17 @@ export class ResilientInformer {
   }
 
   /**
-   * An informer waiting out a backoff step retries at once (the apiserver answers again: a new
-   * leadership term should not start on caches that wait up to 30 s more); the backoff goes on
-   * from the same step if that attempt fails too. True if it was waiting.
+   * An informer waiting out a backoff step retries at once, with its backoff started afresh: the
+   * apiserver answers again (a new leadership term should not start on caches that wait up to 30 s
+   * more), and a failure now is likely its warming up — a just-restarted apiserver answers a watch
+   * with 429 until its cache for the resource is ready — not a reason to wait the longest step
+   * again. Once per term, so no spin. True if it was waiting.
    */
   retryNow(): boolean {
     if (this.stopped || !this.timer) return false;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.attempt = 0;
     this.opts.log.info({ kind: this.opts.kind, namespace: this.opts.namespace }, 'informer retrying now');
     this.run();
     return true;

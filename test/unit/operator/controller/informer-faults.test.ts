@@ -57,6 +57,19 @@ describe('ResilientInformer under faults', () => {
     expect(informer!.list().map((o) => o.metadata.name).sort()).toEqual(['a', 'b']);
   });
 
+  it('retried at once by retryNow() while waiting out a long backoff step, it backs off afresh from the first step if that attempt fails too', async () => {
+    const { failures } = startInformer(fake.kubeConfig());
+    await until('the first watch', () => fake.openWatches(SERVICES) === 1);
+    await fake.kill();
+    await until('a backoff step of over a second', () => Number(failures().at(-1)?.delayMs) > 1_000, 10_000);
+    const before = failures().length;
+    expect(informer!.retryNow()).toBe(true);
+    await until('the attempt retried at once to fail', () => failures().length === before + 1);
+    expect(Number(failures().at(-1)!.delayMs)).toBeLessThanOrEqual(22); // the first step (20 ms + jitter), not the next one
+    await informer!.stop();
+    expect(informer!.retryNow()).toBe(false); // nothing to retry once stopped
+  });
+
   it('reports and retries a re-watch that cannot even be set up from inside the done callback (client-node leaves it an unhandled rejection)', async () => {
     // credentials that fail from the second use on: the re-watch after a clean close needs them
     class FailingCredentials extends KubeConfig {
