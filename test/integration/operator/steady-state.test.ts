@@ -64,10 +64,12 @@ describe('steady state', () => {
     await waitReady(client, ns, 'plain');
     await waitReady(client, ns, 'full');
     // settle: other controllers finish their first passes too — the HPA controller writes its first
-    // status some 15-30 s after creation — then wait for two identical snapshots 5 s apart
-    await waitFor('the HPA controller to have processed the HPA', async () => {
-      const hpa = await findChild<{ status?: { conditions?: unknown[] } }>(client, 'HorizontalPodAutoscaler', ns, 'full');
-      return (hpa?.status?.conditions?.length ?? 0) > 0;
+    // status some 15-30 s after creation, and on a plane whose CRD was just installed its first
+    // statuses say FailedGetScale until its discovery knows DigitModels (then it writes again) —
+    // then wait for two identical snapshots 5 s apart
+    await waitFor('the HPA controller to have resolved the HPA’s scale target', async () => {
+      const hpa = await findChild<{ status?: { conditions?: { type: string; status: string }[] } }>(client, 'HorizontalPodAutoscaler', ns, 'full');
+      return hpa?.status?.conditions?.some((c) => c.type === 'AbleToScale' && c.status === 'True');
     }, 120_000, 1000);
     let previous = '';
     await waitFor('the namespace to settle', async () => {
