@@ -23,8 +23,7 @@ export interface Normalised {
  */
 export function normaliseContrast(signal: Gray): Normalised {
   const { width, height, data } = signal;
-  const values = new Histogram(-1, 1);
-  for (const t of data) values.add(t);
+  const values = new Histogram(-1, 1).addAll(data);
   // the paper's level and noise: from the whole page, or from its edge when that is lower — an
   // object filling most of the frame (a garment, a thumb) puts the page's median on the object,
   // which then passes for paper and the page for blank
@@ -51,13 +50,8 @@ export function normaliseContrast(signal: Gray): Normalised {
 
 /** The median level of `data` (the paper) and its robust noise deviation (1.4826 · MAD). */
 function paperOf(histogram: Histogram | null, data: ArrayLike<number>): { paper: number; sigma: number } {
-  let values = histogram;
-  if (!values) {
-    values = new Histogram(-1, 1);
-    for (let i = 0; i < data.length; i++) values.add(data[i]);
-  }
+  const values = histogram ?? new Histogram(-1, 1).addAll(data);
   const paper = values.quantile(0.5);
-  const spread = new Histogram(0, 2);
-  for (let i = 0; i < data.length; i++) spread.add(Math.abs(data[i] - paper));
+  const spread = new Histogram(0, 2).addDeviations(data, paper);
   return { paper, sigma: Math.max(1 / 255, 1.4826 * spread.quantile(0.5)) };
 }

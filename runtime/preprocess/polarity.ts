@@ -18,14 +18,16 @@ const VOTE_MARGIN = 0.2;
  * clear departure (blank, or mid-grey noise), a bright background means ink on paper.
  */
 export function detectPolarity(lum: Gray): Polarity {
-  const border = new Histogram(0, 1);
-  for (const v of borderValues(lum)) border.add(v);
-  const background = border.quantile(0.5);
+  const background = new Histogram(0, 1).addAll(borderValues(lum)).quantile(0.5);
+  const darkBelow = background - VOTE_MARGIN;
+  const brightAbove = background + VOTE_MARGIN;
+  const { data } = lum;
   let darker = 0;
   let brighter = 0;
-  for (const v of lum.data) {
-    if (v < background - VOTE_MARGIN) darker++;
-    else if (v > background + VOTE_MARGIN) brighter++;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < darkBelow) darker++;
+    else if (v > brightAbove) brighter++;
   }
   const brightBackground = darker === brighter ? background > 0.5 : darker > brighter;
   return { brightBackground, background };
