@@ -50,40 +50,65 @@ function blockLevels(plane: Float32Array, width: number, height: number, inkIsDa
   const size = max(4, ceil(max(width, height) / BLOCKS));
   const bx = ceil(width / size);
   const by = ceil(height / size);
-  const counts = new Uint32Array(bx * by * LEVELS);
-  for (let y = 0; y < height; y++) {
-    const row = floor(y / size) * bx;
-    for (let x = 0; x < width; x++) {
-      const v = plane[y * width + x];
-      const level = v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : floor(v * LEVELS);
-      counts[(row + floor(x / size)) * LEVELS + level]++;
-    }
-  }
+  const column = new Int32Array(width);
+  for (let x = 0; x < width; x++) column[x] = floor(x / size) * LEVELS;
+  // one row of blocks at a time: a small histogram that stays in cache
+  const counts = new Uint32Array(bx * LEVELS);
   const q = inkIsDarker ? PAPER_QUANTILE : 1 - PAPER_QUANTILE;
   const phi = new Float64Array(bx * by * TERMS);
   const level = new Float64Array(bx * by);
   const edge = new Uint8Array(bx * by);
   for (let j = 0; j < by; j++) {
+    counts.fill(0);
+    const y0 = j * size;
+    const h = min(size, height - y0);
+    for (let y = y0; y < y0 + h; y++) {
+      const row = y * width;
+      for (let x = 0; x < width; x++) {
+        const v = plane[row + x];
+        // v * LEVELS is in (0, LEVELS) here, so truncation is floor
+        counts[column[x] + (v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : (v * LEVELS) | 0)]++;
+      }
+    }
     for (let i = 0; i < bx; i++) {
       const b = j * bx + i;
       const x0 = i * size;
-      const y0 = j * size;
       const w = min(size, width - x0);
-      const h = min(size, height - y0);
-      let seen = 0;
-      let l = 0;
-      for (; l < LEVELS; l++) {
-        seen += counts[b * LEVELS + l];
-        if (seen >= q * w * h) break;
-      }
-      level[b] = (l + 0.5) / LEVELS;
+      level[b] = (quantileLevel(counts, i * LEVELS, w * h, q * w * h) + 0.5) / LEVELS;
       edge[b] = i === 0 || j === 0 || i === bx - 1 || j === by - 1 ? 1 : 0;
       const u = (2 * (x0 + w / 2)) / width - 1;
       const v = (2 * (y0 + h / 2)) / height - 1;
-      phi.set([1, u, v, u * u, u * v, v * v], b * TERMS);
+      const o = b * TERMS;
+      phi[o] = 1;
+      phi[o + 1] = u;
+      phi[o + 2] = v;
+      phi[o + 3] = u * u;
+      phi[o + 4] = u * v;
+      phi[o + 5] = v * v;
     }
   }
   return { phi, level, edge };
+}
+
+/**
+ * The first level at which the cumulative count of a block's histogram (at `at`, `total` values)
+ * reaches `target`; counted from the end nearer to it (the paper's quantile sits near the top).
+ */
+function quantileLevel(counts: Uint32Array, at: number, total: number, target: number): number {
+  if (target > total / 2) {
+    // cumulative(l - 1) = total - above - counts[l]: step down while that still reaches the target
+    let above = 0;
+    let l = LEVELS - 1;
+    while (l > 0 && total - above - counts[at + l] >= target) above += counts[at + l--];
+    return l;
+  }
+  let seen = 0;
+  let l = 0;
+  for (; l < LEVELS; l++) {
+    seen += counts[at + l];
+    if (seen >= target) break;
+  }
+  return l;
 }
 
 function fitSurface({ phi, level, edge }: Samples, inkIsDarker: boolean): Coefficients {
@@ -117,47 +142,58 @@ function fitSurface({ phi, level, edge }: Samples, inkIsDarker: boolean): Coeffi
 /** Normal equations solved by Gaussian elimination with partial pivoting; null when singular. */
 function leastSquares(phi: Float64Array, z: Float64Array, keep: Uint8Array): Coefficients | null {
   const m = TERMS;
-  const a: number[][] = Array.from({ length: m }, () => new Array<number>(m + 1).fill(0));
+  const cols = m + 1;
+  // the augmented matrix [AᵀA | Aᵀz], row-major
+  const a = new Float64Array(m * cols);
   let used = 0;
   for (let k = 0; k < z.length; k++) {
     if (!keep[k]) continue;
     used++;
     const o = k * m;
+    const zk = z[k];
     for (let i = 0; i < m; i++) {
       const pi = phi[o + i];
-      const row = a[i];
-      for (let j = i; j < m; j++) row[j] += pi * phi[o + j];
-      row[m] += pi * z[k];
+      const row = i * cols;
+      for (let j = i; j < m; j++) a[row + j] += pi * phi[o + j];
+      a[row + m] += pi * zk;
     }
   }
   if (used < 2 * m) return null;
-  for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) a[i][j] = a[j][i];
+  for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) a[i * cols + j] = a[j * cols + i];
+  // rows are swapped through an index, as the solution only needs them in pivot order
+  const order = [0, 1, 2, 3, 4, 5];
   for (let col = 0; col < m; col++) {
     let pivot = col;
-    for (let row = col + 1; row < m; row++) if (abs(a[row][col]) > abs(a[pivot][col])) pivot = row;
-    if (abs(a[pivot][col]) < 1e-9) return null;
-    [a[col], a[pivot]] = [a[pivot], a[col]];
-    for (let row = 0; row < m; row++) {
-      if (row === col) continue;
-      const f = a[row][col] / a[col][col];
-      for (let j = col; j <= m; j++) a[row][j] -= f * a[col][j];
+    for (let r = col + 1; r < m; r++) if (abs(a[order[r] * cols + col]) > abs(a[order[pivot] * cols + col])) pivot = r;
+    const p = order[pivot] * cols;
+    if (abs(a[p + col]) < 1e-9) return null;
+    order[pivot] = order[col];
+    order[col] = p / cols;
+    for (let r = 0; r < m; r++) {
+      if (r === col) continue;
+      const q = order[r] * cols;
+      const f = a[q + col] / a[p + col];
+      for (let j = col; j <= m; j++) a[q + j] -= f * a[p + j];
     }
   }
-  return a.map((row, i) => row[m] / row[i]) as Coefficients;
+  return order.map((r, i) => a[r * cols + m] / a[r * cols + i]) as Coefficients;
 }
 
 /** The surface at every pixel, clamped to 0..1. */
 function evaluate(coef: Coefficients, width: number, height: number): Float32Array {
   const [c0, cu, cv, cuu, cuv, cvv] = coef;
+  const us = new Float64Array(width);
+  for (let x = 0; x < width; x++) us[x] = (2 * (x + 0.5)) / width - 1;
   const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     const v = (2 * (y + 0.5)) / height - 1;
     const rowConst = c0 + cv * v + cvv * v * v;
     const rowLinear = cu + cuv * v;
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      const u = (2 * (x + 0.5)) / width - 1;
+      const u = us[x];
       const z = rowConst + u * (rowLinear + cuu * u);
-      out[y * width + x] = z < 0 ? 0 : z > 1 ? 1 : z;
+      out[row + x] = z < 0 ? 0 : z > 1 ? 1 : z;
     }
   }
   return out;
