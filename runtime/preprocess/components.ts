@@ -41,45 +41,65 @@ export interface Strokes {
 function label(img: Gray): { labels: Int32Array; blobs: Blob[] } {
   const { width, height, data } = img;
   const labels = new Int32Array(width * height);
-  const parent: number[] = [0];
+  // provisional labels' parents; a set's root is its smallest label
+  let parent = new Int32Array(256);
+  let next = 1;
   const find = (a: number): number => {
     while (parent[a] !== a) a = parent[a] = parent[parent[a]];
     return a;
   };
-  const union = (a: number, b: number): number => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra !== rb) parent[max(ra, rb)] = min(ra, rb);
-    return min(ra, rb);
+  const join = (l: number, nl: number): number => {
+    if (!nl) return l;
+    const rb = find(nl);
+    if (!l) return rb;
+    const ra = find(l);
+    if (ra === rb) return ra;
+    if (ra < rb) {
+      parent[rb] = ra;
+      return ra;
+    }
+    parent[ra] = rb;
+    return rb;
   };
   for (let y = 0; y < height; y++) {
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      const i = y * width + x;
+      const i = row + x;
       if (data[i] < STROKE_LEVEL) continue;
       let l = 0;
-      const neighbours = [
-        x > 0 ? labels[i - 1] : 0,
-        y > 0 && x > 0 ? labels[i - width - 1] : 0,
-        y > 0 ? labels[i - width] : 0,
-        y > 0 && x < width - 1 ? labels[i - width + 1] : 0,
-      ];
-      for (const nl of neighbours) if (nl) l = l ? union(l, nl) : find(nl);
+      if (x > 0) l = join(l, labels[i - 1]);
+      if (y > 0) {
+        if (x > 0) l = join(l, labels[i - width - 1]);
+        l = join(l, labels[i - width]);
+        if (x < width - 1) l = join(l, labels[i - width + 1]);
+      }
       if (!l) {
-        l = parent.length;
-        parent.push(l);
+        if (next === parent.length) {
+          const grown = new Int32Array(2 * parent.length);
+          grown.set(parent);
+          parent = grown;
+        }
+        l = next++;
+        parent[l] = l;
       }
       labels[i] = l;
     }
   }
-  const byRoot = new Map<number, Blob>();
+  // per root: its blob, in the order blobs first appear in raster order
+  const blobOf: (Blob | undefined)[] = new Array<Blob | undefined>(next);
+  const blobs: Blob[] = [];
   for (let y = 0; y < height; y++) {
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      const i = y * width + x;
+      const i = row + x;
       if (!labels[i]) continue;
       const root = find(labels[i]);
       labels[i] = root;
-      let b = byRoot.get(root);
-      if (!b) byRoot.set(root, (b = { root, x0: x, y0: y, x1: x + 1, y1: y + 1, mass: 0, area: 0 }));
+      let b = blobOf[root];
+      if (!b) {
+        b = blobOf[root] = { root, x0: x, y0: y, x1: x + 1, y1: y + 1, mass: 0, area: 0 };
+        blobs.push(b);
+      }
       b.mass += data[i];
       b.area += 1;
       if (x < b.x0) b.x0 = x;
@@ -87,7 +107,7 @@ function label(img: Gray): { labels: Int32Array; blobs: Blob[] } {
       if (y >= b.y1) b.y1 = y + 1;
     }
   }
-  return { labels, blobs: [...byRoot.values()] };
+  return { labels, blobs };
 }
 
 function gap(a: Box, b: Box): number {
@@ -109,39 +129,50 @@ export function keepDigitStrokes(img: Gray): Strokes {
   const ranked = [...blobs].sort((a, b) => b.mass - a.mass);
   const main = ranked[0];
   const union: Box = { x0: main.x0, y0: main.y0, x1: main.x1, y1: main.y1 };
-  const kept = new Set<number>([main.root]);
+  // kept[root] = 1 for the blobs kept (labels are roots after labelling)
+  const kept = new Uint8Array(labelCount(blobs));
+  kept[main.root] = 1;
+  let keptCount = 1;
   for (const b of ranked.slice(1)) {
     const size = max(union.x1 - union.x0, union.y1 - union.y0);
     const outputPixels = b.mass * (DIGIT_BOX / size) ** 2;
     if (outputPixels < SPECK_OUTPUT_PIXELS) break;
     if (gap(b, union) > NEAR_SHARE * size) continue;
-    kept.add(b.root);
+    kept[b.root] = 1;
+    keptCount++;
     union.x0 = min(union.x0, b.x0);
     union.y0 = min(union.y0, b.y0);
     union.x1 = max(union.x1, b.x1);
     union.y1 = max(union.y1, b.y1);
   }
   for (let y = 0; y < height; y++) {
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      if (labels[i]) {
-        if (kept.has(labels[i])) out[i] = data[i];
+      const i = row + x;
+      const l = labels[i];
+      if (l) {
+        if (kept[l]) out[i] = data[i];
       } else if (data[i] > 0 && touchesKept(labels, kept, width, height, x, y)) {
         out[i] = data[i];
       }
     }
   }
-  return { ink: { width, height, data: out }, components: kept.size, blobs: blobs.length };
+  return { ink: { width, height, data: out }, components: keptCount, blobs: blobs.length };
 }
 
-function touchesKept(labels: Int32Array, kept: Set<number>, width: number, height: number, x: number, y: number): boolean {
+function labelCount(blobs: Blob[]): number {
+  let top = 0;
+  for (const b of blobs) if (b.root > top) top = b.root;
+  return top + 1;
+}
+
+function touchesKept(labels: Int32Array, kept: Uint8Array, width: number, height: number, x: number, y: number): boolean {
   for (let dy = -1; dy <= 1; dy++) {
     for (let dx = -1; dx <= 1; dx++) {
       const X = x + dx;
       const Y = y + dy;
       if (X < 0 || Y < 0 || X >= width || Y >= height) continue;
-      const l = labels[Y * width + X];
-      if (l && kept.has(l)) return true;
+      if (kept[labels[Y * width + X]]) return true;
     }
   }
   return false;
