@@ -1,6 +1,9 @@
 import type { DecodedImage } from './decode.js';
 import type { Planes } from './types.js';
 
+/** 8-bit sample → 0..1, looked up rather than divided per pixel. */
+const UNIT = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+
 /**
  * Turns the interleaved 8-bit working image into float planes (1 grey or 3 colour), compositing
  * any alpha onto the background that keeps the ink visible. Where little is opaque (strokes drawn
@@ -12,18 +15,13 @@ export function flattenAlpha(img: DecodedImage): { planes: Planes; hadAlpha: boo
   const { data, channels, workWidth: width, workHeight: height, hasAlpha } = img;
   const n = width * height;
   const colourCount = hasAlpha ? channels - 1 : channels;
-  const planes: Float32Array[] = [];
-  for (let c = 0; c < colourCount; c++) {
-    const plane = new Float32Array(n);
-    for (let i = 0, j = c; i < n; i++, j += channels) plane[i] = data[j] / 255;
-    planes.push(plane);
-  }
+  const planes = deinterleave(data, n, channels, colourCount);
   if (!hasAlpha) return { planes: { width, height, planes }, hadAlpha: false };
 
   const alpha = new Float32Array(n);
   let opaqueWeight = 0;
   for (let i = 0, j = channels - 1; i < n; i++, j += channels) {
-    alpha[i] = data[j] / 255;
+    alpha[i] = UNIT[data[j]];
     opaqueWeight += alpha[i];
   }
   const opaqueShare = opaqueWeight / n;
@@ -36,6 +34,26 @@ export function flattenAlpha(img: DecodedImage): { planes: Planes; hadAlpha: boo
     for (let i = 0; i < n; i++) plane[i] = alpha[i] * plane[i] + (1 - alpha[i]) * bg;
   }
   return { planes: { width, height, planes }, hadAlpha: true };
+}
+
+/** The first `count` channels of interleaved 8-bit samples as 0..1 float planes. */
+function deinterleave(data: Uint8Array, n: number, channels: number, count: number): Float32Array[] {
+  const planes = Array.from({ length: count }, () => new Float32Array(n));
+  if (count === 3) {
+    // one pass for the common RGB(A) case
+    const [r, g, b] = planes;
+    for (let i = 0, j = 0; i < n; i++, j += channels) {
+      r[i] = UNIT[data[j]];
+      g[i] = UNIT[data[j + 1]];
+      b[i] = UNIT[data[j + 2]];
+    }
+    return planes;
+  }
+  for (let c = 0; c < count; c++) {
+    const plane = planes[c];
+    for (let i = 0, j = c; i < n; i++, j += channels) plane[i] = UNIT[data[j]];
+  }
+  return planes;
 }
 
 function backgroundFor(planes: Float32Array[], alpha: Float32Array, opaqueShare: number): number[] {

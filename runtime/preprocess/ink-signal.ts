@@ -1,7 +1,7 @@
 import type { Gray, Planes } from './types.js';
 
-// local aliases: hot loops run much faster without a global lookup (notably under jest's vm)
-const { max } = Math;
+/** Paper darker than this is treated as this bright, so deep shadow does not blow up the ratio. */
+const MIN_PAPER = 0.2;
 
 /**
  * How much each pixel looks like ink, signed (negative = lighter than the paper, e.g. glare).
@@ -13,13 +13,22 @@ const { max } = Math;
 export function inkSignal(img: Planes, background: Float32Array[], brightBackground: boolean): Gray {
   const { width, height, planes } = img;
   const n = width * height;
-  const out = new Float32Array(n).fill(-Infinity);
+  const out = new Float32Array(n);
   for (let c = 0; c < planes.length; c++) {
     const plane = planes[c];
     const bg = background[c];
-    for (let i = 0; i < n; i++) {
-      const t = brightBackground ? (bg[i] - plane[i]) / max(bg[i], 0.2) : plane[i] - bg[i];
-      if (t > out[i]) out[i] = t;
+    // the first plane sets the value, the others raise it (the strongest channel wins)
+    if (brightBackground) {
+      for (let i = 0; i < n; i++) {
+        const b = bg[i];
+        const t = (b - plane[i]) / (b > MIN_PAPER ? b : MIN_PAPER);
+        if (c === 0 || t > out[i]) out[i] = t;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const t = plane[i] - bg[i];
+        if (c === 0 || t > out[i]) out[i] = t;
+      }
     }
   }
   return { width, height, data: out };

@@ -71,7 +71,7 @@ export function toMnistForm(decoded: DecodedImage): PreprocessResult {
 
 function inkShare(data: Float32Array): number {
   let ink = 0;
-  for (const v of data) if (v >= 0.5) ink++;
+  for (let i = 0; i < data.length; i++) if (data[i] >= 0.5) ink++;
   return ink / data.length;
 }
 
