@@ -113,17 +113,15 @@ export async function decodeImage(bytes: Buffer, limits: PreprocessLimits): Prom
     );
   }
 
+  const oriented = meta.autoOrient ?? { width, height: frameHeight };
   try {
-    const { data, info } = await sharp(bytes, options)
-      .resize({
-        width: WORKING_SIZE,
-        height: WORKING_SIZE,
-        fit: 'inside',
-        withoutEnlargement: true,
-      })
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    const oriented = meta.autoOrient ?? { width, height: frameHeight };
+    let pipeline = sharp(bytes, options);
+    // an image that already fits is left as it is (a resize stage would only cost time); any
+    // side the header gives that is larger keeps the resize, so the raster stays bounded
+    if (Math.max(oriented.width, oriented.height, width, meta.height ?? 0) > WORKING_SIZE) {
+      pipeline = pipeline.resize({ width: WORKING_SIZE, height: WORKING_SIZE, fit: 'inside', withoutEnlargement: true });
+    }
+    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return {
       format,
       width: oriented.width,
