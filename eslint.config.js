@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.cluster/', 'models/', 'charts/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.cluster/', 'models/', 'charts/', 'coverage/', 'tmp/', '.eng-scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
