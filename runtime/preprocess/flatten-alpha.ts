@@ -15,7 +15,10 @@ export function flattenAlpha(img: DecodedImage): { planes: Planes; hadAlpha: boo
   const { data, channels, workWidth: width, workHeight: height, hasAlpha } = img;
   const n = width * height;
   const colourCount = hasAlpha ? channels - 1 : channels;
-  const planes = deinterleave(data, n, channels, colourCount);
+  // a grey picture stored as RGB (scans, canvas exports, most PNGs of digits) becomes one plane:
+  // each later step gives the same result on one of three equal planes, for a third of the work
+  const count = colourCount === 3 && equalColours(data, n, channels) ? 1 : colourCount;
+  const planes = deinterleave(data, n, channels, count);
   if (!hasAlpha) return { planes: { width, height, planes }, hadAlpha: false };
 
   const alpha = new Float32Array(n);
@@ -27,13 +30,22 @@ export function flattenAlpha(img: DecodedImage): { planes: Planes; hadAlpha: boo
   const opaqueShare = opaqueWeight / n;
   if (opaqueShare > 0.999) return { planes: { width, height, planes }, hadAlpha: true };
 
-  const background = backgroundFor(planes, alpha, opaqueShare);
-  for (let c = 0; c < colourCount; c++) {
+  const background = backgroundFor(planes, alpha, opaqueShare, colourCount === 3);
+  for (let c = 0; c < count; c++) {
     const plane = planes[c];
     const bg = background[c];
     for (let i = 0; i < n; i++) plane[i] = alpha[i] * plane[i] + (1 - alpha[i]) * bg;
   }
   return { planes: { width, height, planes }, hadAlpha: true };
+}
+
+/** True when every pixel's first three channels hold the same value. */
+function equalColours(data: Uint8Array, n: number, channels: number): boolean {
+  for (let j = 0, end = n * channels; j < end; j += channels) {
+    const v = data[j];
+    if (data[j + 1] !== v || data[j + 2] !== v) return false;
+  }
+  return true;
 }
 
 /** The first `count` channels of interleaved 8-bit samples as 0..1 float planes. */
@@ -56,7 +68,7 @@ function deinterleave(data: Uint8Array, n: number, channels: number, count: numb
   return planes;
 }
 
-function backgroundFor(planes: Float32Array[], alpha: Float32Array, opaqueShare: number): number[] {
+function backgroundFor(planes: Float32Array[], alpha: Float32Array, opaqueShare: number, colour: boolean): number[] {
   const mean = planes.map((plane) => {
     let sum = 0;
     let weight = 0;
@@ -67,7 +79,9 @@ function backgroundFor(planes: Float32Array[], alpha: Float32Array, opaqueShare:
     return weight > 0 ? sum / weight : 0;
   });
   if (opaqueShare >= 0.5) return mean;
-  const luminance = mean.length === 3 ? 0.299 * mean[0] + 0.587 * mean[1] + 0.114 * mean[2] : mean[0];
+  // an RGB image kept as one plane (equal colours) is weighed as the three equal means it had
+  const [r, g, b] = mean.length === 3 ? mean : [mean[0], mean[0], mean[0]];
+  const luminance = colour ? 0.299 * r + 0.587 * g + 0.114 * b : mean[0];
   const contrasting = luminance < 0.5 ? 1 : 0;
   return mean.map(() => contrasting);
 }
