@@ -5,6 +5,8 @@ const { abs, floor, max, min } = Math;
  * 8-bit input the values came from.
  */
 const BINS = 2048;
+/** Below this many values the bulk adds go one by one: the extra tallies would cost more than they save. */
+const SMALL = 4 * BINS;
 
 export class Histogram {
   private readonly counts = new Float64Array(BINS);
@@ -23,7 +25,7 @@ export class Histogram {
   /** Adds every value (the same bins as `add`, in one tight loop). */
   addAll(values: ArrayLike<number>): this {
     const n = values.length;
-    const scale = this.exactScale();
+    const scale = n < SMALL ? 0 : this.exactScale();
     if (scale === 0) {
       for (let i = 0; i < n; i++) this.counts[this.bin(values[i])] += 1;
       this.total += n;
@@ -50,7 +52,7 @@ export class Histogram {
   /** Adds |v − centre| for every value v (a spread around `centre`). */
   addDeviations(values: ArrayLike<number>, centre: number): this {
     const n = values.length;
-    const scale = this.exactScale();
+    const scale = n < SMALL ? 0 : this.exactScale();
     if (scale === 0) {
       for (let i = 0; i < n; i++) this.counts[this.bin(abs(values[i] - centre))] += 1;
       this.total += n;
