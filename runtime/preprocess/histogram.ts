@@ -49,7 +49,10 @@ export class Histogram {
     return this.merge(even, odd, n);
   }
 
-  /** Adds |v − centre| for every value v (a spread around `centre`). */
+  /**
+   * Adds |v − centre| for every value v (a spread around `centre`). The loop repeats addAll's on
+   * purpose: one shared loop with a per-value mapping measured ~1 ms slower per photo.
+   */
   addDeviations(values: ArrayLike<number>, centre: number): this {
     const n = values.length;
     const scale = n < SMALL ? 0 : this.exactScale();
