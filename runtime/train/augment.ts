@@ -1,4 +1,5 @@
 import type { Sfc32 } from '../engine/prng.js';
+import { sampleControlGrid } from './control-grid.js';
 
 export interface AugmentOptions {
   maxRotationDeg: number;
@@ -45,16 +46,8 @@ export function augmentImage(src: ArrayLike<number>, so: number, dst: Float32Arr
       let xr = x - c - tx;
       let yr = y - c - ty;
       if (el > 0) {
-        const gu = (x / 27) * 3;
-        const gv = (y / 27) * 3;
-        const i0 = Math.min(2, Math.floor(gu));
-        const j0 = Math.min(2, Math.floor(gv));
-        const fu = gu - i0;
-        const fv = gv - j0;
-        const at = (g: Float32Array): number =>
-          (1 - fv) * ((1 - fu) * g[j0 * 4 + i0] + fu * g[j0 * 4 + i0 + 1]) + fv * ((1 - fu) * g[(j0 + 1) * 4 + i0] + fu * g[(j0 + 1) * 4 + i0 + 1]);
-        xr += at(gx);
-        yr += at(gy);
+        xr += sampleControlGrid(gx, 4, x, y);
+        yr += sampleControlGrid(gy, 4, x, y);
       }
       const u = cos * xr + sin * yr + sh * yr + c;
       const v = -sin * xr + cos * yr + c;

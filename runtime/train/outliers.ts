@@ -1,4 +1,5 @@
 import type { Sfc32 } from '../engine/prng.js';
+import { sampleControlGrid } from './control-grid.js';
 
 /**
  * Synthetic non-digit 28×28 images for outlier exposure: noise, blobs, filled shapes, scribbles
@@ -43,13 +44,7 @@ export function makeOutlier(dst: Float32Array, off: number, rng: Sfc32): void {
       const cut = 0.3 + r() * 0.4;
       for (let y = 0; y < 28; y++)
         for (let x = 0; x < 28; x++) {
-          const u = (x / 27) * 6;
-          const v = (y / 27) * 6;
-          const i0 = Math.min(5, Math.floor(u));
-          const j0 = Math.min(5, Math.floor(v));
-          const fu = u - i0;
-          const fv = v - j0;
-          const val = (1 - fv) * ((1 - fu) * g[j0 * 7 + i0] + fu * g[j0 * 7 + i0 + 1]) + fv * ((1 - fu) * g[(j0 + 1) * 7 + i0] + fu * g[(j0 + 1) * 7 + i0 + 1]);
+          const val = sampleControlGrid(g, 7, x, y);
           img[off + y * 28 + x] = val > cut ? clamp01((val - cut) * 3) : 0;
         }
       break;
