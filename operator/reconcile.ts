@@ -74,6 +74,13 @@ export class Reconciler {
     dm.spec = parsed.data;
 
     const errors: KubeError[] = [];
+    // a failed write is recorded and the others still tried; but once the leadership term ended
+    // (Aborted) nothing more is tried or logged
+    const record = (err: unknown) => {
+      const e = toKubeError(err);
+      if (e.code === 'Aborted') throw e;
+      errors.push(e);
+    };
     const observed: ObservedState = { deployments: {} };
     const canaryDeployment = caches.child('Deployment', namespace, childNames.deployment(name, 'canary'));
     const canaryReady = !!dm.spec.canary && readyReplicas(canaryDeployment) > 0;
@@ -87,19 +94,14 @@ export class Reconciler {
           observed.deployments[track] = result;
         }
       } catch (err) {
-        const e = toKubeError(err);
-        // the leadership term ended: stop here, without trying (and logging) the other writes
-        if (e.code === 'Aborted') throw e;
-        errors.push(e);
+        record(err);
       }
     }
     if (dm.spec.traffic?.parentRefs?.length) observed.routeCanaryWeight = routeCanaryWeight(dm, canaryReady);
     try {
       await this.deleteUnwanted(dm, new Set(desired.map((c) => `${c.kind}/${c.metadata.name}`)), log);
     } catch (err) {
-      const e = toKubeError(err);
-      if (e.code === 'Aborted') throw e;
-      errors.push(e);
+      record(err);
     }
 
     if (errors.length > 0) observed.error = { reason: REASON.reconcileError, message: errors.map((e) => e.message).join('; ') };
