@@ -11,6 +11,13 @@ export interface Evidence {
   edgeDensity?: number;
   /** Stroke shape: share of ink pixels inside a filled area. */
   interiorShare?: number;
+  /**
+   * With a calibration `logitScale` ≠ 1: the MC figures the mapping read, at that scale of the
+   * logits (the served `probability`, entropies and MI stay those of the served distribution).
+   */
+  scaledMaxProbability?: number;
+  scaledPredictiveEntropy?: number;
+  scaledMutualInformation?: number;
 }
 
 /** The value of one calibration feature for an image; throws if the evidence it needs is missing. */
@@ -41,6 +48,11 @@ export function featureValue(name: CalibrationFeature, s: SampleSummary, e: Evid
       if (e.interiorShare === undefined) throw new Error('calibration needs interiorShare');
       return e.interiorShare;
   }
+}
+
+/** The figures reported as evidence when the mapping read the MC samples at another logit scale. */
+export function scaledEvidence(s: SampleSummary): Pick<Evidence, 'scaledMaxProbability' | 'scaledPredictiveEntropy' | 'scaledMutualInformation'> {
+  return { scaledMaxProbability: s.probability, scaledPredictiveEntropy: s.predictiveEntropy, scaledMutualInformation: s.mutualInformation };
 }
 
 export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));

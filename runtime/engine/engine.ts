@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadModelVersion } from '../model/store.js';
 import { selectBackend, type BackendPreference } from './backend.js';
-import { confidenceOf, type Evidence } from './confidence.js';
+import { confidenceOf, scaledEvidence, type Evidence } from './confidence.js';
 import { featureDistance } from './feature-density.js';
 import { pixelEvidence } from './pixel-evidence.js';
 import { McDropoutSampler } from './mc-dropout.js';
@@ -68,13 +68,16 @@ export class Engine {
     if (n === 0) return [];
     const { calibration, evidence: ev } = this.info.metadata;
     const density = ev.featureDensity;
-    const r = await this.sampler.sample(pixels, n, samples, density !== undefined);
+    const r = await this.sampler.sample(pixels, n, samples, density !== undefined, calibration.logitScale ?? 1);
     const summaries = summarizeBatch(r.samples, samples, n, this.split.classes);
+    const scaled = r.evidenceSamples ? summarizeBatch(r.evidenceSamples, samples, n, this.split.classes) : undefined;
     const size = this.split.inputShape.reduce((a, b) => a * b, 1);
     return summaries.map((s, i) => {
       const evidence: Evidence = pixelEvidence(pixels, i * size, size, calibration.features);
       if (density && r.features) evidence.featureDistance = featureDistance(density, r.features, i * r.featureDim);
-      return { ...s, confidence: confidenceOf(calibration, s, evidence), evidence: { ...evidence } as Record<string, number> };
+      const read = scaled?.[i] ?? s;
+      if (scaled) Object.assign(evidence, scaledEvidence(read));
+      return { ...s, confidence: confidenceOf(calibration, read, evidence), evidence: { ...evidence } as Record<string, number> };
     });
   }
 

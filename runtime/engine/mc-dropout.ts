@@ -14,6 +14,8 @@ export interface SamplerOptions {
 export interface SampleResult {
   /** Softmax samples, row-major [T, N, C]. */
   samples: Float32Array;
+  /** With a logit scale other than 1: the same samples as softmax(logits × scale), [T, N, C]. */
+  evidenceSamples?: Float32Array;
   /** Penultimate features without dropout, row-major [N, D], when asked for. */
   features?: Float32Array;
   featureDim: number;
@@ -45,13 +47,19 @@ export class McDropoutSampler {
     return Math.max(1, Math.floor(this.maxElements / (t * this.split.maxSuffixElements)));
   }
 
-  /** Samples `t` softmax outputs for each of `n` images given as n × prod(inputShape) floats. */
-  async sample(pixels: Float32Array, n: number, t: number, withFeatures = false): Promise<SampleResult> {
+  /**
+   * Samples `t` softmax outputs for each of `n` images given as n × prod(inputShape) floats.
+   * With `logitScale` ≠ 1, also returns each sample's distribution at that scale of its logits
+   * (same masks): the confidence mapping may read the MC figures at their own temperature.
+   */
+  async sample(pixels: Float32Array, n: number, t: number, withFeatures = false, logitScale = 1): Promise<SampleResult> {
     const per = this.split.inputShape.reduce((a, b) => a * b, 1);
     if (pixels.length !== n * per) throw new RangeError(`expected ${n * per} input values for ${n} images, got ${pixels.length}`);
     if (!Number.isInteger(t) || t < 1) throw new RangeError(`samples must be a positive integer, got ${t}`);
     const c = this.split.classes;
     const samples = new Float32Array(t * n * c);
+    if (!(logitScale > 0) || !Number.isFinite(logitScale)) throw new RangeError(`logit scale must be a positive number, got ${logitScale}`);
+    const evidenceSamples = logitScale !== 1 ? new Float32Array(t * n * c) : undefined;
     let features: Float32Array | undefined;
     let featureDim = 0;
     const step = Math.min(this.prefixChunk, this.chunkImages(t));
@@ -61,10 +69,13 @@ export class McDropoutSampler {
       const feats = tf.tidy(() => this.split.prefix.reduce<tf.Tensor>((h, l) => l.apply(h) as tf.Tensor, x));
       if (feats !== x) x.dispose(); // an empty prefix (features given directly) returns x itself
       try {
-        const out = this.suffix(feats, m, t);
-        const data = await out.data<'float32'>();
-        out.dispose();
-        for (let s = 0; s < t; s++) samples.set(data.subarray(s * m * c, (s + 1) * m * c), (s * n + start) * c);
+        const outs = this.suffix(feats, m, t, logitScale);
+        const parts = await Promise.all(outs.map((o) => o.data<'float32'>()));
+        tf.dispose(outs);
+        parts.forEach((data, j) => {
+          const into = j === 0 ? samples : evidenceSamples!;
+          for (let s = 0; s < t; s++) into.set(data.subarray(s * m * c, (s + 1) * m * c), (s * n + start) * c);
+        });
         if (withFeatures) {
           const z = this.penultimate(feats);
           const zd = await z.data<'float32'>();
@@ -77,15 +88,24 @@ export class McDropoutSampler {
         feats.dispose();
       }
     }
-    return { samples, features, featureDim };
+    return { samples, evidenceSamples, features, featureDim };
   }
 
-  /** The suffix T times: [T·m, C] softmax rows in sample-major order. */
-  private suffix(feats: tf.Tensor, m: number, t: number): tf.Tensor {
+  /**
+   * The suffix T times: [T·m, C] softmax rows in sample-major order; with a logit scale ≠ 1 a
+   * second block, softmax of the same logits × scale (the last layer must be a softmax Dense).
+   */
+  private suffix(feats: tf.Tensor, m: number, t: number, logitScale: number): tf.Tensor[] {
     return tf.tidy(() => {
       let h: tf.Tensor = feats;
       let expanded = false;
-      for (const step of this.split.suffix) {
+      const steps = this.split.suffix;
+      for (let i = 0; i < steps.length; i++) {
+        const step = steps[i];
+        if (step.kind === 'layer' && i === steps.length - 1 && logitScale !== 1) {
+          const logits = denseLogits(step.layer, h);
+          return [tf.softmax(logits), tf.softmax(logits.mul(logitScale))];
+        }
         if (step.kind === 'layer') {
           h = step.layer.apply(h) as tf.Tensor;
           continue;
@@ -99,7 +119,7 @@ export class McDropoutSampler {
         h = expanded ? h.mul(mask) : h.expandDims(0).mul(mask).reshape([t * m, ...tail]);
         expanded = true;
       }
-      return h;
+      return [h];
     });
   }
 
@@ -125,6 +145,15 @@ export class McDropoutSampler {
       return h.reshape([feats.shape[0], -1]);
     });
   }
+}
+
+/** The pre-activation output of a Dense layer with a softmax activation. */
+function denseLogits(layer: tf.layers.Layer, h: tf.Tensor): tf.Tensor {
+  const cfg = layer.getConfig();
+  if (layer.getClassName() !== 'Dense' || cfg.activation !== 'softmax') throw new Error(`a logit scale needs a softmax Dense last layer, got ${layer.getClassName()} ${String(cfg.activation)}`);
+  const [kernel, bias] = layer.getWeights();
+  const z = tf.matMul(h.reshape([h.shape[0], -1]), kernel);
+  return bias ? z.add(bias) : z;
 }
 
 /** The baseline: T full forward passes with `training: true` (tfjs' own dropout; also flips BatchNorm). */

@@ -34,6 +34,12 @@ export const confidenceCalibrationSchema = z
     nonDigitShare: unit,
     /** MC samples T the mapping was fitted at. */
     samples: z.number().int().min(1).max(256),
+    /**
+     * The MC-dropout figures the mapping reads (maxProbability, predictiveEntropy, …) are computed
+     * from each sample's logits × logitScale: a temperature of the evidence alone, apart from the
+     * one folded into the served probabilities (absent = 1, the served probabilities themselves).
+     */
+    logitScale: finite.positive().optional(),
     fitSet: z.string(),
   })
   .refine(

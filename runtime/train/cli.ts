@@ -49,6 +49,7 @@ const { values } = parseArgs({
     'evaluate-only': { type: 'boolean', default: false },
     'raw-calibration': { type: 'boolean', default: false },
     features: { type: 'string', default: DEFAULT_CALIBRATION_FEATURES.join(',') },
+    'logit-scale': { type: 'string', default: 'fit' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -70,6 +71,9 @@ if (values.help || !values.out) {
   --ood-eval N (Fashion-MNIST t10k images to evaluate on)  --fashion-dir DIR  --max-steps N
   --evaluate-only (re-evaluate and re-calibrate the model already in --out, keeping its training record)
   --features a,b,... (the confidence mapping's inputs; default ${DEFAULT_CALIBRATION_FEATURES.join(',')})
+  --logit-scale fit|S (the MC figures the mapping reads are computed from the logits × S, a temperature
+    of the evidence alone; fit = the scale, 1 down to 0.002, whose mapping has the lowest log-loss
+    on its fit set; fit)
   --raw-calibration (evaluate and calibrate on the raw 28×28 arrays instead of passing every image,
     encoded as a PNG, through the runtime's preprocessing as served images are)`);
   process.exit(values.help ? 0 : 2);
@@ -187,7 +191,9 @@ if (!values['raw-calibration']) {
 }
 const features = values.features.split(',').map((f) => f.trim());
 for (const f of features) if (!(CALIBRATION_FEATURES as readonly string[]).includes(f)) throw new Error(`--features: unknown feature "${f}"; known: ${CALIBRATION_FEATURES.join(', ')}`);
-const ev = await evaluateModel({ features: features as CalibrationFeature[], model, train: evalTrain, heldOut: evalHeldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
+const logitScale = values['logit-scale'] === 'fit' ? undefined : num('logit-scale');
+if (logitScale !== undefined && !(logitScale > 0)) throw new Error(`--logit-scale must be fit or a positive number, got ${values['logit-scale']}`);
+const ev = await evaluateModel({ logitScale, features: features as CalibrationFeature[], model, train: evalTrain, heldOut: evalHeldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
 ev.evaluation.inputs = preprocessing;
 if (!values['raw-calibration']) {
   // the model's own accuracy on the held-out arrays, beside the figures as served

@@ -8,7 +8,7 @@ import { fitLogistic, lowestReliableThreshold } from './calibrate.js';
 import type { ImageSet } from './datasets.js';
 import { fitFeatureDensity } from './density-fit.js';
 import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from './metrics.js';
-import { predictSet } from './predict-set.js';
+import { predictSet, type SetPrediction } from './predict-set.js';
 import { fitAndFoldTemperature } from './temperature.js';
 
 export const DEFAULT_CALIBRATION_FEATURES: CalibrationFeature[] = ['maxProbability', 'predictiveEntropy', 'mutualInformation', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'];
@@ -28,18 +28,39 @@ export interface EvaluationInput {
   features?: CalibrationFeature[];
   /** Fit a temperature on the calibration half of the held-out digits and fold it into the model (default true). */
   temperature?: boolean;
+  /**
+   * Logit scale of the MC figures the confidence mapping reads (calibration.logitScale): a number,
+   * or undefined to choose it from LOGIT_SCALES by the mapping's log-loss on its fit set.
+   */
+  logitScale?: number;
   log: (line: string) => void;
 }
 
 interface Scored {
+  /** The served summary (its digit is the answer). */
   s: SampleSummary;
+  /** The summary the confidence mapping reads (at the calibration's logit scale). */
+  r: SampleSummary;
   e: Evidence;
 }
 
+/** Logit scales tried for the confidence mapping's MC figures: 1 (the served distribution) down to 0.002. */
+export const LOGIT_SCALES = Array.from({ length: 14 }, (_, i) => Number((0.002 * 500 ** (i / 13)).toPrecision(2)));
+
 const r4 = (v: number): number => Number(v.toFixed(4));
 
-function score(p: { summaries: SampleSummary[]; features: Float32Array; dim: number }, set: ImageSet, density: FeatureDensity): Scored[] {
-  return p.summaries.map((s, i) => ({ s, e: { ...pixelEvidence(set.x, i * 784, 784, CALIBRATION_FEATURES), featureDistance: featureDistance(density, p.features, i * p.dim) } }));
+function score(p: SetPrediction, set: ImageSet, density: FeatureDensity): Scored[] {
+  return p.summaries.map((s, i) => ({ s, r: p.scaled[i], e: { ...pixelEvidence(set.x, i * 784, 784, CALIBRATION_FEATURES), featureDistance: featureDistance(density, p.features, i * p.dim) } }));
+}
+
+/** Mean log-loss of a fitted mapping on its rows. */
+function logLoss(cal: ConfidenceCalibration, rows: Scored[], y: boolean[]): number {
+  let sum = 0;
+  rows.forEach((x, i) => {
+    const c = confidenceOf(cal, x.r, x.e);
+    sum -= Math.log(Math.max(1e-12, y[i] ? c : 1 - c));
+  });
+  return sum / rows.length;
 }
 
 function subset(set: ImageSet, keep: (i: number) => boolean): ImageSet {
@@ -89,8 +110,28 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     temperature = await fitAndFoldTemperature(inp.model, subset(inp.heldOut, (i) => half[i] === 0), T, inp.seed + 5);
     inp.log(`temperature ${temperature.temperature} (NLL on the fit half ${temperature.nllBefore.toFixed(4)} -> ${temperature.nllAfter.toFixed(4)})`);
   }
+  const useful = features.filter((f) => f !== 'logFeatureDistance' || density);
+  const fitN = inp.oodFit && inp.oodEval ? Math.min(inp.oodFit.n, half.filter((h) => h === 0).length) : 0;
+  const oodFitSet = inp.oodFit && fitN > 0 ? subset(inp.oodFit, (i) => i < fitN) : undefined;
+  let logitScale = inp.logitScale ?? 1;
+  const scaleSearch: { logitScale: number; fitLogLoss: number }[] = [];
+  if (oodFitSet && inp.logitScale === undefined) {
+    // the MC figures' own temperature: the scale whose mapping fits its fit set best (log-loss)
+    inp.log(`choosing the logit scale of the confidence mapping's MC figures (${LOGIT_SCALES.length} scales)`);
+    const digitsFitSet = subset(inp.heldOut, (i) => half[i] === 0);
+    const correctOf = (p: SetPrediction): boolean[] => p.summaries.map((x, i) => x.digit === digitsFitSet.y[i]);
+    for (const scale of LOGIT_SCALES) {
+      const dp = await predictSet(inp.model, digitsFitSet.x, digitsFitSet.n, T, inp.seed + 7, scale);
+      const rows = [...score(dp, digitsFitSet, density), ...score(await predictSet(inp.model, oodFitSet.x, oodFitSet.n, T, inp.seed + 8, scale), oodFitSet, density)];
+      const y = [...correctOf(dp), ...new Array<boolean>(oodFitSet.n).fill(false)];
+      const cal = { method: 'logistic' as const, features: useful, ...fitLogistic(rows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), y), nonDigitShare: 0.5, samples: T, fitSet: '' };
+      scaleSearch.push({ logitScale: scale, fitLogLoss: r4(logLoss(cal, rows, y)) });
+    }
+    logitScale = scaleSearch.reduce((a, b) => (b.fitLogLoss < a.fitLogLoss ? b : a)).logitScale;
+    inp.log(`logit scale ${logitScale} (fit log-loss ${scaleSearch.map((x) => `${x.logitScale}: ${x.fitLogLoss}`).join(', ')})`);
+  }
   inp.log(`held-out digits (${inp.heldOut.n})`);
-  const hoPred = await predictSet(inp.model, inp.heldOut.x, inp.heldOut.n, T, inp.seed + 1);
+  const hoPred = await predictSet(inp.model, inp.heldOut.x, inp.heldOut.n, T, inp.seed + 1, logitScale);
   const probs = new Float32Array(inp.heldOut.n * 10);
   hoPred.summaries.forEach((s, i) => probs.set(s.probabilities, i * 10));
   const predicted = hoPred.summaries.map((s) => s.digit);
@@ -121,32 +162,30 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
   const correctFit = correct.filter((_, i) => half[i] === 0);
   const correctEval = correct.filter((_, i) => half[i] === 1);
 
-  const useful = features.filter((f) => f !== 'logFeatureDistance' || density);
   let calibration: ConfidenceCalibration;
   let threshold = 1;
-  if (inp.oodFit && inp.oodEval) {
-    const fitN = Math.min(inp.oodFit.n, digitsFit.length);
+  if (oodFitSet && inp.oodEval) {
     inp.log(`non-digits for fitting the confidence mapping (${fitN}, Fashion-MNIST train)`);
-    const oodFitSet = subset(inp.oodFit, (i) => i < fitN);
-    const oodFit = score(await predictSet(inp.model, oodFitSet.x, oodFitSet.n, T, inp.seed + 2), oodFitSet, density);
+    const oodFit = score(await predictSet(inp.model, oodFitSet.x, oodFitSet.n, T, inp.seed + 2, logitScale), oodFitSet, density);
     const fitRows = [...digitsFit, ...oodFit];
     const fitY = [...correctFit, ...oodFit.map(() => false)];
-    const lr = fitLogistic(fitRows.map((r) => useful.map((f) => featureValue(f, r.s, r.e))), fitY);
+    const lr = fitLogistic(fitRows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), fitY);
     calibration = {
       method: 'logistic',
       features: useful,
       ...lr,
       nonDigitShare: r4(oodFit.length / fitRows.length),
       samples: T,
+      ...(logitScale !== 1 ? { logitScale } : {}),
       fitSet: `${digitsFit.length} held-out MNIST digits (alternate images of the last 15% per class) + ${oodFit.length} Fashion-MNIST train images`,
     };
-    const conf = (x: Scored): number => confidenceOf(calibration, x.s, x.e);
+    const conf = (x: Scored): number => confidenceOf(calibration, x.r, x.e);
     const fitConf = fitRows.map(conf);
     const thr = lowestReliableThreshold(fitConf, fitY, 0.99);
     threshold = r4(thr.threshold);
 
     inp.log(`non-digits for evaluation (${inp.oodEval.n}, Fashion-MNIST t10k)`);
-    const oodEval = score(await predictSet(inp.model, inp.oodEval.x, inp.oodEval.n, T, inp.seed + 3), inp.oodEval, density);
+    const oodEval = score(await predictSet(inp.model, inp.oodEval.x, inp.oodEval.n, T, inp.seed + 3, logitScale), inp.oodEval, density);
     // a 50/50 mix like the fit set, for precision/coverage/ECE of `confidence`
     const mixOod = oodEval.slice(0, digitsEval.length);
     const mix = [...digitsEval, ...mixOod];
@@ -157,6 +196,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     const okRel = reliable.filter((r, i) => r && mixY[i]).length;
     evaluation.confidence = {
       fitSet: calibration.fitSet,
+      ...(scaleSearch.length ? { logitScale, logitScaleSearch: scaleSearch } : {}),
       evalSet: `${digitsEval.length} other held-out digits + ${mixOod.length} Fashion-MNIST t10k images (50% non-digits)`,
       threshold,
       thresholdOnFitSet: { coverage: r4(thr.coverage), precision: r4(thr.precision) },
@@ -167,16 +207,16 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     };
     evaluation.oodAuroc = { fashionMnistT10k: { images: oodEval.length, digits: digitsEval.length, ...oodAurocs(digitsEval, oodEval, conf) } };
     for (const [name, set] of Object.entries(inp.extraOod ?? {})) {
-      const sc = score(await predictSet(inp.model, set.x, set.n, T, inp.seed + 4), set, density);
+      const sc = score(await predictSet(inp.model, set.x, set.n, T, inp.seed + 4, logitScale), set, density);
       (evaluation.oodAuroc as Record<string, unknown>)[name] = { images: sc.length, digits: digitsEval.length, ...oodAurocs(digitsEval, sc, conf) };
       const rel = sc.filter((x) => conf(x) >= threshold).length;
       (evaluation.oodAuroc as Record<string, Record<string, unknown>>)[name].reliableShare = r4(rel / sc.length);
     }
   } else {
     // no non-digit data: a mapping from the digits alone (documented in metadata as such)
-    const lr = fitLogistic(digitsFit.map((r) => ['maxProbability', 'mutualInformation'].map((f) => featureValue(f as CalibrationFeature, r.s, r.e))), correctFit);
-    calibration = { method: 'logistic', features: ['maxProbability', 'mutualInformation'], ...lr, nonDigitShare: 0, samples: T, fitSet: `${digitsFit.length} held-out MNIST digits only (Fashion-MNIST not found)` };
-    threshold = r4(lowestReliableThreshold(digitsFit.map((x) => confidenceOf(calibration, x.s, x.e)), correctFit).threshold);
+    const lr = fitLogistic(digitsFit.map((r) => ['maxProbability', 'mutualInformation'].map((f) => featureValue(f as CalibrationFeature, r.r, r.e))), correctFit);
+    calibration = { method: 'logistic', features: ['maxProbability', 'mutualInformation'], ...lr, nonDigitShare: 0, samples: T, ...(logitScale !== 1 ? { logitScale } : {}), fitSet: `${digitsFit.length} held-out MNIST digits only (Fashion-MNIST not found)` };
+    threshold = r4(lowestReliableThreshold(digitsFit.map((x) => confidenceOf(calibration, x.r, x.e)), correctFit).threshold);
   }
   return { density, calibration, threshold, evaluation };
 }

@@ -47,6 +47,32 @@ describe('Engine', () => {
 });
 
 describe('Engine.load', () => {
+  it('reads the MC figures at the calibration logit scale and reports them; the served figures stay unscaled', async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const path = await import('node:path');
+    const dir = await writeTinyModelVersion(0.5, '3');
+    const meta = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8'));
+    meta.calibration.logitScale = 0.25;
+    await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
+    const scaled = await Engine.load({ modelUri: dir, backend: 'wasm', seed: 1 });
+    try {
+      const x = pseudoImages(3, 4);
+      const [a, b] = [await scaled.predict(x, 3, 10), await engine.predict(x, 3, 10)];
+      a.forEach((p, i) => {
+        expect(Object.keys(p.evidence).sort()).toEqual(['featureDistance', 'inkFraction', 'scaledMaxProbability', 'scaledMutualInformation', 'scaledPredictiveEntropy']);
+        // a softer distribution: more entropy than the served one, a lower top probability
+        expect(p.evidence.scaledPredictiveEntropy).toBeGreaterThan(p.predictiveEntropy);
+        expect(p.evidence.scaledMaxProbability).toBeLessThan(p.probability);
+        expect(p.probabilities.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+        expect(b[i].evidence.scaledMaxProbability).toBeUndefined();
+      });
+      // the same mapping read at scale 1 gives other confidences
+      expect(a.map((p) => p.confidence)).not.toEqual(b.map((p) => p.confidence));
+    } finally {
+      scaled.dispose();
+    }
+  });
+
   it('refuses metadata whose feature density does not fit the model', async () => {
     const { writeFile, readFile } = await import('node:fs/promises');
     const path = await import('node:path');

@@ -99,8 +99,34 @@ describe('McDropoutSampler', () => {
     const x = pseudoImages(9);
     await sampler.sample(x, 9, 7, true);
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 50; i++) await sampler.sample(x, 9, 7, i % 2 === 0);
+    for (let i = 0; i < 50; i++) await sampler.sample(x, 9, 7, i % 2 === 0, i % 3 === 0 ? 0.3 : 1);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('with a logit scale, also gives each sample at that scale of its logits (same masks; the served samples unchanged)', async () => {
+    const split = splitAtFirstDropout(tinyModel(0.5));
+    const x = pseudoImages(4, 5);
+    const plain = await new McDropoutSampler(split, { seed: 9 }).sample(x, 4, 6);
+    const both = await new McDropoutSampler(split, { seed: 9 }).sample(x, 4, 6, false, 0.4);
+    expect(plain.evidenceSamples).toBeUndefined();
+    expect(maxDiff(both.samples, plain.samples)).toBeLessThan(1e-6);
+    const scaled = both.evidenceSamples!;
+    // softmax(z·s) ∝ softmax(z)^s row by row (these tiny-model probabilities do not underflow)
+    const expected = new Float32Array(scaled.length);
+    for (let r = 0; r < 24; r++) {
+      let sum = 0;
+      for (let k = 0; k < 10; k++) sum += (expected[r * 10 + k] = both.samples[r * 10 + k] ** 0.4);
+      for (let k = 0; k < 10; k++) expected[r * 10 + k] /= sum;
+    }
+    expect(maxDiff(scaled, expected)).toBeLessThan(1e-5);
+    expect(maxDiff(scaled, both.samples)).toBeGreaterThan(1e-3);
+    await expect(new McDropoutSampler(split).sample(x, 4, 2, false, 0)).rejects.toThrow(/logit scale/);
+  });
+
+  it('refuses a logit scale on a model whose last layer is not a softmax Dense', async () => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 4 }), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 3 })] });
+    const sampler = new McDropoutSampler(splitAtFirstDropout(m), { seed: 1 });
+    await expect(sampler.sample(new Float32Array(4), 1, 2, false, 0.5)).rejects.toThrow(/softmax Dense/);
   });
 
   it('rejects a pixel buffer of the wrong size and a bad sample count', async () => {

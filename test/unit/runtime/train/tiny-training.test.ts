@@ -8,7 +8,7 @@ import { parseMetadata } from '../../../../runtime/model/metadata.js';
 import { loadModelVersion } from '../../../../runtime/model/store.js';
 import { disposeParams, toLayersModel, type ArchSpec } from '../../../../runtime/train/architecture.js';
 import { loadMnistSplit, type ImageSet } from '../../../../runtime/train/datasets.js';
-import { evaluateModel } from '../../../../runtime/train/evaluate.js';
+import { evaluateModel, LOGIT_SCALES } from '../../../../runtime/train/evaluate.js';
 import { makeOutlier } from '../../../../runtime/train/outliers.js';
 import { saveModelVersion } from '../../../../runtime/train/save-model.js';
 import { DEFAULT_TRAIN, trainNetwork } from '../../../../runtime/train/train-loop.js';
@@ -59,6 +59,11 @@ describe('a tiny training run', () => {
     expect(ev.calibration.features).toContain('logFeatureDistance');
     expect(ev.threshold).toBeGreaterThanOrEqual(0);
     expect(ev.threshold).toBeLessThanOrEqual(1);
+    // the logit scale of the mapping's MC figures is the searched scale with the lowest fit log-loss
+    const search = (ev.evaluation.confidence as { logitScaleSearch: { logitScale: number; fitLogLoss: number }[] }).logitScaleSearch;
+    expect(search.map((s) => s.logitScale)).toEqual(LOGIT_SCALES);
+    const best = search.reduce((x, y) => (y.fitLogLoss < x.fitLogLoss ? y : x));
+    expect(ev.calibration.logitScale ?? 1).toBe(best.logitScale);
 
     const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'digitserve-train-')), '1');
     const metadata = parseMetadata({
@@ -76,7 +81,8 @@ describe('a tiny training run', () => {
 
     const engine = await Engine.load({ modelUri: dir, backend: 'cpu', seed: 1 });
     const out = await engine.predict(ho.x.subarray(0, 2 * 784), 2, 3);
-    const evidence = ['edgeDensity', 'featureDistance', 'inkFraction', 'interiorShare'];
+    const scaled = ev.calibration.logitScale !== undefined ? ['scaledMaxProbability', 'scaledMutualInformation', 'scaledPredictiveEntropy'] : [];
+    const evidence = ['edgeDensity', 'featureDistance', 'inkFraction', 'interiorShare', ...scaled];
     expect(out.map((p) => Object.keys(p.evidence).sort())).toEqual([evidence, evidence]);
     engine.dispose();
   }, 120_000);
