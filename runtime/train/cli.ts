@@ -57,7 +57,7 @@ const { values } = parseArgs({
 if (values.help || !values.out) {
   console.log(`usage: npm run train -- --out models/<name>/<version> [options]
   --epochs N (${DEFAULT_TRAIN.epochs})  --seed S (${DEFAULT_TRAIN.seed})  --batch-size B  --learning-rate LR
-  --filters 32,64-64 (conv blocks: blocks by commas, filters by dashes)  --dense 64  --dropout 0.1,0.25
+  --filters ${DEFAULT_ARCH.blocks.map((b) => b.join('-')).join(',')} (conv blocks: blocks by commas, filters by dashes)  --dense ${DEFAULT_ARCH.dense}  --dropout ${DEFAULT_ARCH.dropout.join(',')}
   --extra-pools N (2×2 pools after the last block's own, ${DEFAULT_ARCH.extraPools})  --last-pool valid|same (padding of the last pool)
   --augment ROT,SCALE,SHIFT,SHEAR,THICK[,ELASTIC] (degrees, share, px, shear, probability, px of a smooth
     random warp; ${augmentString(DEFAULT_TRAIN.augment!)})

@@ -37,8 +37,9 @@ export async function fitAndFoldTemperature(model: tf.LayersModel, set: ImageSet
     const nll = await nllAt(tau);
     if (nll < best.nll) best = { tau, nll };
   };
-  // geometric grid 0.02..2 (MC averaging with outlier exposure can leave the mean very soft), then ±10% finer
-  for (let i = 0; i <= 24; i++) await consider(Number((0.02 * 100 ** (i / 24)).toPrecision(3)));
+  // geometric grid 0.005..2 (MC averaging with outlier exposure can leave the mean very soft: run M1
+  // stopped at the old grid's edge, 0.02 − 10%), then ±10% finer
+  for (let i = 0; i <= 30; i++) await consider(Number((0.005 * 400 ** (i / 30)).toPrecision(3)));
   const centre = best.tau;
   for (let i = -5; i <= 5; i++) if (i !== 0) await consider(Number((centre * (1 + i / 50)).toPrecision(3)));
   tf.tidy(() => last.setWeights([tf.div(kernel, best.tau), tf.div(bias, best.tau)]));

@@ -35,14 +35,14 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'log'> = {
-  epochs: 10,
+  epochs: 12,
   batchSize: 64,
   learningRate: 2e-3,
   seed: 1,
   outlierShare: 0.25,
   outlierWeight: 0.25,
-  augment: DEFAULT_AUGMENT,
-  preprocessedShare: 0,
+  augment: { ...DEFAULT_AUGMENT, elasticPx: 2 },
+  preprocessedShare: 0.5,
 };
 
 /** 1 until the last `share` of the steps, then linearly down to `floor` at the last step. */
