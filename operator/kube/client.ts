@@ -38,7 +38,13 @@ export type RequestObserver = (method: string, status: number | 'error') => void
  */
 export class KubeClient {
   private readonly server: URL;
-  private readonly agent: http.Agent;
+  private readonly proxied: boolean;
+  /**
+   * One keep-alive agent for the TLS material it was made with. The KubeConfig builds a fresh
+   * agent on every applyToHTTPSOptions(): used as such, every request would open a new TLS
+   * connection. A new pooled agent is made only when the material changes (rotated credentials).
+   */
+  private pool: { pooled?: { key: string; agent: http.Agent } } = {};
   /** Set on a withSignal() view: aborts every request made through it. */
   private scope?: AbortSignal;
 
@@ -50,8 +56,24 @@ export class KubeClient {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new KubeError('Unavailable', 'kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
+    this.proxied = Boolean(cluster.proxyUrl);
+  }
+
+  /** The pooled keep-alive agent for the TLS options applyToHTTPSOptions() put into `options`. */
+  private agentFor(options: https.RequestOptions): http.Agent | undefined {
+    const made = options.agent instanceof http.Agent ? options.agent : undefined;
+    if (this.proxied || !made) return made; // proxy agents stay the KubeConfig's own
+    const tls = { ca: options.ca, cert: options.cert, key: options.key, pfx: options.pfx, passphrase: options.passphrase, rejectUnauthorized: options.rejectUnauthorized, servername: options.servername };
+    const key = JSON.stringify(tls, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v));
+    made.destroy(); // never used: no sockets
+    const current = this.pool.pooled;
+    if (current?.key === key) return current.agent;
     const Agent = this.server.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    const agent = new Agent({ ...(this.server.protocol === 'https:' ? tls : {}), keepAlive: true, maxSockets: 32 });
+    // requests still on the old agent have timeoutMs to finish
+    if (current) setTimeout(() => current.agent.destroy(), this.timeoutMs + 1000).unref();
+    this.pool.pooled = { key, agent };
+    return agent;
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -60,8 +82,9 @@ export class KubeClient {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const signals = [opts.signal, this.scope].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-    const options: https.RequestOptions = { method, headers: { Accept: opts.accept ?? 'application/json' }, agent: this.agent, timeout: this.timeoutMs, signal };
+    const options: https.RequestOptions = { method, headers: { Accept: opts.accept ?? 'application/json' }, timeout: this.timeoutMs, signal };
     await this.kc.applyToHTTPSOptions(options);
+    options.agent = this.agentFor(options);
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (payload !== undefined) {
       options.headers = { ...options.headers, 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(payload) };
@@ -170,6 +193,7 @@ export class KubeClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.pool.pooled?.agent.destroy();
+    this.pool.pooled = undefined;
   }
 }
