@@ -4,6 +4,18 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { KubeObject } from '../../../../operator/api/types.js';
 
+/** A kubeconfig for a plain-HTTP test server on 127.0.0.1 (so skipTLSVerify), without credentials. */
+export function plainHttpKubeConfig(port: number): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'u' }],
+    currentContext: 'fake',
+  });
+  return kc;
+}
+
 /**
  * A minimal apiserver for informer tests over plain HTTP: list and watch of any collection path
  * (objects added with `add`), 404 for anything else, and faults on demand — a slow list, watches
@@ -53,14 +65,7 @@ export class FakeApiserver {
 
   /** A kubeconfig for this server (plain HTTP, so skipTLSVerify). */
   kubeConfig(): KubeConfig {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${this.port}`, skipTLSVerify: true }],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'u' }],
-      currentContext: 'fake',
-    });
-    return kc;
+    return plainHttpKubeConfig(this.port);
   }
 
   openWatches(path?: string): number {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { plainHttpKubeConfig } from './fake-apiserver.js';
 import { pino } from 'pino';
 import type { KubeObject } from '../../../../operator/api/types.js';
 import { ResilientInformer } from '../../../../operator/controller/informer.js';
@@ -42,13 +42,7 @@ describe('ResilientInformer', () => {
   it('restarts after errors with backoff, follows watch closes and relists on 410 Gone', async () => {
     const fake = fakeApiserver();
     await new Promise<void>((r) => fake.server.listen(0, '127.0.0.1', () => r()));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = plainHttpKubeConfig((fake.server.address() as AddressInfo).port);
     const client = new KubeClient(kc);
     const added: string[] = [];
     const informer = new ResilientInformer(

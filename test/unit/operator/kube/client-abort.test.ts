@@ -1,37 +1,18 @@
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient } from '../../../../operator/kube/client.js';
+import type { KubeClient } from '../../../../operator/kube/client.js';
 import { KubeError } from '../../../../operator/kube/errors.js';
+import { startLocalApiserver, type LocalApiserver } from './local-apiserver.js';
 
 /** An apiserver that accepts every request and never answers. */
-let server: http.Server;
-const sockets = new Set<Socket>();
+let apiserver: LocalApiserver;
 let received = 0;
 let client: KubeClient;
 
 beforeAll(async () => {
-  server = http.createServer(() => void received++);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-    currentContext: 'c',
-  });
-  client = new KubeClient(kc);
+  apiserver = await startLocalApiserver(() => void received++);
+  client = apiserver.client;
 });
 
-afterAll(async () => {
-  client.close();
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => apiserver.close());
 
 const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'n', resourceVersion: '1' } };
 
