@@ -56,9 +56,9 @@ export class McDropoutSampler {
     const per = this.split.inputShape.reduce((a, b) => a * b, 1);
     if (pixels.length !== n * per) throw new RangeError(`expected ${n * per} input values for ${n} images, got ${pixels.length}`);
     if (!Number.isInteger(t) || t < 1) throw new RangeError(`samples must be a positive integer, got ${t}`);
+    if (!(logitScale > 0) || !Number.isFinite(logitScale)) throw new RangeError(`logit scale must be a positive number, got ${logitScale}`);
     const c = this.split.classes;
     const samples = new Float32Array(t * n * c);
-    if (!(logitScale > 0) || !Number.isFinite(logitScale)) throw new RangeError(`logit scale must be a positive number, got ${logitScale}`);
     const evidenceSamples = logitScale !== 1 ? new Float32Array(t * n * c) : undefined;
     let features: Float32Array | undefined;
     let featureDim = 0;
