@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import type { DigitModel } from '../../../operator/api/types.js';
 import type { KubeClient } from '../../../operator/kube/client.js';
 import { resourcePath } from '../../../operator/kube/resources.js';
-import { createDm, createNamespace, deleteNamespace, dmSpec, findChild, installCrd, isKubeError, testClient, waitReady, type DeploymentView } from '../operator/support/harness.js';
+import { createDm, createNamespace, deleteNamespace, dmSpec, findChild, installCrd, isKubeError, testClient, waitFor, waitReady, type DeploymentView } from '../operator/support/harness.js';
 import { OperatorProcess, writesOutsideLeadership } from './support.js';
 
 // Concurrent writers: while the operator reconciles, other clients update the same DigitModel
@@ -57,7 +57,13 @@ describe('concurrent edits with 409 conflicts', () => {
     expect(conflicts).toBeGreaterThan(0);
     // the spec as the apiserver last accepted it: the state to converge to
     const last = (await client.get<DigitModel>('DigitModel', ns, 'race')).spec.replicas;
-    const dm = await waitReady(client, ns, 'race', 120_000);
+    await waitReady(client, ns, 'race', 120_000);
+    // Ready can come while a scale-down's surplus pods still count (kubectl's rollout-complete rule:
+    // updated ≥ desired, no old replicas): the status converges on the next Deployment status
+    const dm = await waitFor('the status to count the last spec\'s replicas', async () => {
+      const d = await client.get<DigitModel>('DigitModel', ns, 'race');
+      return d.status?.replicas === d.spec.replicas ? d : undefined;
+    }, 60_000);
     expect(dm.spec.replicas).toBe(last);
     expect(dm.status?.replicas).toBe(last);
     expect((await findChild<DeploymentView>(client, 'Deployment', ns, 'race-stable'))?.spec.replicas).toBe(last);
