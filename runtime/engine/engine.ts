@@ -56,8 +56,9 @@ export class Engine {
     }
     const density = this.info.metadata.evidence.featureDensity;
     if (density) {
-      const { featureDim } = await this.sampler.sample(pixels, n, 1, true);
-      if (featureDim !== density.dim) throw new Error(`metadata feature density has dim ${density.dim}, the model's penultimate layer ${featureDim}`);
+      const source = density.source ?? 'penultimate';
+      const { featureDim } = await this.sampler.sample(pixels, n, 1, source);
+      if (featureDim !== density.dim) throw new Error(`metadata feature density has dim ${density.dim}, the model's ${source} features ${featureDim}`);
     }
     // also proves the confidence mapping has the evidence it needs
     await this.predict(pixels, n, this.info.metadata.inference.samples);
@@ -68,7 +69,7 @@ export class Engine {
     if (n === 0) return [];
     const { calibration, evidence: ev } = this.info.metadata;
     const density = ev.featureDensity;
-    const r = await this.sampler.sample(pixels, n, samples, density !== undefined, calibration.logitScale ?? 1);
+    const r = await this.sampler.sample(pixels, n, samples, density ? (density.source ?? 'penultimate') : false, calibration.logitScale ?? 1);
     const summaries = summarizeBatch(r.samples, samples, n, this.split.classes);
     const scaled = r.evidenceSamples ? summarizeBatch(r.evidenceSamples, samples, n, this.split.classes) : undefined;
     const size = this.split.inputShape.reduce((a, b) => a * b, 1);

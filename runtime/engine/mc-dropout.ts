@@ -11,12 +11,20 @@ export interface SamplerOptions {
   prefixChunk?: number;
 }
 
+/**
+ * Which features the sampler returns besides the samples (for a feature density): the penultimate
+ * features (the last layer's input), or the spatial mean of every Conv2D output in the prefix,
+ * concatenated in layer order (one value per channel: the early layers stay sensitive to what the
+ * input looks like, where the penultimate features have learnt to ignore it).
+ */
+export type FeatureSource = 'penultimate' | 'conv-means';
+
 export interface SampleResult {
   /** Softmax samples, row-major [T, N, C]. */
   samples: Float32Array;
   /** With a logit scale other than 1: the same samples as softmax(logits × scale), [T, N, C]. */
   evidenceSamples?: Float32Array;
-  /** Penultimate features without dropout, row-major [N, D], when asked for. */
+  /** The features asked for (no dropout), row-major [N, D]. */
   features?: Float32Array;
   featureDim: number;
 }
@@ -51,8 +59,9 @@ export class McDropoutSampler {
    * Samples `t` softmax outputs for each of `n` images given as n × prod(inputShape) floats.
    * With `logitScale` ≠ 1, also returns each sample's distribution at that scale of its logits
    * (same masks): the confidence mapping may read the MC figures at their own temperature.
+   * `withFeatures` also returns those features of each image.
    */
-  async sample(pixels: Float32Array, n: number, t: number, withFeatures = false, logitScale = 1): Promise<SampleResult> {
+  async sample(pixels: Float32Array, n: number, t: number, withFeatures: FeatureSource | false = false, logitScale = 1): Promise<SampleResult> {
     const per = this.split.inputShape.reduce((a, b) => a * b, 1);
     if (pixels.length !== n * per) throw new RangeError(`expected ${n * per} input values for ${n} images, got ${pixels.length}`);
     if (!Number.isInteger(t) || t < 1) throw new RangeError(`samples must be a positive integer, got ${t}`);
@@ -66,7 +75,14 @@ export class McDropoutSampler {
     for (let start = 0; start < n; start += step) {
       const m = Math.min(step, n - start);
       const x = tf.tensor(pixels.subarray(start * per, (start + m) * per), [m, ...this.split.inputShape]);
-      const feats = tf.tidy(() => this.split.prefix.reduce<tf.Tensor>((h, l) => l.apply(h) as tf.Tensor, x));
+      let prefixed: { feats: tf.Tensor; convMeans?: tf.Tensor };
+      try {
+        prefixed = this.prefix(x, withFeatures === 'conv-means');
+      } catch (err) {
+        x.dispose();
+        throw err;
+      }
+      const { feats, convMeans } = prefixed;
       if (feats !== x) x.dispose(); // an empty prefix (features given directly) returns x itself
       try {
         const outs = this.suffix(feats, m, t, logitScale);
@@ -77,7 +93,7 @@ export class McDropoutSampler {
           for (let s = 0; s < t; s++) into.set(data.subarray(s * m * c, (s + 1) * m * c), (s * n + start) * c);
         });
         if (withFeatures) {
-          const z = this.penultimate(feats);
+          const z = convMeans ?? this.penultimate(feats);
           const zd = await z.data<'float32'>();
           z.dispose();
           featureDim = zd.length / m;
@@ -86,9 +102,25 @@ export class McDropoutSampler {
         }
       } finally {
         feats.dispose();
+        convMeans?.dispose();
       }
     }
     return { samples, evidenceSamples, features, featureDim };
+  }
+
+  /** The prefix once per image; with `convMeans`, also each Conv2D output's spatial mean, [m, Σ channels]. */
+  private prefix(x: tf.Tensor, convMeans: boolean): { feats: tf.Tensor; convMeans?: tf.Tensor } {
+    return tf.tidy(() => {
+      const means: tf.Tensor[] = [];
+      const feats = this.split.prefix.reduce<tf.Tensor>((h, l) => {
+        const y = l.apply(h) as tf.Tensor;
+        if (convMeans && l.getClassName() === 'Conv2D') means.push(y.mean([1, 2]));
+        return y;
+      }, x);
+      if (!convMeans) return { feats };
+      if (means.length === 0) throw new Error('conv-means features need Conv2D layers before the first Dropout');
+      return { feats, convMeans: tf.concat(means, 1) };
+    });
   }
 
   /**

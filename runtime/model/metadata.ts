@@ -48,12 +48,18 @@ export const confidenceCalibrationSchema = z
   );
 
 /**
- * Class-conditional Gaussian with a shared covariance over the penultimate features (the input of
- * the last layer, computed without dropout): distance = min_c ‖W (z − μ_c)‖² / dim.
+ * Class-conditional Gaussian with a shared covariance over features computed without dropout:
+ * distance = min_c ‖W (z − μ_c)‖² / dim.
  */
 export const featureDensitySchema = z
   .object({
     method: z.literal('mahalanobis-shared-covariance'),
+    /**
+     * Which features: 'penultimate' (the input of the last layer; the default when absent) or
+     * 'conv-means' (the spatial mean of every Conv2D output before the first Dropout, concatenated).
+     */
+    source: z.enum(['penultimate', 'conv-means']).optional(),
+    /** The layer(s) the features come from, for people. */
     layer: z.string(),
     dim: z.number().int().positive(),
     means: z.array(z.array(finite)),

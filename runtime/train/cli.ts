@@ -50,6 +50,7 @@ const { values } = parseArgs({
     'raw-calibration': { type: 'boolean', default: false },
     features: { type: 'string', default: DEFAULT_CALIBRATION_FEATURES.join(',') },
     'logit-scale': { type: 'string', default: 'fit' },
+    density: { type: 'string', default: 'conv-means' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -74,6 +75,8 @@ if (values.help || !values.out) {
   --logit-scale fit|S (the MC figures the mapping reads are computed from the logits × S, a temperature
     of the evidence alone; fit = the scale, 1 down to 0.002, whose mapping has the lowest log-loss
     on its fit set; fit)
+  --density conv-means|penultimate (the features of the Mahalanobis density behind logFeatureDistance:
+    the spatial mean of every conv layer's channels, or the last layer's input; conv-means)
   --raw-calibration (evaluate and calibrate on the raw 28×28 arrays instead of passing every image,
     encoded as a PNG, through the runtime's preprocessing as served images are)`);
   process.exit(values.help ? 0 : 2);
@@ -193,7 +196,8 @@ const features = values.features.split(',').map((f) => f.trim());
 for (const f of features) if (!(CALIBRATION_FEATURES as readonly string[]).includes(f)) throw new Error(`--features: unknown feature "${f}"; known: ${CALIBRATION_FEATURES.join(', ')}`);
 const logitScale = values['logit-scale'] === 'fit' ? undefined : num('logit-scale');
 if (logitScale !== undefined && !(logitScale > 0)) throw new Error(`--logit-scale must be fit or a positive number, got ${values['logit-scale']}`);
-const ev = await evaluateModel({ logitScale, features: features as CalibrationFeature[], model, train: evalTrain, heldOut: evalHeldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
+if (!['conv-means', 'penultimate'].includes(values.density)) throw new Error(`--density must be conv-means or penultimate, got ${values.density}`);
+const ev = await evaluateModel({ densitySource: values.density as 'conv-means' | 'penultimate', logitScale, features: features as CalibrationFeature[], model, train: evalTrain, heldOut: evalHeldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
 ev.evaluation.inputs = preprocessing;
 if (!values['raw-calibration']) {
   // the model's own accuracy on the held-out arrays, beside the figures as served

@@ -8,6 +8,7 @@ import { fitLogistic, lowestReliableThreshold } from './calibrate.js';
 import type { ImageSet } from './datasets.js';
 import { fitFeatureDensity } from './density-fit.js';
 import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from './metrics.js';
+import type { FeatureSource } from '../engine/mc-dropout.js';
 import { predictSet, type SetPrediction } from './predict-set.js';
 import { fitAndFoldTemperature } from './temperature.js';
 
@@ -33,6 +34,8 @@ export interface EvaluationInput {
    * or undefined to choose it from LOGIT_SCALES by the mapping's log-loss on its fit set.
    */
   logitScale?: number;
+  /** The features of the density behind `logFeatureDistance` (default 'conv-means'). */
+  densitySource?: FeatureSource;
   log: (line: string) => void;
 }
 
@@ -92,9 +95,12 @@ function oodAurocs(digits: Scored[], ood: Scored[], conf?: (x: Scored) => number
 export async function evaluateModel(inp: EvaluationInput): Promise<{ density: FeatureDensity; calibration: ConfidenceCalibration; threshold: number; evaluation: Record<string, unknown> }> {
   const T = inp.samples;
   const features = inp.features ?? DEFAULT_CALIBRATION_FEATURES;
-  inp.log(`evaluating at T=${T}: training digits for the feature density`);
-  const trainPred = await predictSet(inp.model, inp.train.x, inp.train.n, 1, inp.seed);
-  const density = fitFeatureDensity(trainPred.features, inp.train.y, trainPred.dim, 10, 'dense1');
+  const source = inp.densitySource ?? 'conv-means';
+  inp.log(`evaluating at T=${T}: training digits for the feature density (${source})`);
+  const predictSetF = (x: Float32Array, n: number, t: number, seed: number, scale = 1): Promise<SetPrediction> => predictSet(inp.model, x, n, t, seed, scale, source);
+  const trainPred = await predictSetF(inp.train.x, inp.train.n, 1, inp.seed);
+  const layers = source === 'conv-means' ? `${inp.model.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => l.name).join(', ')}: spatial mean of each channel` : inp.model.layers[inp.model.layers.length - 2].name;
+  const density: FeatureDensity = { ...fitFeatureDensity(trainPred.features, inp.train.y, trainPred.dim, 10, layers), source };
 
   // alternate held-out images (per class, by position): half 0 fits the temperature and the
   // confidence mapping, half 1 only evaluates them
@@ -121,8 +127,8 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     const digitsFitSet = subset(inp.heldOut, (i) => half[i] === 0);
     const correctOf = (p: SetPrediction): boolean[] => p.summaries.map((x, i) => x.digit === digitsFitSet.y[i]);
     for (const scale of LOGIT_SCALES) {
-      const dp = await predictSet(inp.model, digitsFitSet.x, digitsFitSet.n, T, inp.seed + 7, scale);
-      const rows = [...score(dp, digitsFitSet, density), ...score(await predictSet(inp.model, oodFitSet.x, oodFitSet.n, T, inp.seed + 8, scale), oodFitSet, density)];
+      const dp = await predictSetF(digitsFitSet.x, digitsFitSet.n, T, inp.seed + 7, scale);
+      const rows = [...score(dp, digitsFitSet, density), ...score(await predictSetF(oodFitSet.x, oodFitSet.n, T, inp.seed + 8, scale), oodFitSet, density)];
       const y = [...correctOf(dp), ...new Array<boolean>(oodFitSet.n).fill(false)];
       const cal = { method: 'logistic' as const, features: useful, ...fitLogistic(rows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), y), nonDigitShare: 0.5, samples: T, fitSet: '' };
       scaleSearch.push({ logitScale: scale, fitLogLoss: r4(logLoss(cal, rows, y)) });
@@ -131,7 +137,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     inp.log(`logit scale ${logitScale} (fit log-loss ${scaleSearch.map((x) => `${x.logitScale}: ${x.fitLogLoss}`).join(', ')})`);
   }
   inp.log(`held-out digits (${inp.heldOut.n})`);
-  const hoPred = await predictSet(inp.model, inp.heldOut.x, inp.heldOut.n, T, inp.seed + 1, logitScale);
+  const hoPred = await predictSetF(inp.heldOut.x, inp.heldOut.n, T, inp.seed + 1, logitScale);
   const probs = new Float32Array(inp.heldOut.n * 10);
   hoPred.summaries.forEach((s, i) => probs.set(s.probabilities, i * 10));
   const predicted = hoPred.summaries.map((s) => s.digit);
@@ -166,7 +172,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
   let threshold = 1;
   if (oodFitSet && inp.oodEval) {
     inp.log(`non-digits for fitting the confidence mapping (${fitN}, Fashion-MNIST train)`);
-    const oodFit = score(await predictSet(inp.model, oodFitSet.x, oodFitSet.n, T, inp.seed + 2, logitScale), oodFitSet, density);
+    const oodFit = score(await predictSetF(oodFitSet.x, oodFitSet.n, T, inp.seed + 2, logitScale), oodFitSet, density);
     const fitRows = [...digitsFit, ...oodFit];
     const fitY = [...correctFit, ...oodFit.map(() => false)];
     const lr = fitLogistic(fitRows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), fitY);
@@ -185,7 +191,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     threshold = r4(thr.threshold);
 
     inp.log(`non-digits for evaluation (${inp.oodEval.n}, Fashion-MNIST t10k)`);
-    const oodEval = score(await predictSet(inp.model, inp.oodEval.x, inp.oodEval.n, T, inp.seed + 3, logitScale), inp.oodEval, density);
+    const oodEval = score(await predictSetF(inp.oodEval.x, inp.oodEval.n, T, inp.seed + 3, logitScale), inp.oodEval, density);
     // a 50/50 mix like the fit set, for precision/coverage/ECE of `confidence`
     const mixOod = oodEval.slice(0, digitsEval.length);
     const mix = [...digitsEval, ...mixOod];
@@ -207,7 +213,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     };
     evaluation.oodAuroc = { fashionMnistT10k: { images: oodEval.length, digits: digitsEval.length, ...oodAurocs(digitsEval, oodEval, conf) } };
     for (const [name, set] of Object.entries(inp.extraOod ?? {})) {
-      const sc = score(await predictSet(inp.model, set.x, set.n, T, inp.seed + 4, logitScale), set, density);
+      const sc = score(await predictSetF(set.x, set.n, T, inp.seed + 4, logitScale), set, density);
       (evaluation.oodAuroc as Record<string, unknown>)[name] = { images: sc.length, digits: digitsEval.length, ...oodAurocs(digitsEval, sc, conf) };
       const rel = sc.filter((x) => conf(x) >= threshold).length;
       (evaluation.oodAuroc as Record<string, Record<string, unknown>>)[name].reliableShare = r4(rel / sc.length);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { confidenceOf, featureValue, sigmoid } from '../../../../runtime/engine/confidence.js';
 import { featureDistance, inkFraction } from '../../../../runtime/engine/feature-density.js';
 import type { SampleSummary } from '../../../../runtime/engine/uncertainty.js';
@@ -70,6 +71,28 @@ describe('featureDistance', () => {
     // nearest is class 1: diff (-1, 1) -> W diff = (-0.5, 2) -> 4.25 / 2
     expect(featureDistance(density, [9, 1])).toBeCloseTo(4.25 / 2, 12);
     expect(featureDistance(density, [7, 9, 1], 1)).toBeCloseTo(4.25 / 2, 12);
+  });
+
+  it('equals min_c ‖W (z − μ_c)‖² / dim computed directly, for any W, means and z', () => {
+    const dim = 4;
+    const vec = fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: dim, maxLength: dim });
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: dim * dim, maxLength: dim * dim }), fc.array(vec, { minLength: 1, maxLength: 5 }), vec, (whitening, means, z) => {
+        const d: FeatureDensity = { method: 'mahalanobis-shared-covariance', layer: 'x', dim, means, whitening };
+        const direct = Math.min(
+          ...means.map((mu) => {
+            let s = 0;
+            for (let i = 0; i < dim; i++) {
+              let w = 0;
+              for (let j = 0; j < dim; j++) w += whitening[i * dim + j] * (z[j] - mu[j]);
+              s += w * w;
+            }
+            return s / dim;
+          }),
+        );
+        expect(featureDistance(d, z)).toBeCloseTo(direct, 6);
+      }),
+    );
   });
 });
 

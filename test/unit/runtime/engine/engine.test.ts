@@ -82,4 +82,28 @@ describe('Engine.load', () => {
     await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
     await expect(Engine.load({ modelUri: dir, backend: 'wasm' })).rejects.toThrow(/feature density has dim 2/);
   });
+
+  it('reads a conv-means density from the conv channels (the tiny model has 4) and checks its size', async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const path = await import('node:path');
+    const dir = await writeTinyModelVersion(0.5, '3');
+    const meta = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8'));
+    const identity = (d: number): number[] => Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0));
+    meta.evidence.featureDensity = { ...meta.evidence.featureDensity, source: 'conv-means', dim: 4, means: meta.evidence.featureDensity.means.map(() => [0, 0, 0, 0]), whitening: identity(4) };
+    await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
+    const conv = await Engine.load({ modelUri: dir, backend: 'wasm', seed: 1 });
+    try {
+      const x = pseudoImages(2, 4);
+      const [p] = await conv.predict(x, 2, 5);
+      // identity whitening, zero means: the distance is the mean square of the 4 channel means
+      const sub = tf.model({ inputs: conv.model.inputs, outputs: conv.model.layers.find((l) => l.getClassName() === 'Conv2D')!.output as tf.SymbolicTensor });
+      const m = Array.from((sub.predict(tf.tensor4d(x.subarray(0, 784), [1, 28, 28, 1])) as tf.Tensor).mean([1, 2]).dataSync());
+      expect(p.evidence.featureDistance).toBeCloseTo(m.reduce((a, v) => a + v * v, 0) / 4, 5);
+    } finally {
+      conv.dispose();
+    }
+    meta.evidence.featureDensity = { ...meta.evidence.featureDensity, dim: 2, means: meta.evidence.featureDensity.means.map(() => [0, 0]), whitening: identity(2) };
+    await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
+    await expect(Engine.load({ modelUri: dir, backend: 'wasm' })).rejects.toThrow(/dim 2, the model's conv-means features 4/);
+  });
 });

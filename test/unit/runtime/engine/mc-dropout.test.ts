@@ -75,12 +75,27 @@ describe('McDropoutSampler', () => {
   it('gives the same answer whatever the chunking when the rate is 0', async () => {
     const split = splitAtFirstDropout(tinyModel(0));
     const x = pseudoImages(7);
-    const big = await new McDropoutSampler(split, { seed: 1 }).sample(x, 7, 5, true);
-    const small = await new McDropoutSampler(split, { seed: 1, maxSuffixElements: 5 * 2 * 196, prefixChunk: 3 }).sample(x, 7, 5, true);
+    const big = await new McDropoutSampler(split, { seed: 1 }).sample(x, 7, 5, 'penultimate');
+    const small = await new McDropoutSampler(split, { seed: 1, maxSuffixElements: 5 * 2 * 196, prefixChunk: 3 }).sample(x, 7, 5, 'penultimate');
     expect(new McDropoutSampler(split, { maxSuffixElements: 5 * 2 * 196 }).chunkImages(5)).toBe(2);
     expect(maxDiff(big.samples, small.samples)).toBeLessThan(1e-6);
     expect(maxDiff(big.features!, small.features!)).toBeLessThan(1e-6);
     expect(big.featureDim).toBe(8);
+  });
+
+  it("gives conv-means features: each Conv2D output's spatial mean per channel, whatever the chunking", async () => {
+    const model = tinyModel(0.5);
+    const x = pseudoImages(7, 3);
+    const conv = model.layers.find((l) => l.getClassName() === 'Conv2D')!;
+    const sub = tf.model({ inputs: model.inputs, outputs: conv.output as tf.SymbolicTensor });
+    const expected = (sub.predict(tf.tensor4d(x, [7, 28, 28, 1])) as tf.Tensor).mean([1, 2]).dataSync();
+    const split = splitAtFirstDropout(model);
+    const r = await new McDropoutSampler(split, { seed: 1, prefixChunk: 3 }).sample(x, 7, 4, 'conv-means');
+    expect(r.featureDim).toBe(conv.getConfig().filters);
+    expect(r.features).toHaveLength(expected.length);
+    expect(maxDiff(r.features!, expected)).toBeLessThan(1e-6);
+    const dense = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 4 }), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 3, activation: 'softmax' })] });
+    await expect(new McDropoutSampler(splitAtFirstDropout(dense)).sample(new Float32Array(4), 1, 2, 'conv-means')).rejects.toThrow(/Conv2D/);
   });
 
   it('keeps BatchNorm in inference mode (uses moving statistics, unlike training: true)', async () => {
@@ -97,9 +112,9 @@ describe('McDropoutSampler', () => {
   it('leaves no tensors behind across many calls', async () => {
     const sampler = new McDropoutSampler(splitAtFirstDropout(tinyModel(0.5)), { seed: 4, maxSuffixElements: 2000 });
     const x = pseudoImages(9);
-    await sampler.sample(x, 9, 7, true);
+    await sampler.sample(x, 9, 7, 'penultimate');
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 50; i++) await sampler.sample(x, 9, 7, i % 2 === 0, i % 3 === 0 ? 0.3 : 1);
+    for (let i = 0; i < 50; i++) await sampler.sample(x, 9, 7, i % 2 === 0 ? 'penultimate' : i % 3 === 1 ? 'conv-means' : false, i % 3 === 0 ? 0.3 : 1);
     expect(tf.memory().numTensors).toBe(before);
   });
 
