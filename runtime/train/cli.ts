@@ -40,6 +40,7 @@ const { values } = parseArgs({
     'last-pool': { type: 'string', default: DEFAULT_ARCH.lastPool ?? 'valid' },
     augment: { type: 'string', default: augmentString(DEFAULT_TRAIN.augment!) },
     'augment-anneal': { type: 'string', default: DEFAULT_TRAIN.augmentAnneal ? `${DEFAULT_TRAIN.augmentAnneal.share},${DEFAULT_TRAIN.augmentAnneal.floor}` : '0,1' },
+    swa: { type: 'string', default: DEFAULT_TRAIN.swa ? `${DEFAULT_TRAIN.swa.start},${DEFAULT_TRAIN.swa.lrFactor}` : 'off' },
     'preprocessed-share': { type: 'string', default: String(DEFAULT_TRAIN.preprocessedShare ?? 0) },
     samples: { type: 'string', default: '30' },
     'ood-fit': { type: 'string', default: '2000' },
@@ -64,6 +65,9 @@ if (values.help || !values.out) {
     random warp; ${augmentString(DEFAULT_TRAIN.augment!)})
   --augment-anneal SHARE,FLOOR (over the last SHARE of the steps, shrink the augmentation ranges
     linearly to FLOOR times their size; 0,1 = off; ${DEFAULT_TRAIN.augmentAnneal ? `${DEFAULT_TRAIN.augmentAnneal.share},${DEFAULT_TRAIN.augmentAnneal.floor}` : '0,1'})
+  --swa START,LRFACTOR|off (stochastic weight averaging: the learning rate decays to LRFACTOR × its value
+    by the share START of the steps and stays there; the model is the mean of the weights at the end of
+    each epoch from then on; ${DEFAULT_TRAIN.swa ? `${DEFAULT_TRAIN.swa.start},${DEFAULT_TRAIN.swa.lrFactor}` : 'off'})
   --preprocessed-share S (share of training draws taken from the training digits passed through the
     runtime's preprocessing, ${DEFAULT_TRAIN.preprocessedShare ?? 0})
   --outlier-share 0.25 --outlier-weight 0.25 (outlier exposure with synthetic non-digits; 0 disables)
@@ -103,6 +107,8 @@ if (augmentParts.length < 5 || augmentParts.length > 6 || augmentParts.some((v) 
 const annealParts = values['augment-anneal'].split(',').map(Number);
 if (annealParts.length !== 2 || annealParts.some((v) => !Number.isFinite(v) || v < 0 || v > 1)) throw new Error(`--augment-anneal needs SHARE,FLOOR in 0..1, got ${values['augment-anneal']}`);
 const augment: AugmentOptions = { maxRotationDeg: augmentParts[0], maxScale: augmentParts[1], maxShiftPx: augmentParts[2], maxShear: augmentParts[3], thicknessProb: augmentParts[4], ...(augmentParts[5] ? { elasticPx: augmentParts[5] } : {}) };
+const swaParts = values.swa === 'off' ? undefined : values.swa.split(',').map(Number);
+if (swaParts && (swaParts.length !== 2 || !(swaParts[0] >= 0 && swaParts[0] < 1) || !(swaParts[1] > 0 && swaParts[1] <= 1))) throw new Error(`--swa needs START in [0, 1) and LRFACTOR in (0, 1], or off; got ${values.swa}`);
 const seed = num('seed');
 const log = (line: string): void => console.log(`[train] ${line}`);
 
@@ -120,6 +126,7 @@ const opts = {
   outlierWeight: num('outlier-weight'),
   augment: values['no-augment'] ? null : augment,
   preprocessedShare: num('preprocessed-share'),
+  swa: swaParts ? { start: swaParts[0], lrFactor: swaParts[1] } : undefined,
   augmentAnneal: annealParts[0] > 0 ? { share: annealParts[0], floor: annealParts[1] } : undefined,
   maxSteps: values['max-steps'] ? num('max-steps') : undefined,
   log,
@@ -152,7 +159,7 @@ if (values['evaluate-only']) {
   log(`re-evaluating ${existing.source}`);
 } else {
   const t0 = performance.now();
-  const { params, steps } = await trainNetwork(spec, train, opts);
+  const { params, steps, averaged } = await trainNetwork(spec, train, opts);
   const trainSeconds = (performance.now() - t0) / 1000;
   model = toLayersModel(spec, params);
   disposeParams(params);
@@ -165,7 +172,8 @@ if (values['evaluate-only']) {
     epochs: opts.epochs,
     steps,
     batchSize: opts.batchSize,
-    optimizer: `adam, learning rate ${opts.learningRate} with cosine decay`,
+    optimizer: `adam, learning rate ${opts.learningRate} with cosine decay${opts.swa ? ` to ${opts.swa.lrFactor} × at ${opts.swa.start} of the steps, then constant` : ''}`,
+    ...(opts.swa ? { weightAveraging: { ...opts.swa, snapshots: averaged, note: 'stochastic weight averaging: the served weights are the mean of the snapshots at the end of each epoch from start on' } } : {}),
     seed,
     backend: backend.name,
     seconds: Math.round(trainSeconds),

@@ -29,6 +29,12 @@ export interface TrainOptions {
    * end on near-clean digits; measured to make the MC mean softer instead (docs/engine.md, run F2).
    */
   augmentAnneal?: { share: number; floor: number };
+  /**
+   * Stochastic weight averaging (Izmailov et al. 2018): the cosine decay reaches `lrFactor` × the
+   * learning rate at `start` (a share of the steps), the rate stays there, and the weights served
+   * are the mean of the snapshots taken at the end of every epoch from then on (and at the last step).
+   */
+  swa?: { start: number; lrFactor: number };
   /** Stop after this many steps (for tests); default: all. */
   maxSteps?: number;
   log: (line: string) => void;
@@ -57,6 +63,47 @@ function scaledAugment(a: AugmentOptions, f: number): AugmentOptions {
   return { maxRotationDeg: a.maxRotationDeg * f, maxScale: a.maxScale * f, maxShiftPx: a.maxShiftPx * f, maxShear: a.maxShear * f, thicknessProb: a.thicknessProb * f, elasticPx: (a.elasticPx ?? 0) * f };
 }
 
+/**
+ * The learning rate at a step: cosine decay from `lr` to 2% of it over all steps, or with SWA to
+ * `swa.lrFactor` × lr at `swa.start` × total, constant after.
+ */
+export function learningRateAt(step: number, total: number, lr: number, swa?: { start: number; lrFactor: number }): number {
+  if (!swa) return lr * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * step) / total)));
+  const end = Math.max(1, swa.start * total);
+  if (step >= end) return lr * swa.lrFactor;
+  return lr * (swa.lrFactor + (1 - swa.lrFactor) * 0.5 * (1 + Math.cos((Math.PI * step) / end)));
+}
+
+/** A running mean of parameter snapshots (SWA): add() folds the current values in. */
+export class WeightAverage {
+  private sums: tf.Tensor[] | undefined;
+  count = 0;
+
+  add(vars: tf.Variable[]): void {
+    const prev = this.sums;
+    this.sums = tf.tidy(() => vars.map((v, i) => (prev ? prev[i].add(v) : v.clone())));
+    if (prev) tf.dispose(prev);
+    this.count++;
+  }
+
+  /** Writes the mean into the variables and frees the sums. */
+  assignTo(vars: tf.Variable[]): void {
+    if (!this.sums) return;
+    const sums = this.sums;
+    vars.forEach((v, i) => {
+      const mean = sums[i].div(this.count);
+      v.assign(mean);
+      mean.dispose(); // assign shares the data; the tensor itself would stay counted
+    });
+    tf.dispose(sums);
+    this.sums = undefined;
+  }
+}
+
+export function paramList(p: Params): tf.Variable[] {
+  return [...p.convs.flatMap((c) => [c.w, c.b]), p.dense1.w, p.dense1.b, p.dense2.w, p.dense2.b];
+}
+
 function shuffle(idx: Int32Array, rng: Sfc32): void {
   for (let i = idx.length - 1; i > 0; i--) {
     const j = Math.floor(rng.next() * (i + 1));
@@ -67,10 +114,10 @@ function shuffle(idx: Int32Array, rng: Sfc32): void {
 }
 
 /**
- * Trains the network with Adam and a cosine learning-rate decay; deterministic for a seed
+ * Trains the network with Adam and a cosine learning-rate decay (optionally SWA); deterministic for a seed
  * (initialisation, order, augmentation, outliers and dropout masks all come from seeded generators).
  */
-export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptions): Promise<{ params: Params; steps: number }> {
+export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptions): Promise<{ params: Params; steps: number; averaged: number }> {
   const params = initParams(spec, o.seed);
   const rng = new Sfc32(o.seed ^ 0x5eed);
   const masks = new DropoutMasks(o.seed ^ 0xd20f);
@@ -81,6 +128,8 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
   const f = flatFeatures(spec);
   const idx = Int32Array.from({ length: data.n }, (_, i) => i);
   const t0 = performance.now();
+  const vars = paramList(params);
+  const average = o.swa ? new WeightAverage() : undefined;
   let step = 0;
   for (let epoch = 0; epoch < o.epochs && step < total; epoch++) {
     shuffle(idx, rng);
@@ -101,7 +150,7 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
         labels[i] = data.y[k];
       }
       for (let i = nd; i < rows; i++) makeOutlier(x, i * 784, rng);
-      (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * step) / total)));
+      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(step, total, o.learningRate, o.swa);
       const m1 = tf.tensor(masks.fill(rows * f, spec.dropout[0]), [rows, f]);
       const m2 = tf.tensor(masks.fill(rows * spec.dense, spec.dropout[1]), [rows, spec.dense]);
       const xs = tf.tensor4d(x, [rows, 28, 28, 1]);
@@ -127,7 +176,12 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
         o.log(`epoch ${epoch + 1}/${o.epochs} step ${step + 1}/${total} loss ${(lossSum / seen).toFixed(4)} train-acc ${((100 * correct) / seen).toFixed(2)}% ${(((step + 1) * o.batchSize) / el).toFixed(0)} img/s eta ${eta.toFixed(0)}s`);
       }
     }
+    if (average && (step >= o.swa!.start * total || step >= total)) average.add(vars);
+  }
+  if (average && average.count > 0) {
+    o.log(`weights: mean of ${average.count} snapshots (SWA from step ${Math.ceil(o.swa!.start * total)})`);
+    average.assignTo(vars);
   }
   optimizer.dispose();
-  return { params, steps: step };
+  return { params, steps: step, averaged: average?.count ?? 0 };
 }
