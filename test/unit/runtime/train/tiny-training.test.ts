@@ -55,7 +55,14 @@ describe('a tiny training run', () => {
     const model = toLayersModel(spec, a.params);
     disposeParams(a.params);
     const ev = await evaluateModel({ model, train: small, heldOut: ho, oodFit: nonDigits(60, 1), oodEval: nonDigits(40, 2), samples: 3, seed: 1, log: () => {} });
-    expect(ev.evaluation.accuracy).toEqual(expect.any(Number));
+    // accuracy is the mean over the MC draws of the held-out set
+    const draws = ev.evaluation.draws as { count: number; errors: number[] };
+    expect(draws.count).toBe(10);
+    expect(draws.errors).toHaveLength(10);
+    expect(ev.evaluation.accuracy).toBeCloseTo(1 - draws.errors.reduce((x, y) => x + y, 0) / (10 * ho.n), 4);
+    // the density reads the conv layers' channel means by default: 4 + 8 channels in this spec
+    expect(ev.density.source).toBe('conv-means');
+    expect(ev.density.dim).toBe(spec.blocks.flat().reduce((x, y) => x + y, 0));
     expect(ev.calibration.features).toContain('logFeatureDistance');
     expect(ev.threshold).toBeGreaterThanOrEqual(0);
     expect(ev.threshold).toBeLessThanOrEqual(1);

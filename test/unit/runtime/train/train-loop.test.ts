@@ -36,7 +36,7 @@ describe('learningRateAt', () => {
 
 describe('WeightAverage', () => {
   it('assigns the mean of the snapshots and frees its sums', () => {
-    const v = [tf.variable(tf.tensor1d([1, 2])), tf.variable(tf.scalar(10))];
+    const v: tf.Variable[] = [tf.variable(tf.tensor1d([1, 2])), tf.variable(tf.scalar(10))];
     const avg = new WeightAverage();
     avg.add(v);
     v[0].assign(tf.tensor1d([3, 6]));
