@@ -71,14 +71,14 @@ if (values.help || !values.out) {
     each epoch from then on; ${DEFAULT_TRAIN.swa ? `${DEFAULT_TRAIN.swa.start},${DEFAULT_TRAIN.swa.lrFactor}` : 'off'})
   --preprocessed-share S (share of training draws taken from the training digits passed through the
     runtime's preprocessing, ${DEFAULT_TRAIN.preprocessedShare ?? 0})
-  --outlier-share 0.25 --outlier-weight 0.25 (outlier exposure with synthetic non-digits; 0 disables)
+  --outlier-share ${DEFAULT_TRAIN.outlierShare} --outlier-weight ${DEFAULT_TRAIN.outlierWeight} (outlier exposure with synthetic non-digits; 0 disables)
   --no-augment  --samples T (MC samples for evaluation and the default, 30)
   --ood-fit N (Fashion-MNIST train images for the confidence fit, capped at the held-out half)
   --ood-eval N (Fashion-MNIST t10k images to evaluate on)  --fashion-dir DIR  --max-steps N
   --evaluate-only (re-evaluate and re-calibrate the model already in --out, keeping its training record)
   --features a,b,... (the confidence mapping's inputs; default ${DEFAULT_CALIBRATION_FEATURES.join(',')})
   --logit-scale fit|S (the MC figures the mapping reads are computed from the logits × S, a temperature
-    of the evidence alone; fit = the scale, 1 down to 0.002, whose mapping has the lowest log-loss
+    of the evidence alone; fit = the scale, 1 down to 0.0002, whose mapping has the lowest log-loss
     on its fit set; fit)
   --density conv-means|penultimate (the features of the Mahalanobis density behind logFeatureDistance:
     the spatial mean of every conv layer's channels, or the last layer's input; conv-means)

@@ -52,8 +52,12 @@ interface Scored {
   e: Evidence;
 }
 
-/** Logit scales tried for the confidence mapping's MC figures: 1 (the served distribution) down to 0.002. */
-export const LOGIT_SCALES = Array.from({ length: 14 }, (_, i) => Number((0.002 * 500 ** (i / 13)).toPrecision(2)));
+/**
+ * Logit scales tried for the confidence mapping's MC figures: 1 (the served distribution) down to
+ * 0.0002, ×1.6 apart. The scale multiplies logits that already carry the folded temperature, which
+ * can be as small as 0.0045 (run W3, whose fit log-loss still fell at the old floor of 0.002).
+ */
+export const LOGIT_SCALES = Array.from({ length: 19 }, (_, i) => Number((0.0002 * 5000 ** (i / 18)).toPrecision(2)));
 
 const r4 = (v: number): number => Number(v.toFixed(4));
 

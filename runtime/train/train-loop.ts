@@ -41,14 +41,15 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'log'> = {
-  epochs: 12,
+  epochs: 24,
   batchSize: 64,
   learningRate: 2e-3,
   seed: 1,
   outlierShare: 0.25,
-  outlierWeight: 0.25,
+  outlierWeight: 0.1,
   augment: { ...DEFAULT_AUGMENT, elasticPx: 2 },
   preprocessedShare: 0.5,
+  swa: { start: 0.6, lrFactor: 0.2 },
 };
 
 /** 1 until the last `share` of the steps, then linearly down to `floor` at the last step. */
