@@ -146,14 +146,15 @@ export function toLayersModel(spec: ArchSpec, p: Params): tf.Sequential {
   m.add(tf.layers.dense({ units: spec.dense, activation: 'relu', name: 'dense1' }));
   m.add(tf.layers.dropout({ rate: spec.dropout[1], name: 'dropout2' }));
   m.add(tf.layers.dense({ units: 10, activation: 'softmax', name: 'dense2' }));
-  const weights: tf.Tensor[] = [];
-  for (const c of p.convs) weights.push(c.w, c.b);
-  weights.push(p.dense1.w, p.dense1.b, p.dense2.w, p.dense2.b);
-  m.setWeights(weights);
+  m.setWeights(paramList(p));
   return m;
 }
 
+/** Every parameter in layer order (each conv's kernel and bias, then the two dense layers'), as Layers' getWeights orders them. */
+export function paramList(p: Params): tf.Variable[] {
+  return [...p.convs.flatMap((c) => [c.w, c.b]), p.dense1.w, p.dense1.b, p.dense2.w, p.dense2.b];
+}
+
 export function disposeParams(p: Params): void {
-  for (const c of p.convs) tf.dispose([c.w, c.b]);
-  tf.dispose([p.dense1.w, p.dense1.b, p.dense2.w, p.dense2.b]);
+  tf.dispose(paramList(p));
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DropoutMasks } from '../engine/dropout-mask.js';
 import { Sfc32 } from '../engine/prng.js';
 import { DEFAULT_AUGMENT, augmentImage, type AugmentOptions } from './augment.js';
-import { flatFeatures, forward, initParams, type ArchSpec, type Params } from './architecture.js';
+import { flatFeatures, forward, initParams, paramList, type ArchSpec, type Params } from './architecture.js';
 import type { ImageSet } from './datasets.js';
 import { makeOutlier } from './outliers.js';
 
@@ -99,10 +99,6 @@ export class WeightAverage {
     tf.dispose(sums);
     this.sums = undefined;
   }
-}
-
-export function paramList(p: Params): tf.Variable[] {
-  return [...p.convs.flatMap((c) => [c.w, c.b]), p.dense1.w, p.dense1.b, p.dense2.w, p.dense2.b];
 }
 
 function shuffle(idx: Int32Array, rng: Sfc32): void {
