@@ -12,6 +12,16 @@ import { statusSchema } from './status.js';
 /** Rules on metadata.name: every child name derived from it must be valid (SPEC §2). */
 export const nameRules: Rule[] = [
   {
+    // Kubernetes 1.36 validates new Service names as DNS-1123 labels (RelaxedServiceNameValidation,
+    // on by default; leading digits allowed). A DigitModel name is already a DNS-1123 subdomain, so
+    // what a label refuses beyond that is a dot: `a.b` would be a valid DigitModel whose Services
+    // could never be created.
+    rule: "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+    message:
+      "metadata.name must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, no '.'): " +
+      'it names the Services <name>, <name>-stable and <name>-canary, and Service names are DNS labels',
+  },
+  {
     rule: 'self.metadata.name.size() <= 56',
     message: 'metadata.name must be at most 56 characters, so that the child name <name>-canary stays a valid name',
   },

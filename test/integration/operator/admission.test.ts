@@ -29,6 +29,9 @@ describe('the apiserver refuses invalid DigitModels with a message that says wha
     ['an unknown URI scheme', { model: { name: 'mnist-cnn', version: '1', uri: 's3://bucket/model' } }, /uri must start with one of the supported schemes/],
     ['samples 0', { inference: { samples: 0 } }, /spec\.inference\.samples.*greater than or equal to 1/],
     ['samples 300', { inference: { samples: 300 } }, /spec\.inference\.samples.*less than or equal to 256/],
+    // the runtime refuses more (runtime/limits.ts), so the CRD does too (#15 item 3)
+    ['maxBatchSize 1025', { inference: { maxBatchSize: 1025 } }, /spec\.inference\.maxBatchSize.*less than or equal to 1024/],
+    ['batchTimeoutMs 10001', { inference: { batchTimeoutMs: 10001 } }, /spec\.inference\.batchTimeoutMs.*less than or equal to 10000/],
     ['scaleDownStabilizationSeconds -1', { autoscaling: { maxReplicas: 3, targetQueueDepth: 4, scaleDownStabilizationSeconds: -1 } }, /scaleDownStabilizationSeconds.*greater than or equal to 0/],
     ['scaleDownStabilizationSeconds 3601', { autoscaling: { maxReplicas: 3, targetQueueDepth: 4, scaleDownStabilizationSeconds: 3601 } }, /scaleDownStabilizationSeconds.*less than or equal to 3600/],
     ['autoscaling without a target', { autoscaling: { maxReplicas: 3 } }, /needs at least one target/],
