@@ -3,16 +3,25 @@
 // check of a spec; cross-field rules are the CRD's CEL rules, enforced by the apiserver.
 import { z } from 'zod';
 
+export const SecretKeyRefSchema = z.object({
+  name: z.string().min(1).max(253).regex(new RegExp('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')),
+  key: z.string().min(1).max(253).regex(new RegExp('^[-._a-zA-Z0-9]+$')),
+});
+
 export const ModelRefSchema = z.object({
   name: z.string().min(1).max(63),
   version: z.string().min(1).max(63).regex(new RegExp('^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')),
   uri: z.string().min(1).max(2048),
+  sha256: z.string().min(64).max(64).regex(new RegExp('^[0-9a-f]{64}$')).optional(),
+  authSecretRef: SecretKeyRefSchema.optional(),
 });
 
 export const CanarySchema = z.object({
   version: z.string().min(1).max(63).regex(new RegExp('^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')),
   uri: z.string().min(1).max(2048),
   weight: z.int().min(0).max(100),
+  sha256: z.string().min(64).max(64).regex(new RegExp('^[0-9a-f]{64}$')).optional(),
+  authSecretRef: SecretKeyRefSchema.optional(),
 });
 
 export const InferenceSchema = z.object({

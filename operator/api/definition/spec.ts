@@ -1,4 +1,4 @@
-import { BATCH_TIMEOUT_MS, MAX_BATCH_SIZE, RELIABILITY_THRESHOLD, SAMPLES } from '../../../runtime/limits.js';
+import { BATCH_TIMEOUT_MS, MAX_BATCH_SIZE, RELIABILITY_THRESHOLD, SAMPLES, SHA256_HEX_PATTERN } from '../../../runtime/limits.js';
 import { int, list, map, num, obj, str, type Rule, type SchemaNode } from './nodes.js';
 
 /** `spec` of a DigitModel (SPEC §2, §7). Runtime-bound limits come from runtime/limits.ts. */
@@ -14,7 +14,34 @@ const uriRules: Rule[] = [
   },
 ];
 
+const authOnlyOverHttp = (field: string): Rule => ({
+  rule: "!has(self.authSecretRef) || self.uri.startsWith('http://') || self.uri.startsWith('https://')",
+  message: `${field}.authSecretRef applies to http:// and https:// URIs only (other schemes send no request headers)`,
+  fieldPath: '.authSecretRef',
+});
+
 const version = (description: string) => str(description, 63, { minLength: 1, pattern: LABEL_VALUE });
+
+const sha256 = (track: string) =>
+  str(
+    `SHA-256 digest of the ${track} model, as 64 lowercase hex digits (what sha256sum prints). Passed to the ` +
+      'runtime as MODEL_SHA256; a runtime that loads a model with another digest refuses to start and says so ' +
+      "in its termination message (docs/runtime.md says what is hashed). Unset: only the digests in the model's own metadata are checked.",
+    64,
+    { minLength: 64, pattern: SHA256_HEX_PATTERN },
+  );
+
+const authSecretRef = (track: string) =>
+  obj(
+    `Credential for a private model server (http:// or https:// URIs only): a key of a Secret in the DigitModel's ` +
+      `namespace whose value is the full Authorization header value, for example "Bearer <token>" or "Basic <base64>". ` +
+      `The ${track} pods get it as MODEL_AUTH_HEADER through a secretKeyRef; the operator never reads the Secret.`,
+    {
+      name: str('Name of the Secret.', 253, { minLength: 1, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }),
+      key: str('Key within the Secret whose value is the Authorization header value.', 253, { minLength: 1, pattern: '^[-._a-zA-Z0-9]+$' }),
+    },
+    { required: ['name', 'key'], zodName: 'SecretKeyRefSchema' },
+  );
 
 const quantity: SchemaNode = {
   description: 'A resource quantity such as 500m, 2 or 256Mi.',
@@ -33,8 +60,10 @@ const model = obj(
       minLength: 1,
       'x-kubernetes-validations': uriRules,
     }),
+    sha256: sha256('stable'),
+    authSecretRef: authSecretRef('stable'),
   },
-  { required: ['name', 'version', 'uri'], zodName: 'ModelRefSchema' },
+  { required: ['name', 'version', 'uri'], 'x-kubernetes-validations': [authOnlyOverHttp('spec.model')], zodName: 'ModelRefSchema' },
 );
 
 const canary = obj(
@@ -43,8 +72,10 @@ const canary = obj(
     version: version('Canary model version; must differ from spec.model.version.'),
     uri: str('Where the canary version lives, with the same schemes as spec.model.uri.', 2048, { minLength: 1, 'x-kubernetes-validations': uriRules }),
     weight: int('Percent of traffic for the canary, 0-100. Exact with spec.traffic (HTTPRoute weights); otherwise approximated by the replica split.', 0, 100),
+    sha256: sha256('canary'),
+    authSecretRef: authSecretRef('canary'),
   },
-  { required: ['version', 'uri', 'weight'], zodName: 'CanarySchema' },
+  { required: ['version', 'uri', 'weight'], 'x-kubernetes-validations': [authOnlyOverHttp('spec.canary')], zodName: 'CanarySchema' },
 );
 
 const inference = obj(
@@ -160,7 +191,7 @@ export const specSchema: SchemaNode = obj(
     resources: obj('Compute resources of the runtime container in both tracks.', {
       requests: map('Minimum resources, for example cpu 500m, memory 256Mi.', quantity, 16),
       limits: map(
-        'Maximum resources, for example memory 512Mi.',
+        'Maximum resources, for example memory 512Mi. The runtime sizes its thread pools from the cpu limit (passed as CPU_LIMIT_MILLICORES).',
         quantity,
         16,
       ),

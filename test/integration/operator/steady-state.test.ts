@@ -55,6 +55,7 @@ describe('steady state', () => {
     await createDm(client, ns, 'plain', dmSpec({ replicas: 2 }));
     await createDm(client, ns, 'full', dmSpec({
       replicas: 4,
+      model: { name: 'mnist-cnn', version: '1', uri: 'https://models.example/mnist-cnn/1/model.json', sha256: 'f'.repeat(64), authSecretRef: { name: 'models', key: 'auth' } },
       canary: { version: '2', uri: 'https://models.example/mnist-cnn/2/model.json', weight: 25 },
       inference: { samples: 30, reliabilityThreshold: 0.8 },
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },

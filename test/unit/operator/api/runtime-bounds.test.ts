@@ -28,8 +28,22 @@ function crdAdmits(node: Node, v: number): boolean {
   return true;
 }
 
+/** The environment a pod of the track sees: values as given, valueFrom as the kubelet resolves it. */
+function podEnv(name: string, spec: DigitModelSpec, track: 'stable' | 'canary'): Record<string, string> {
+  const m = track === 'canary' && spec.canary ? spec.canary : spec.model;
+  const vars = runtimeEnv(name, spec, track, { version: m.version, runtimeUri: m.uri, sha256: m.sha256, authSecretRef: m.authSecretRef });
+  return Object.fromEntries(
+    vars.map((e) => {
+      if (e.value !== undefined) return [e.name, e.value];
+      if (e.valueFrom?.resourceFieldRef?.resource === 'limits.cpu') return [e.name, '500']; // 500m in units of 1m
+      if (e.valueFrom?.secretKeyRef) return [e.name, 'Bearer s3cr3t'];
+      throw new Error(`no resolution for ${e.name}: ${JSON.stringify(e.valueFrom)}`);
+    }),
+  );
+}
+
 function env(spec: DigitModelSpec, name = 'postcodes'): Record<string, string> {
-  return Object.fromEntries(runtimeEnv(name, spec, 'stable', spec.model.version, spec.model.uri).map((e) => [e.name, e.value]));
+  return podEnv(name, spec, 'stable');
 }
 
 function runtimeAccepts(spec: DigitModelSpec): boolean {
@@ -71,16 +85,28 @@ describe('the CRD admits exactly what the runtime accepts', () => {
     });
   });
 
-  it('the runtime accepts the longest name, version and URI the CRD admits, on both tracks', () => {
-    const version = `v${'1'.repeat(specNode.properties.model.properties.version.maxLength - 1)}`;
-    const uri = `https://models.example/${'m'.repeat(specNode.properties.model.properties.uri.maxLength - 'https://models.example/'.length)}`;
+  it('the runtime accepts the longest name, version, URI and every optional setting the CRD admits, on both tracks', () => {
+    const model = specNode.properties.model.properties;
+    const version = `v${'1'.repeat(model.version.maxLength - 1)}`;
+    const uri = `https://models.example/${'m'.repeat(model.uri.maxLength - 'https://models.example/'.length)}`;
+    const sha256 = 'ab'.repeat(32);
+    expect(sha256).toMatch(new RegExp(model.sha256.pattern));
     const name = `d${'x'.repeat(55)}`; // metadata.name is at most 56 characters (a CEL rule)
-    const spec: DigitModelSpec = { ...base, model: { name: 'mnist-cnn', version, uri } };
+    const authSecretRef = { name: 'model-server', key: 'authorization' };
+    const spec: DigitModelSpec = {
+      ...base,
+      model: { name: 'mnist-cnn', version, uri, sha256, authSecretRef },
+      canary: { version: `${version.slice(0, -1)}2`, uri, weight: 100, sha256, authSecretRef },
+      inference: { samples: 256, maxBatchSize: 1024, batchTimeoutMs: 10000, reliabilityThreshold: 1 },
+    };
     expect(DigitModelSpecSchema.safeParse(spec).success).toBe(true);
     for (const track of ['stable', 'canary'] as const) {
-      const vars = Object.fromEntries(runtimeEnv(name, spec, track, version, uri).map((e) => [e.name, e.value]));
+      const vars = podEnv(name, spec, track);
+      expect(Object.keys(vars).sort()).toEqual(
+        ['BATCH_TIMEOUT_MS', 'CPU_LIMIT_MILLICORES', 'MAX_BATCH_SIZE', 'MC_SAMPLES', 'METRICS_PORT', 'MODEL_AUTH_HEADER', 'MODEL_NAME', 'MODEL_SHA256', 'MODEL_TRACK', 'MODEL_URI', 'MODEL_VERSION', 'PORT', 'RELIABILITY_THRESHOLD'].sort(),
+      );
       const cfg = parseConfig(vars);
-      expect(cfg).toMatchObject({ modelName: name, modelVersion: version, modelUri: uri, modelTrack: track });
+      expect(cfg).toMatchObject({ modelName: name, modelVersion: track === 'stable' ? version : spec.canary!.version, modelUri: uri, modelTrack: track });
     }
   });
 });
