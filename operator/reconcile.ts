@@ -87,14 +87,18 @@ export class Reconciler {
     const desired = desiredChildren(dm, this.deps.defaults, { canaryReady }).map(withDesiredHash);
 
     for (const child of desired) {
+      let result: KubeObject | undefined;
       try {
-        const result = await this.ensure(dm, child, log);
-        if (child.kind === 'Deployment') {
-          const track = child.metadata.name === childNames.deployment(name, 'canary') ? 'canary' : 'stable';
-          observed.deployments[track] = result;
-        }
+        result = await this.ensure(dm, child, log);
       } catch (err) {
         record(err);
+      }
+      if (child.kind === 'Deployment') {
+        const track = child.metadata.name === childNames.deployment(name, 'canary') ? 'canary' : 'stable';
+        // status reports what the cluster holds: the apply's answer, or the cached Deployment when
+        // this pass's write failed — a failed write does not take the pods away (#15 item 1)
+        const held = result ?? caches.child('Deployment', namespace, child.metadata.name);
+        if (held) observed.deployments[track] = held;
       }
     }
     if (dm.spec.traffic?.parentRefs?.length) observed.routeCanaryWeight = routeCanaryWeight(dm, canaryReady);

@@ -145,6 +145,29 @@ describe('Reconciler', () => {
     expect(dmNow().status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
   });
 
+  it('keeps the last known counts when a Deployment write fails: Degraded and an Event, no outage, no RolloutStarted (#15 item 1)', async () => {
+    const { cluster, reconciler, dmNow, events } = setup(digitModel());
+    await reconciler.reconcile('mail', 'postcodes');
+    cluster.settleDeployments();
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(dmNow().status).toMatchObject({ replicas: 4, readyReplicas: 4 });
+    events.length = 0;
+    // a hand edit makes the operator re-apply the Deployment, and the apiserver refuses that write
+    const k = cluster.key('Deployment', 'mail', 'postcodes-stable');
+    const dep = cluster.objects.get(k)!;
+    cluster.objects.set(k, { ...dep, spec: { ...(dep.spec as object), revisionHistoryLimit: 9 } });
+    cluster.failApply = (o) => (o.kind === 'Deployment' ? new KubeError('Conflict', 'apply Deployment mail/postcodes-stable: the object has been modified') : undefined);
+    await expect(reconciler.reconcile('mail', 'postcodes')).rejects.toThrow(/has been modified/);
+    const status = dmNow().status!;
+    expect(status).toMatchObject({ replicas: 4, readyReplicas: 4, stable: { version: '3', replicas: 4, readyReplicas: 4 } });
+    const cond = (type: string) => status.conditions?.find((c) => c.type === type);
+    expect(cond('Ready')).toMatchObject({ status: 'True', reason: 'AllTracksAvailable' });
+    expect(cond('Progressing')).toMatchObject({ status: 'False', reason: 'RolloutComplete' });
+    expect(cond('Degraded')).toMatchObject({ status: 'True', reason: 'ReconcileError' });
+    expect(cond('Degraded')?.message).toMatch(/apply Deployment mail\/postcodes-stable: the object has been modified/);
+    expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Warning ReconcileFailed']);
+  });
+
   it('refuses to take over an object controlled by someone else', async () => {
     const { cluster, reconciler } = setup(digitModel());
     cluster.objects.set(cluster.key('Service', 'mail', 'postcodes'), {
