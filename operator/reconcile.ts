@@ -7,6 +7,7 @@ import { routeCanaryWeight } from './children/http-route.js';
 import { childNames } from './children/names.js';
 import { isControlledBy } from './children/owner.js';
 import { needsApply, withDesiredHash } from './drift.js';
+import { handoverKeeps, promotionHandover } from './handover.js';
 import type { KubeClient } from './kube/client.js';
 import { KubeError, toKubeError } from './kube/errors.js';
 import { CHILD_KINDS, type ChildKind } from './kube/resources.js';
@@ -84,7 +85,14 @@ export class Reconciler {
     const observed: ObservedState = { deployments: {} };
     const canaryDeployment = caches.child('Deployment', namespace, childNames.deployment(name, 'canary'));
     const canaryReady = !!dm.spec.canary && readyReplicas(canaryDeployment) > 0;
-    const desired = desiredChildren(dm, this.deps.defaults, { canaryReady }).map(withDesiredHash);
+    const handover = promotionHandover(dm, {
+      stable: caches.child('Deployment', namespace, childNames.deployment(name, 'stable')),
+      canary: canaryDeployment,
+      route: caches.watches('HTTPRoute') ? caches.child('HTTPRoute', namespace, childNames.httpRoute(name)) : undefined,
+    });
+    if (handover) observed.handover = handover;
+    const facts = { canaryReady, handoverRouteWeight: handover?.routeCanaryWeight };
+    const desired = desiredChildren(dm, this.deps.defaults, facts).map(withDesiredHash);
 
     for (const child of desired) {
       let result: KubeObject | undefined;
@@ -101,9 +109,11 @@ export class Reconciler {
         if (held) observed.deployments[track] = held;
       }
     }
-    if (dm.spec.traffic?.parentRefs?.length) observed.routeCanaryWeight = routeCanaryWeight(dm, canaryReady);
+    if (dm.spec.traffic?.parentRefs?.length) observed.routeCanaryWeight = routeCanaryWeight(dm, facts);
+    // a promotion's handover keeps the canary track, untouched, until stable serves its version
+    const wanted = new Set([...desired.map((c) => `${c.kind}/${c.metadata.name}`), ...(handover ? handoverKeeps(dm) : [])]);
     try {
-      await this.deleteUnwanted(dm, new Set(desired.map((c) => `${c.kind}/${c.metadata.name}`)), log);
+      await this.deleteUnwanted(dm, wanted, log);
     } catch (err) {
       record(err);
     }
