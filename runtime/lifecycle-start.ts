@@ -5,7 +5,7 @@ import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { createApp } from './server/app.js';
-import { startModelService, type ModelService } from './server/model-service.js';
+import { startModelService, type ModelService } from './app/model-service.js';
 
 export interface RunningRuntime {
   lifecycle: Lifecycle;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadModelVersion } from '../model/store.js';
 import { selectBackend, type BackendPreference } from './backend.js';
-import { confidenceOf, scaledEvidence, type Evidence } from './confidence.js';
+import { confidenceOf, isReliable, scaledEvidence, type Evidence } from './confidence.js';
 import { featureDistance } from './feature-density.js';
 import { pixelEvidence } from './pixel-evidence.js';
 import { McDropoutSampler } from './mc-dropout.js';
@@ -64,8 +64,11 @@ export class Engine {
     await this.predict(pixels, n, this.info.metadata.inference.samples);
   }
 
-  /** Predicts `n` images (n·784 floats, 0..1, bright digit on dark) with `samples` MC-dropout samples each. */
-  async predict(pixels: Float32Array, n: number, samples: number): Promise<ImagePrediction[]> {
+  /**
+   * Predicts `n` images (n·784 floats, 0..1, bright digit on dark) with `samples` MC-dropout
+   * samples each; `reliable` against `threshold` (default: the metadata's).
+   */
+  async predict(pixels: Float32Array, n: number, samples: number, threshold = this.info.metadata.inference.reliabilityThreshold): Promise<ImagePrediction[]> {
     if (n === 0) return [];
     const { calibration, evidence: ev } = this.info.metadata;
     const density = ev.featureDensity;
@@ -78,7 +81,8 @@ export class Engine {
       if (density && r.features) evidence.featureDistance = featureDistance(density, r.features, i * r.featureDim);
       const read = scaled?.[i] ?? s;
       if (scaled) Object.assign(evidence, scaledEvidence(read));
-      return { ...s, confidence: confidenceOf(calibration, read, evidence), evidence: { ...evidence } as Record<string, number> };
+      const confidence = confidenceOf(calibration, read, evidence);
+      return { ...s, confidence, reliable: isReliable(confidence, threshold), evidence: { ...evidence } as Record<string, number> };
     });
   }
 

@@ -11,7 +11,7 @@ export interface WorkerInit {
 
 /** Parent → worker. */
 export type Request =
-  | { type: 'predict'; id: number; pixels: Float32Array; n: number; samples: number }
+  | { type: 'predict'; id: number; pixels: Float32Array; n: number; samples: number; threshold?: number }
   | { type: 'memory'; id: number }
   | { type: 'close'; id: number };
 

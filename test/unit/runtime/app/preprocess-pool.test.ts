@@ -1,6 +1,6 @@
 import { isRuntimeError } from '../../../../runtime/errors.js';
 import { preprocessImage } from '../../../../runtime/preprocess/index.js';
-import { PreprocessPool, preprocessor } from '../../../../runtime/server/preprocess-pool.js';
+import { PreprocessPool, preprocessor } from '../../../../runtime/app/preprocess-pool.js';
 import { encodeDigit, mnistDigit, pngClaiming } from '../../../support/images.js';
 
 let pool: PreprocessPool;

@@ -1,4 +1,4 @@
-import { Batcher, type BatchFn } from '../../../../runtime/batcher.js';
+import { Batcher, type BatchFn } from '../../../../runtime/app/batcher.js';
 import { isRuntimeError } from '../../../../runtime/errors.js';
 
 /** n images whose first pixel carries an id, so results can be traced back to their image. */

@@ -1,30 +1,22 @@
-import type { ServedModel } from '../config.js';
-import type { Batcher } from '../batcher.js';
 import type { ImagePrediction } from '../engine/engine-client.js';
 import { RuntimeError, isRuntimeError } from '../errors.js';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.js';
-import { sniffFormat, type AcceptedFormat } from '../preprocess/index.js';
+import { sniffFormat } from '../preprocess/index.js';
+import type { Batcher } from './batcher.js';
+import { checkPixels, PIXELS, type ImageInput } from './inputs.js';
 import type { Preprocess } from './preprocess-pool.js';
 
-/** One image of a request, as sent: encoded bytes, or pixels already in MNIST form. */
-export type ImageInput =
-  | { kind: 'bytes'; bytes: Buffer; label: string; declared?: AcceptedFormat }
-  | { kind: 'pixels'; pixels: Float32Array; label: string };
+export type { ImageInput } from './inputs.js';
 
-/** An engine answer plus the served model's verdict on it. */
-export interface Prediction extends ImagePrediction {
-  reliable: boolean;
-}
+/** One image's answer as served: the engine's figures, its confidence and the `reliable` verdict. */
+export type Prediction = ImagePrediction;
 
 export interface PredictDeps {
-  served: ServedModel;
   batcher: Batcher<ImagePrediction>;
   metrics: RuntimeMetrics;
   preprocess: Preprocess;
   maxInputPixels: number;
 }
-
-const PIXELS = 784;
 
 /** Prefixes the image's label when the request holds several, so the client knows which one failed. */
 function about(input: ImageInput, count: number, e: unknown): unknown {
@@ -66,17 +58,6 @@ async function preparePixels(deps: PredictDeps, inputs: ImageInput[]): Promise<F
   return pixels;
 }
 
-/** Checks pixels sent as numbers before they share a batch with other requests' images. */
-export function checkPixels(pixels: Float32Array, label: string): void {
-  if (pixels.length !== PIXELS) throw new RuntimeError('invalid_tensor', `${label}: expected 28×28 = 784 values, got ${pixels.length}`);
-  for (let i = 0; i < pixels.length; i++) {
-    const v = pixels[i];
-    if (!(v >= 0 && v <= 1)) {
-      throw new RuntimeError('invalid_tensor', `${label}: pixel (${Math.floor(i / 28)}, ${i % 28}) is ${v}; values must be numbers in 0..1 (MNIST form, bright digit on dark)`);
-    }
-  }
-}
-
 /**
  * Images of one request → predictions in the same order. The images are admitted to the shared
  * queue first (a burst is shed with 429 before anything is decoded), then preprocessed in
@@ -99,10 +80,6 @@ export async function predictImages(deps: PredictDeps, inputs: ImageInput[], tim
     throw new RuntimeError('deadline_exceeded', 'the request was not answered within its deadline (REQUEST_TIMEOUT_MS)');
   }
   const answers = await ticket.submit(pixels, left);
-  const threshold = deps.served.reliabilityThreshold;
-  return answers.map((a) => {
-    const reliable = a.confidence >= threshold;
-    deps.metrics.prediction(a.digit, a.confidence, reliable);
-    return { ...a, reliable };
-  });
+  for (const a of answers) deps.metrics.prediction(a.digit, a.confidence, a.reliable);
+  return answers;
 }

@@ -1,5 +1,5 @@
-import { RuntimeError } from './errors.js';
-import { RateWindow } from './metrics/rate-window.js';
+import { RuntimeError } from '../errors.js';
+import { RateWindow } from '../metrics/rate-window.js';
 
 /** A place in the queue for images still being prepared: `submit` their pixels or `release` it. */
 export interface Admission<R> {

@@ -4,7 +4,7 @@ import { preprocessImage } from '../preprocess/index.js';
 import type { PreprocessReply, PreprocessTask } from './preprocess-pool.js';
 
 const port = parentPort;
-if (!port) throw new Error('runtime/server/preprocess-worker must run in a worker thread');
+if (!port) throw new Error('runtime/app/preprocess-worker must run in a worker thread');
 
 port.on('message', (task: PreprocessTask) => {
   preprocessImage(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength), { maxInputPixels: task.maxInputPixels }).then(

@@ -1,12 +1,18 @@
 import type { Logger } from 'pino';
 import sharp from 'sharp';
-import { Batcher } from '../batcher.js';
 import { resolveServedModel, type RuntimeConfig, type ServedModel } from '../config.js';
 import { EngineClient, type EngineInfo, type ImagePrediction } from '../engine/engine-client.js';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.js';
+import { Batcher } from './batcher.js';
+import type { ImageInput } from './inputs.js';
+import { predictImages, type Prediction } from './predict.js';
 import { PreprocessPool, preprocessor, type Preprocess } from './preprocess-pool.js';
 
-/** What the routes serve once the model is loaded: the engine behind the shared batcher, and the metrics. */
+/**
+ * The application layer once the model is loaded: the engine behind the shared batcher, the
+ * preprocessing pool and the metrics. Protocol-free: the HTTP edge (runtime/server/) and any
+ * other edge call `predict` with the images they parsed.
+ */
 export interface ModelService {
   served: ServedModel;
   info: EngineInfo;
@@ -15,6 +21,8 @@ export interface ModelService {
   engine: EngineClient;
   /** Image bytes → MNIST form, in the preprocessing pool. */
   preprocess: Preprocess;
+  /** The images of one request → predictions in the same order, within `timeoutMs` (see predictImages). */
+  predict(inputs: ImageInput[], timeoutMs: number): Promise<Prediction[]>;
   /** Stops the engine and the preprocessing workers. */
   close(): Promise<void>;
 }
@@ -25,7 +33,7 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
   const served = resolveServedModel(cfg, engine.info.metadata);
   const metrics = new RuntimeMetrics({ model: served.name, version: served.version, track: served.track });
   const batcher = new Batcher<ImagePrediction>({
-    infer: (pixels, n) => engine.predict(pixels, n, served.samples),
+    infer: (pixels, n) => engine.predict(pixels, n, served.samples, served.reliabilityThreshold),
     maxBatchSize: cfg.maxBatchSize,
     batchTimeoutMs: cfg.batchTimeoutMs,
     maxQueue: cfg.maxQueue,
@@ -35,11 +43,12 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
   const pool = cfg.preprocessWorkers > 0 ? new PreprocessPool(cfg.preprocessWorkers, logger) : undefined;
   const preprocess = preprocessor(pool);
   await warmPath(engine, preprocess, served.samples, cfg.maxInputPixels, Math.max(1, pool?.size ?? 1));
+  const deps = { batcher, metrics, preprocess, maxInputPixels: cfg.maxInputPixels };
   const close = async () => {
     await engine.close();
     await pool?.close();
   };
-  return { served, info: engine.info, batcher, metrics, engine, preprocess, close };
+  return { served, info: engine.info, batcher, metrics, engine, preprocess, predict: (inputs, timeoutMs) => predictImages(deps, inputs, timeoutMs), close };
 }
 
 /**
