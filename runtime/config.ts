@@ -50,10 +50,10 @@ export interface RuntimeConfig {
   modelUri?: string;
   /** The name the runtime answers under (the DigitModel's name in a cluster). */
   modelName: string;
-  /** Overrides the version reported (default: metadata.json's). */
+  /** The version the model must have (refused at start-up when metadata.json says otherwise). */
   modelVersion?: string;
   modelTrack: 'stable' | 'canary';
-  /** Overrides of the model's metadata.json inference settings. */
+  /** T (must be the model's calibrated T) and the threshold (overrides metadata.json's). */
   samples?: number;
   reliabilityThreshold?: number;
   maxBatchSize: number;
@@ -127,17 +127,42 @@ export interface ServedModel {
   reliabilityThreshold: number;
 }
 
-/** Environment overrides first, the model's metadata.json otherwise. */
+/** A model that contradicts what the environment asks for: the runtime refuses to start (SPEC §3). */
+export class ModelMismatchError extends Error {
+  override name = 'ModelMismatchError';
+}
+
+/**
+ * Environment overrides first, the model's metadata.json otherwise — except for what the model
+ * itself decides, which the environment may state but not contradict (throws ModelMismatchError):
+ * - MODEL_VERSION must be the loaded metadata's version: a wrong URI must not serve another model
+ *   under the requested version label.
+ * - MC_SAMPLES (T) must be the T the confidence mapping and the reliability threshold were
+ *   calibrated at (metadata calibration.samples): at another T the same images give other
+ *   uncertainty figures, so the fitted mapping would mis-state confidence, silently.
+ */
 export function resolveServedModel(
   cfg: RuntimeConfig,
-  metadata: { name: string; version: string; inference: { samples: number; reliabilityThreshold: number } },
+  metadata: { name: string; version: string; inference: { samples: number; reliabilityThreshold: number }; calibration: { samples: number } },
 ): ServedModel {
+  if (cfg.modelVersion !== undefined && cfg.modelVersion !== metadata.version) {
+    throw new ModelMismatchError(
+      `MODEL_VERSION is "${cfg.modelVersion}" but the model loaded is version "${metadata.version}" (its metadata.json); refusing to serve it under another version's label: check the model URI, or the version asked for`,
+    );
+  }
+  const calibratedAt = metadata.calibration.samples;
+  const samples = cfg.samples ?? metadata.inference.samples;
+  if (samples !== calibratedAt) {
+    throw new ModelMismatchError(
+      `MC_SAMPLES (T) is ${samples} but the model's confidence mapping and reliability threshold were calibrated at T = ${calibratedAt} (metadata.json calibration.samples); unset MC_SAMPLES (DigitModel inference.samples) or set it to ${calibratedAt}, or serve a model calibrated at T = ${samples}`,
+    );
+  }
   return {
     name: cfg.modelName,
     storeName: metadata.name,
-    version: cfg.modelVersion ?? metadata.version,
+    version: metadata.version,
     track: cfg.modelTrack,
-    samples: cfg.samples ?? metadata.inference.samples,
+    samples,
     reliabilityThreshold: cfg.reliabilityThreshold ?? metadata.inference.reliabilityThreshold,
   };
 }

@@ -30,7 +30,13 @@ export interface ModelService {
 /** Starts the engine worker (load + warm-up) and wires the batcher and metrics to it. */
 export async function startModelService(cfg: RuntimeConfig, modelUri: string, logger: Logger): Promise<ModelService> {
   const engine = await EngineClient.start({ modelUri, logger: logger.child({ component: 'engine' }) });
-  const served = resolveServedModel(cfg, engine.info.metadata);
+  let served: ServedModel;
+  try {
+    served = resolveServedModel(cfg, engine.info.metadata);
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
   const metrics = new RuntimeMetrics({ model: served.name, version: served.version, track: served.track });
   const batcher = new Batcher<ImagePrediction>({
     infer: (pixels, n) => engine.predict(pixels, n, served.samples, served.reliabilityThreshold),
@@ -41,8 +47,10 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
     onBatch: (images, seconds) => metrics.batch(images, seconds),
   });
   const pool = cfg.preprocessWorkers > 0 ? new PreprocessPool(cfg.preprocessWorkers, logger) : undefined;
-  const preprocess = preprocessor(pool);
-  await warmPath(engine, preprocess, served.samples, cfg.maxInputPixels, Math.max(1, pool?.size ?? 1));
+  // warm-up goes through the same path, uncounted
+  await warmPath(engine, preprocessor(pool), served.samples, cfg.maxInputPixels, Math.max(1, pool?.size ?? 1));
+  pool?.observe((o) => metrics.preprocess(o));
+  const preprocess = preprocessor(pool, (o) => metrics.preprocess(o));
   const deps = { batcher, metrics, preprocess, maxInputPixels: cfg.maxInputPixels };
   const close = async () => {
     await engine.close();

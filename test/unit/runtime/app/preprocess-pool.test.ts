@@ -27,8 +27,34 @@ describe('PreprocessPool', () => {
     expect(isRuntimeError(bomb) && bomb.code).toBe('image_too_large');
   });
 
-  it('falls back to the calling thread with zero workers', () => {
-    expect(preprocessor(undefined)).toBe(preprocessImage);
-    expect(preprocessor(pool)).not.toBe(preprocessImage);
+  it('falls back to the calling thread with zero workers, and decodes nothing for a request past its deadline', async () => {
+    const png = await encodeDigit(mnistDigit(2).pixels, { format: 'png', invert: true, scale: 4 });
+    const outcomes: string[] = [];
+    const here = preprocessor(undefined, (o) => outcomes.push(o));
+    expect(Array.from((await here(png, { maxInputPixels: 1e7 })).pixels)).toEqual(Array.from((await preprocessImage(png, { maxInputPixels: 1e7 })).pixels));
+    const dead = AbortSignal.abort(new Error('past its deadline'));
+    await expect(here(png, { maxInputPixels: 1e7 }, dead)).rejects.toThrow('past its deadline');
+    expect(outcomes).toEqual(['done', 'cancelled']);
+  });
+
+  it('drops queued work whose deadline passed without decoding it (#15 item 8)', async () => {
+    const one = new PreprocessPool(1);
+    const outcomes: string[] = [];
+    one.observe((o) => outcomes.push(o));
+    try {
+      const png = await encodeDigit(mnistDigit(5).pixels, { format: 'png', invert: true, scale: 4 });
+      const deadline = new AbortController();
+      // the first task occupies the only worker; the other three wait in the pool's queue
+      const runs = [0, 1, 2, 3].map(() => one.run(png, { maxInputPixels: 1e7 }, deadline.signal).then(() => 'done', (e: Error) => e.message));
+      expect(one.queued).toBe(3);
+      deadline.abort(new Error('deadline passed'));
+      expect(one.queued).toBe(0);
+      expect(await Promise.all(runs)).toEqual(['done', 'deadline passed', 'deadline passed', 'deadline passed']);
+      expect(outcomes.sort()).toEqual(['cancelled', 'cancelled', 'cancelled', 'done']);
+      // the worker serves the next task as usual
+      await expect(one.run(png, { maxInputPixels: 1e7 })).resolves.toMatchObject({ facts: { format: 'png' } });
+    } finally {
+      await one.close();
+    }
   });
 });
