@@ -45,10 +45,12 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
     maxQueue: cfg.maxQueue,
     onDepth: (d) => metrics.queueDepth(d),
     onBatch: (images, seconds) => metrics.batch(images, seconds),
+    maxRetryAfterSeconds: Math.ceil(cfg.requestTimeoutMs / 1000),
   });
   const pool = cfg.preprocessWorkers > 0 ? new PreprocessPool(cfg.preprocessWorkers, logger) : undefined;
   // warm-up goes through the same path, uncounted
-  await warmPath(engine, preprocessor(pool), served.samples, cfg.maxInputPixels, Math.max(1, pool?.size ?? 1));
+  const capacity = await warmPath(engine, preprocessor(pool), served, cfg, Math.max(1, pool?.size ?? 1));
+  batcher.observeCapacity(capacity.images, capacity.seconds);
   pool?.observe((o) => metrics.preprocess(o));
   const preprocess = preprocessor(pool, (o) => metrics.preprocess(o));
   const deps = { batcher, metrics, preprocess, maxInputPixels: cfg.maxInputPixels };
@@ -61,15 +63,24 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
 
 /**
  * One encoded image through decoding, preprocessing and the engine at the served T before
- * readiness: the first real request must not pay for loading libvips or compiling the JS.
+ * readiness: the first real request must not pay for loading libvips or compiling the JS. Then one
+ * full batch, timed: the engine's capacity before any traffic (the Retry-After estimate's seed).
  */
-async function warmPath(engine: EngineClient, preprocess: Preprocess, samples: number, maxInputPixels: number, workers: number): Promise<void> {
+async function warmPath(engine: EngineClient, preprocess: Preprocess, served: ServedModel, cfg: RuntimeConfig, workers: number): Promise<{ images: number; seconds: number }> {
   const raw = Buffer.alloc(64 * 64, 255);
   for (let y = 12; y < 52; y++) for (let x = 29; x < 35; x++) raw[y * 64 + x] = 0;
+  let digit = new Float32Array(0);
   for (const format of ['png', 'jpeg'] as const) {
     const bytes = await sharp(raw, { raw: { width: 64, height: 64, channels: 1 } }).toFormat(format).toBuffer();
     // as many at once as there are workers, so each of them has loaded libvips and compiled the steps
-    const done = await Promise.all(Array.from({ length: workers }, () => preprocess(bytes, { maxInputPixels })));
-    await engine.predict(done[0].pixels, 1, samples);
+    const done = await Promise.all(Array.from({ length: workers }, () => preprocess(bytes, { maxInputPixels: cfg.maxInputPixels })));
+    digit = done[0].pixels.slice();
+    await engine.predict(done[0].pixels, 1, served.samples, served.reliabilityThreshold);
   }
+  const n = Math.min(cfg.maxBatchSize, 64); // enough for the rate; a 1024-image batch at T = 256 would delay readiness
+  const batch = new Float32Array(n * digit.length);
+  for (let i = 0; i < n; i++) batch.set(digit, i * digit.length);
+  const t0 = performance.now();
+  await engine.predict(batch, n, served.samples, served.reliabilityThreshold);
+  return { images: n, seconds: (performance.now() - t0) / 1000 };
 }
