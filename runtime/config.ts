@@ -1,6 +1,6 @@
-import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { detectCpuFacts, effectiveCpus, threadPlan, type CpuFacts } from './cpu-quota.js';
 import { newestVersion } from './model/store.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
@@ -38,7 +38,9 @@ const envSchema = z.object({
   /** Time to keep serving after SIGTERM before the listener closes (endpoints propagate meanwhile). */
   SHUTDOWN_DELAY_MS: int(0, 600_000).default(0),
   /** Worker threads that decode and preprocess images (0: on the main thread). */
-  PREPROCESS_WORKERS: int(0, 64).default(Math.max(1, Math.min(4, os.availableParallelism() - 1))),
+  PREPROCESS_WORKERS: int(0, 64).optional(),
+  /** The pod's CPU limit (downward API limits.cpu, divisor 1m); thread pools are sized from it and the cgroup quota. */
+  CPU_LIMIT_MILLICORES: optionalInt(1, 1_000_000),
   /** Upper bound on draining after SIGTERM; past it the process exits anyway (code 1). */
   SHUTDOWN_TIMEOUT_MS: int(1, 3_600_000).default(30_000),
 });
@@ -64,7 +66,12 @@ export interface RuntimeConfig {
   maxBodyBytes: number;
   maxInputPixels: number;
   logLevel: string;
+  /** CPUs this process may use: min(host, cgroup quota, CPU_LIMIT_MILLICORES). */
+  cpus: number;
+  /** PREPROCESS_WORKERS, or sized from `cpus`. */
   preprocessWorkers: number;
+  /** libvips threads per image operation (sharp.concurrency), sized from `cpus`. */
+  libvipsThreads: number;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
 }
@@ -73,8 +80,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses the environment; throws a ConfigError naming every bad variable and what it accepts. */
-export function parseConfig(env: Record<string, string | undefined>): RuntimeConfig {
+/**
+ * Parses the environment; throws a ConfigError naming every bad variable and what it accepts.
+ * `cpuFacts` (host CPUs, cgroup quota) default to this process's.
+ */
+export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: Omit<CpuFacts, 'limitCpus'>): RuntimeConfig {
   // an empty variable means unset, as in a pod spec with `value: ""`
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const r = envSchema.safeParse(present);
@@ -86,6 +96,9 @@ export function parseConfig(env: Record<string, string | undefined>): RuntimeCon
   if (e.MAX_QUEUE < e.MAX_IMAGES_PER_REQUEST) {
     throw new ConfigError(`invalid runtime configuration: MAX_QUEUE (${e.MAX_QUEUE}) must be at least MAX_IMAGES_PER_REQUEST (${e.MAX_IMAGES_PER_REQUEST}), or a full request could never be queued`);
   }
+  const facts = cpuFacts ?? detectCpuFacts();
+  const cpus = effectiveCpus({ ...facts, limitCpus: e.CPU_LIMIT_MILLICORES === undefined ? undefined : e.CPU_LIMIT_MILLICORES / 1000 });
+  const threads = threadPlan(cpus, e.PREPROCESS_WORKERS);
   return {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
@@ -103,7 +116,9 @@ export function parseConfig(env: Record<string, string | undefined>): RuntimeCon
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxInputPixels: e.MAX_INPUT_PIXELS,
     logLevel: e.LOG_LEVEL,
-    preprocessWorkers: e.PREPROCESS_WORKERS,
+    cpus,
+    preprocessWorkers: threads.preprocessWorkers,
+    libvipsThreads: threads.libvipsThreads,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };

@@ -61,7 +61,7 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
     service = s;
     lifecycle.markReady();
     logger.info(
-      { port, metricsPort: (metricsServer.address() as AddressInfo).port, model: s.served, backend: s.info.backend, modelUri, loadMs: Math.round(performance.now() - t0) },
+      { port, metricsPort: (metricsServer.address() as AddressInfo).port, model: s.served, backend: s.info.backend, modelUri, loadMs: Math.round(performance.now() - t0), cpus: cfg.cpus, preprocessWorkers: cfg.preprocessWorkers, libvipsThreads: cfg.libvipsThreads },
       'ready',
     );
   })();

@@ -47,7 +47,9 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
     onBatch: (images, seconds) => metrics.batch(images, seconds),
     maxRetryAfterSeconds: Math.ceil(cfg.requestTimeoutMs / 1000),
   });
-  const pool = cfg.preprocessWorkers > 0 ? new PreprocessPool(cfg.preprocessWorkers, logger) : undefined;
+  // libvips threads from the CPU quota (process-wide; the pool's workers set it again after loading sharp)
+  sharp.concurrency(cfg.libvipsThreads);
+  const pool = cfg.preprocessWorkers > 0 ? new PreprocessPool(cfg.preprocessWorkers, logger, { libvipsThreads: cfg.libvipsThreads }) : undefined;
   // warm-up goes through the same path, uncounted
   const capacity = await warmPath(engine, preprocessor(pool), served, cfg, Math.max(1, pool?.size ?? 1));
   batcher.observeCapacity(capacity.images, capacity.seconds);

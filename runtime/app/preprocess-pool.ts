@@ -39,10 +39,16 @@ function workerUrl(): URL {
 }
 
 /** A `.ts` entry gets tsx registered inside the worker first (Node 20 workers do not inherit loader hooks). */
-function spawn(url: URL): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url);
+function spawn(url: URL, workerData: PreprocessWorkerInit): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  return new Worker(`import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true });
+  return new Worker(`import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData });
+}
+
+/** What a preprocessing worker starts with. */
+export interface PreprocessWorkerInit {
+  /** libvips threads per operation (sharp.concurrency, process-wide: sharp resets it when a worker loads it). */
+  libvipsThreads?: number;
 }
 
 interface Slot {
@@ -79,6 +85,7 @@ export class PreprocessPool {
   constructor(
     size: number,
     private readonly logger?: Logger,
+    private readonly init: PreprocessWorkerInit = {},
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.startSlot());
   }
@@ -149,7 +156,7 @@ export class PreprocessPool {
   }
 
   private startSlot(): Slot {
-    const slot: Slot = { worker: spawn(workerUrl()) };
+    const slot: Slot = { worker: spawn(workerUrl(), this.init) };
     slot.worker.unref();
     slot.worker.on('message', (r: PreprocessReply) => {
       const task = slot.task;
