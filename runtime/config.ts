@@ -24,6 +24,10 @@ const envSchema = z.object({
     .regex(/^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$/i, 'letters, digits, ".", "_" or "-", starting and ending with a letter or digit')
     .default('mnist-cnn'),
   MODEL_VERSION: z.string().min(1).max(128).optional(),
+  /** Digest the model version must have (runtime/model/digest.ts): 64 hex digits. */
+  MODEL_SHA256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits (sha256)').optional(),
+  /** Authorization header value sent with http(s) model downloads (from a Secret). */
+  MODEL_AUTH_HEADER: z.string().min(1).max(8192).optional(),
   MODEL_TRACK: z.enum(['stable', 'canary']).default('stable'),
   MC_SAMPLES: optionalInt(1, 256),
   MAX_BATCH_SIZE: int(1, 1024).default(16),
@@ -55,6 +59,10 @@ export interface RuntimeConfig {
   /** The version the model must have (refused at start-up when metadata.json says otherwise). */
   modelVersion?: string;
   modelTrack: 'stable' | 'canary';
+  /** The model version's digest (MODEL_SHA256), lower-case hex; checked before serving. */
+  modelSha256?: string;
+  /** Authorization header for http(s) model URIs (MODEL_AUTH_HEADER). */
+  modelAuthHeader?: string;
   /** T (must be the model's calibrated T) and the threshold (overrides metadata.json's). */
   samples?: number;
   reliabilityThreshold?: number;
@@ -89,7 +97,8 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const r = envSchema.safeParse(present);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
+    const shown = (name: string) => (name === 'MODEL_AUTH_HEADER' ? '"(redacted)"' : JSON.stringify(env[name] ?? '')); // a credential stays out of logs
+    const issues = r.error.issues.map((i) => `${i.path.join('.')}=${shown(String(i.path[0]))}: ${i.message}`);
     throw new ConfigError(`invalid runtime configuration: ${issues.join('; ')}`);
   }
   const e = r.data;
@@ -106,6 +115,8 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
     modelName: e.MODEL_NAME,
     modelVersion: e.MODEL_VERSION,
     modelTrack: e.MODEL_TRACK,
+    modelSha256: e.MODEL_SHA256?.toLowerCase(),
+    modelAuthHeader: e.MODEL_AUTH_HEADER,
     samples: e.MC_SAMPLES,
     reliabilityThreshold: e.RELIABILITY_THRESHOLD,
     maxBatchSize: e.MAX_BATCH_SIZE,

@@ -18,6 +18,10 @@ export interface EngineLogger {
 export interface EngineClientOptions {
   /** Model version: directory path, file:// or http(s):// URI. */
   modelUri: string;
+  /** Authorization header for http(s) model URIs (MODEL_AUTH_HEADER). */
+  modelAuthHeader?: string;
+  /** The digest the model version must have (MODEL_SHA256; runtime/model/digest.ts). */
+  modelSha256?: string;
   logger?: EngineLogger;
   backend?: BackendPreference;
   /** Dropout mask seed (default random). */
@@ -81,7 +85,7 @@ export class EngineClient {
   /** Starts a worker, loads and warms the model; resolves once it can answer. */
   static async start(opts: EngineClientOptions): Promise<EngineClient> {
     const url = opts.workerUrl ?? defaultWorkerUrl();
-    const init: WorkerInit = { modelUri: opts.modelUri, backend: opts.backend, seed: opts.seed, maxSuffixElements: opts.maxSuffixElements };
+    const init: WorkerInit = { modelUri: opts.modelUri, modelAuthHeader: opts.modelAuthHeader, modelSha256: opts.modelSha256, backend: opts.backend, seed: opts.seed, maxSuffixElements: opts.maxSuffixElements };
     const worker = spawnWorker(url, init);
     // remove only our own listeners: Worker keeps internal ones that ref and start its port
     let onMessage: (r: Reply) => void = () => {};

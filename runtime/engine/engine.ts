@@ -11,6 +11,10 @@ import { summarizeBatch } from './uncertainty.js';
 
 export interface EngineOptions {
   modelUri: string;
+  /** MODEL_AUTH_HEADER: Authorization header for http(s) model URIs. */
+  modelAuthHeader?: string;
+  /** MODEL_SHA256: the digest the model version must have. */
+  modelSha256?: string;
   backend?: BackendPreference;
   /** Seed of the dropout masks (default: random). */
   seed?: number;
@@ -33,7 +37,7 @@ export class Engine {
 
   static async load(opts: EngineOptions): Promise<Engine> {
     const backend = await selectBackend(opts.backend ?? 'auto');
-    const { model, metadata, source } = await loadModelVersion(opts.modelUri);
+    const { model, metadata, source } = await loadModelVersion(opts.modelUri, { authHeader: opts.modelAuthHeader, sha256: opts.modelSha256 });
     const split = splitAtFirstDropout(model);
     const sampler = new McDropoutSampler(split, { seed: opts.seed, maxSuffixElements: opts.maxSuffixElements });
     const engine = new Engine({ backend: backend.name, metadata, source }, model, split, sampler);

@@ -4,6 +4,8 @@ import type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
 /** Data the worker starts with. */
 export interface WorkerInit {
   modelUri: string;
+  modelAuthHeader?: string;
+  modelSha256?: string;
   backend?: BackendPreference;
   seed?: number;
   maxSuffixElements?: number;
