@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals';
-import http from 'node:http';
 import { validDigitPng } from '../../../support/hostile.js';
 import { RuntimeProcess, sleep } from '../../../support/runtime-process.js';
 
@@ -19,16 +18,16 @@ interface Outcome {
   connection?: string;
 }
 
-function predict(agent: http.Agent, port: number, body: Buffer): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/models/mnist-cnn:predict', agent, headers: { 'Content-Type': 'image/png', 'Content-Length': String(body.length) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, error: e.code ?? e.message }));
-    });
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, error: e.code ?? e.message }));
-    req.end(body);
-  });
+/** One prediction with Node's fetch (undici: a pool of kept-alive connections per origin). */
+async function predict(url: string, body: Buffer): Promise<Outcome> {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'image/png' }, body });
+    await res.arrayBuffer();
+    return { status: res.status, connection: res.headers.get('connection') ?? undefined };
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    return { status: 0, error: cause?.code ?? cause?.message ?? (e as Error).message };
+  }
 }
 
 let rp: RuntimeProcess | undefined;
@@ -42,24 +41,26 @@ describe('SIGTERM with kept-alive clients at full load, SHUTDOWN_DELAY_MS = 0', 
     const report: { answered: number; closeMarked: number; refusedConnections: number; lost: Outcome[]; exit: unknown }[] = [];
     for (let run = 0; run < RUNS; run++) {
       rp = await RuntimeProcess.start({ env: { LOG_LEVEL: 'warn' } });
-      const port = rp.port;
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+      const url = `${rp.baseUrl}/v1/models/mnist-cnn:predict`;
       const outcomes: Outcome[] = [];
       let signalled = false;
       const clients = Array.from({ length: 16 }, async () => {
         for (;;) {
-          const o = await predict(agent, port, png);
+          const o = await predict(url, png);
           outcomes.push(o);
           if (o.error === 'ECONNREFUSED' || (signalled && !rp!.alive)) return;
+          // a client's own work between requests (0-10 ms): its kept-alive socket sits idle meanwhile,
+          // which is when closing it races with the client's next request
+          await sleep(Math.random() * 10);
         }
       });
       // full load: every client has had answers on its kept-alive connection
       while (outcomes.filter((o) => o.status === 200).length < 64) await sleep(20);
+      await sleep(Math.random() * 50);
       signalled = true;
       rp.signal('SIGTERM');
       const exit = await rp.exited;
       await Promise.all(clients);
-      agent.destroy();
       const lost = outcomes.filter((o) => o.status === 0 && o.error !== 'ECONNREFUSED');
       report.push({
         answered: outcomes.filter((o) => o.status === 200).length,
