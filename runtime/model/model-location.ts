@@ -73,7 +73,7 @@ export async function readModelFile(loc: ModelLocation, name: string, opts: Read
       last = `HTTP ${res.status}`;
       if (!isTransientStatus(res.status)) throw new PermanentError(`GET ${url.href}: HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (check MODEL_AUTH_HEADER)' : ''}`);
     } catch (e) {
-      if (e instanceof PermanentError) throw new Error(e.message);
+      if (e instanceof PermanentError) throw new Error(e.message, { cause: e });
       const err = e as Error & { cause?: { code?: string; message?: string } };
       last = err.cause?.code ?? err.cause?.message ?? err.message;
     }
