@@ -1,6 +1,6 @@
-import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { detectCpuFacts, effectiveCpus, threadPlan, type CpuFacts } from './cpu-quota.js';
 import { BATCH_TIMEOUT_MS, MAX_BATCH_SIZE, RELIABILITY_THRESHOLD, SAMPLES } from './limits.js';
 import { newestVersion } from './model/store.js';
 import { PACKAGE_ROOT } from './package-root.js';
@@ -25,6 +25,10 @@ const envSchema = z.object({
     .regex(/^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$/i, 'letters, digits, ".", "_" or "-", starting and ending with a letter or digit')
     .default('mnist-cnn'),
   MODEL_VERSION: z.string().min(1).max(128).optional(),
+  /** Digest the model version must have (runtime/model/digest.ts): 64 hex digits. */
+  MODEL_SHA256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits (sha256)').optional(),
+  /** Authorization header value sent with http(s) model downloads (from a Secret). */
+  MODEL_AUTH_HEADER: z.string().min(1).max(8192).optional(),
   MODEL_TRACK: z.enum(['stable', 'canary']).default('stable'),
   MC_SAMPLES: optionalInt(SAMPLES.min, SAMPLES.max),
   MAX_BATCH_SIZE: int(MAX_BATCH_SIZE.min, MAX_BATCH_SIZE.max).default(16),
@@ -39,7 +43,9 @@ const envSchema = z.object({
   /** Time to keep serving after SIGTERM before the listener closes (endpoints propagate meanwhile). */
   SHUTDOWN_DELAY_MS: int(0, 600_000).default(0),
   /** Worker threads that decode and preprocess images (0: on the main thread). */
-  PREPROCESS_WORKERS: int(0, 64).default(Math.max(1, Math.min(4, os.availableParallelism() - 1))),
+  PREPROCESS_WORKERS: int(0, 64).optional(),
+  /** The pod's CPU limit (downward API limits.cpu, divisor 1m); thread pools are sized from it and the cgroup quota. */
+  CPU_LIMIT_MILLICORES: optionalInt(1, 1_000_000),
   /** Upper bound on draining after SIGTERM; past it the process exits anyway (code 1). */
   SHUTDOWN_TIMEOUT_MS: int(1, 3_600_000).default(30_000),
 });
@@ -51,10 +57,14 @@ export interface RuntimeConfig {
   modelUri?: string;
   /** The name the runtime answers under (the DigitModel's name in a cluster). */
   modelName: string;
-  /** Overrides the version reported (default: metadata.json's). */
+  /** The version the model must have (refused at start-up when metadata.json says otherwise). */
   modelVersion?: string;
   modelTrack: 'stable' | 'canary';
-  /** Overrides of the model's metadata.json inference settings. */
+  /** The model version's digest (MODEL_SHA256), lower-case hex; checked before serving. */
+  modelSha256?: string;
+  /** Authorization header for http(s) model URIs (MODEL_AUTH_HEADER). */
+  modelAuthHeader?: string;
+  /** T (must be the model's calibrated T) and the threshold (overrides metadata.json's). */
   samples?: number;
   reliabilityThreshold?: number;
   maxBatchSize: number;
@@ -65,7 +75,12 @@ export interface RuntimeConfig {
   maxBodyBytes: number;
   maxInputPixels: number;
   logLevel: string;
+  /** CPUs this process may use: min(host, cgroup quota, CPU_LIMIT_MILLICORES). */
+  cpus: number;
+  /** PREPROCESS_WORKERS, or sized from `cpus`. */
   preprocessWorkers: number;
+  /** libvips threads per image operation (sharp.concurrency), sized from `cpus`. */
+  libvipsThreads: number;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
 }
@@ -74,19 +89,26 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses the environment; throws a ConfigError naming every bad variable and what it accepts. */
-export function parseConfig(env: Record<string, string | undefined>): RuntimeConfig {
+/**
+ * Parses the environment; throws a ConfigError naming every bad variable and what it accepts.
+ * `cpuFacts` (host CPUs, cgroup quota) default to this process's.
+ */
+export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: Omit<CpuFacts, 'limitCpus'>): RuntimeConfig {
   // an empty variable means unset, as in a pod spec with `value: ""`
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const r = envSchema.safeParse(present);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
+    const shown = (name: string) => (name === 'MODEL_AUTH_HEADER' ? '"(redacted)"' : JSON.stringify(env[name] ?? '')); // a credential stays out of logs
+    const issues = r.error.issues.map((i) => `${i.path.join('.')}=${shown(String(i.path[0]))}: ${i.message}`);
     throw new ConfigError(`invalid runtime configuration: ${issues.join('; ')}`);
   }
   const e = r.data;
   if (e.MAX_QUEUE < e.MAX_IMAGES_PER_REQUEST) {
     throw new ConfigError(`invalid runtime configuration: MAX_QUEUE (${e.MAX_QUEUE}) must be at least MAX_IMAGES_PER_REQUEST (${e.MAX_IMAGES_PER_REQUEST}), or a full request could never be queued`);
   }
+  const facts = cpuFacts ?? detectCpuFacts();
+  const cpus = effectiveCpus({ ...facts, limitCpus: e.CPU_LIMIT_MILLICORES === undefined ? undefined : e.CPU_LIMIT_MILLICORES / 1000 });
+  const threads = threadPlan(cpus, e.PREPROCESS_WORKERS);
   return {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
@@ -94,6 +116,8 @@ export function parseConfig(env: Record<string, string | undefined>): RuntimeCon
     modelName: e.MODEL_NAME,
     modelVersion: e.MODEL_VERSION,
     modelTrack: e.MODEL_TRACK,
+    modelSha256: e.MODEL_SHA256?.toLowerCase(),
+    modelAuthHeader: e.MODEL_AUTH_HEADER,
     samples: e.MC_SAMPLES,
     reliabilityThreshold: e.RELIABILITY_THRESHOLD,
     maxBatchSize: e.MAX_BATCH_SIZE,
@@ -104,7 +128,9 @@ export function parseConfig(env: Record<string, string | undefined>): RuntimeCon
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxInputPixels: e.MAX_INPUT_PIXELS,
     logLevel: e.LOG_LEVEL,
-    preprocessWorkers: e.PREPROCESS_WORKERS,
+    cpus,
+    preprocessWorkers: threads.preprocessWorkers,
+    libvipsThreads: threads.libvipsThreads,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
@@ -128,17 +154,42 @@ export interface ServedModel {
   reliabilityThreshold: number;
 }
 
-/** Environment overrides first, the model's metadata.json otherwise. */
+/** A model that contradicts what the environment asks for: the runtime refuses to start (SPEC §3). */
+export class ModelMismatchError extends Error {
+  override name = 'ModelMismatchError';
+}
+
+/**
+ * Environment overrides first, the model's metadata.json otherwise — except for what the model
+ * itself decides, which the environment may state but not contradict (throws ModelMismatchError):
+ * - MODEL_VERSION must be the loaded metadata's version: a wrong URI must not serve another model
+ *   under the requested version label.
+ * - MC_SAMPLES (T) must be the T the confidence mapping and the reliability threshold were
+ *   calibrated at (metadata calibration.samples): at another T the same images give other
+ *   uncertainty figures, so the fitted mapping would mis-state confidence, silently.
+ */
 export function resolveServedModel(
   cfg: RuntimeConfig,
-  metadata: { name: string; version: string; inference: { samples: number; reliabilityThreshold: number } },
+  metadata: { name: string; version: string; inference: { samples: number; reliabilityThreshold: number }; calibration: { samples: number } },
 ): ServedModel {
+  if (cfg.modelVersion !== undefined && cfg.modelVersion !== metadata.version) {
+    throw new ModelMismatchError(
+      `MODEL_VERSION is "${cfg.modelVersion}" but the model loaded is version "${metadata.version}" (its metadata.json); refusing to serve it under another version's label: check the model URI, or the version asked for`,
+    );
+  }
+  const calibratedAt = metadata.calibration.samples;
+  const samples = cfg.samples ?? metadata.inference.samples;
+  if (samples !== calibratedAt) {
+    throw new ModelMismatchError(
+      `MC_SAMPLES (T) is ${samples} but the model's confidence mapping and reliability threshold were calibrated at T = ${calibratedAt} (metadata.json calibration.samples); unset MC_SAMPLES (DigitModel inference.samples) or set it to ${calibratedAt}, or serve a model calibrated at T = ${samples}`,
+    );
+  }
   return {
     name: cfg.modelName,
     storeName: metadata.name,
-    version: cfg.modelVersion ?? metadata.version,
+    version: metadata.version,
     track: cfg.modelTrack,
-    samples: cfg.samples ?? metadata.inference.samples,
+    samples,
     reliabilityThreshold: cfg.reliabilityThreshold ?? metadata.inference.reliabilityThreshold,
   };
 }

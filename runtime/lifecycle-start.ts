@@ -5,7 +5,8 @@ import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { createApp } from './server/app.js';
-import { startModelService, type ModelService } from './server/model-service.js';
+import { ConnectionTracker } from './server/connections.js';
+import { startModelService, type ModelService } from './app/model-service.js';
 
 export interface RunningRuntime {
   lifecycle: Lifecycle;
@@ -45,6 +46,7 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   server.requestTimeout = cfg.requestTimeoutMs + 60_000; // slow uploads; the deadline itself is the batcher's
+  const connections = new ConnectionTracker(server);
   const port = await listen(server, cfg.port);
   logger.info({ port }, 'listening; loading the model');
 
@@ -61,7 +63,7 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
     service = s;
     lifecycle.markReady();
     logger.info(
-      { port, metricsPort: (metricsServer.address() as AddressInfo).port, model: s.served, backend: s.info.backend, modelUri, loadMs: Math.round(performance.now() - t0) },
+      { port, metricsPort: (metricsServer.address() as AddressInfo).port, model: s.served, backend: s.info.backend, modelUri, loadMs: Math.round(performance.now() - t0), cpus: cfg.cpus, preprocessWorkers: cfg.preprocessWorkers, libvipsThreads: cfg.libvipsThreads },
       'ready',
     );
   })();
@@ -73,14 +75,9 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
       lifecycle.startDraining();
       logger.info({ reason, inFlight: lifecycle.requestsInFlight, queued: service?.batcher.depth ?? 0 }, 'draining: readiness is false; finishing accepted requests');
       if (cfg.shutdownDelayMs > 0) await sleep(cfg.shutdownDelayMs);
-      // no new connections; connections busy with a request close after their answer (Connection: close)
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      let done = false;
-      void closed.then(() => (done = true));
-      while (!done) {
-        server.closeIdleConnections();
-        await Promise.race([closed, sleep(50)]);
-      }
+      // no new connections; requests on open ones are still answered (Connection: close); a
+      // kept-alive connection is closed only where no request can be racing onto it
+      await connections.drain();
       await lifecycle.requestsDone();
       service?.batcher.close();
       await service?.batcher.idle();

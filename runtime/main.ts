@@ -3,6 +3,7 @@
 import { ConfigError, parseConfig, type RuntimeConfig } from './config.js';
 import { startRuntime } from './lifecycle-start.js';
 import { createLogger } from './logger.js';
+import { writeTerminationMessage } from './termination.js';
 
 let cfg: RuntimeConfig;
 try {
@@ -10,6 +11,7 @@ try {
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
   process.stderr.write(`digitserve runtime: ${e.message}\n`);
+  writeTerminationMessage(e.message);
   process.exit(2);
 }
 const logger = createLogger(cfg.logLevel);
@@ -18,8 +20,10 @@ const runtime = await startRuntime(cfg, logger).catch((e: Error) => {
   logger.fatal({ err: e, port: cfg.port }, 'cannot listen');
   process.exit(1);
 });
+// a model that cannot be loaded, or that contradicts MODEL_VERSION / MC_SAMPLES: refuse to serve,
+// with the reason in the termination message (the operator surfaces it in the Degraded condition)
 runtime.ready.catch((e: Error) => {
-  logger.fatal({ err: e }, 'the model could not be loaded');
+  logger.fatal({ err: e, terminationMessage: writeTerminationMessage(`the model could not be served: ${e.message}`) }, 'the model could not be served');
   process.exit(1);
 });
 

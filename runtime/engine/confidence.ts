@@ -65,3 +65,11 @@ export function confidenceOf(cal: ConfidenceCalibration, s: SampleSummary, e: Ev
   });
   return sigmoid(z);
 }
+
+/**
+ * The served verdict on an answer: reliable when its confidence reaches the threshold calibrated
+ * with the mapping (metadata inference.reliabilityThreshold, or RELIABILITY_THRESHOLD). Pure.
+ */
+export function isReliable(confidence: number, threshold: number): boolean {
+  return confidence >= threshold;
+}

@@ -18,6 +18,10 @@ export interface EngineLogger {
 export interface EngineClientOptions {
   /** Model version: directory path, file:// or http(s):// URI. */
   modelUri: string;
+  /** Authorization header for http(s) model URIs (MODEL_AUTH_HEADER). */
+  modelAuthHeader?: string;
+  /** The digest the model version must have (MODEL_SHA256; runtime/model/digest.ts). */
+  modelSha256?: string;
   logger?: EngineLogger;
   backend?: BackendPreference;
   /** Dropout mask seed (default random). */
@@ -81,7 +85,7 @@ export class EngineClient {
   /** Starts a worker, loads and warms the model; resolves once it can answer. */
   static async start(opts: EngineClientOptions): Promise<EngineClient> {
     const url = opts.workerUrl ?? defaultWorkerUrl();
-    const init: WorkerInit = { modelUri: opts.modelUri, backend: opts.backend, seed: opts.seed, maxSuffixElements: opts.maxSuffixElements };
+    const init: WorkerInit = { modelUri: opts.modelUri, modelAuthHeader: opts.modelAuthHeader, modelSha256: opts.modelSha256, backend: opts.backend, seed: opts.seed, maxSuffixElements: opts.maxSuffixElements };
     const worker = spawnWorker(url, init);
     // remove only our own listeners: Worker keeps internal ones that ref and start its port
     let onMessage: (r: Reply) => void = () => {};
@@ -108,24 +112,19 @@ export class EngineClient {
 
   /**
    * Predicts `n` images given as n·784 floats (28×28 row-major, 0..1, bright digit on dark as
-   * MNIST) with `samples` MC-dropout samples each. The buffer is transferred to the worker
-   * (unusable afterwards) when it spans a whole ArrayBuffer, else copied.
+   * MNIST) with `samples` MC-dropout samples each, `reliable` against `threshold` (default: the
+   * model's). The pixels are not checked again here: the application layer validates what clients
+   * send once, at its boundary (runtime/app/inputs.ts), and builds the batches itself. The buffer
+   * is transferred to the worker (unusable afterwards) when it spans a whole ArrayBuffer, else copied.
    */
-  async predict(pixels: Float32Array, n: number, samples: number): Promise<ImagePrediction[]> {
-    if (!Number.isInteger(n) || n < 0 || pixels.length !== n * 784) {
-      throw new RuntimeError('invalid_tensor', `expected ${n}×784 pixel values, got ${pixels.length}`);
-    }
+  async predict(pixels: Float32Array, n: number, samples: number, threshold?: number): Promise<ImagePrediction[]> {
     if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES) {
       throw new RuntimeError('invalid_tensor', `samples must be an integer in 1..${MAX_SAMPLES}, got ${samples}`);
-    }
-    for (let i = 0; i < pixels.length; i++) {
-      const v = pixels[i];
-      if (!(v >= 0 && v <= 1)) throw new RuntimeError('invalid_tensor', `pixel ${i} is ${v}; values must be numbers in 0..1`);
     }
     if (n === 0) return [];
     const whole = pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength && pixels.buffer instanceof ArrayBuffer;
     const body = whole ? pixels : pixels.slice();
-    const r = await this.call({ type: 'predict', id: 0, pixels: body, n, samples }, [body.buffer as ArrayBuffer]);
+    const r = await this.call({ type: 'predict', id: 0, pixels: body, n, samples, threshold }, [body.buffer as ArrayBuffer]);
     if (r.type !== 'predicted') throw new RuntimeError('internal', `engine answered ${r.type} to predict`);
     return r.predictions;
   }

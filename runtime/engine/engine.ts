@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadModelVersion } from '../model/store.js';
 import { selectBackend, type BackendPreference } from './backend.js';
-import { confidenceOf, scaledEvidence, type Evidence } from './confidence.js';
+import { confidenceOf, isReliable, scaledEvidence, type Evidence } from './confidence.js';
 import { featureDistance } from './feature-density.js';
 import { pixelEvidence } from './pixel-evidence.js';
 import { McDropoutSampler } from './mc-dropout.js';
@@ -11,6 +11,10 @@ import { summarizeBatch } from './uncertainty.js';
 
 export interface EngineOptions {
   modelUri: string;
+  /** MODEL_AUTH_HEADER: Authorization header for http(s) model URIs. */
+  modelAuthHeader?: string;
+  /** MODEL_SHA256: the digest the model version must have. */
+  modelSha256?: string;
   backend?: BackendPreference;
   /** Seed of the dropout masks (default: random). */
   seed?: number;
@@ -33,7 +37,7 @@ export class Engine {
 
   static async load(opts: EngineOptions): Promise<Engine> {
     const backend = await selectBackend(opts.backend ?? 'auto');
-    const { model, metadata, source } = await loadModelVersion(opts.modelUri);
+    const { model, metadata, source } = await loadModelVersion(opts.modelUri, { authHeader: opts.modelAuthHeader, sha256: opts.modelSha256 });
     const split = splitAtFirstDropout(model);
     const sampler = new McDropoutSampler(split, { seed: opts.seed, maxSuffixElements: opts.maxSuffixElements });
     const engine = new Engine({ backend: backend.name, metadata, source }, model, split, sampler);
@@ -64,8 +68,11 @@ export class Engine {
     await this.predict(pixels, n, this.info.metadata.inference.samples);
   }
 
-  /** Predicts `n` images (n·784 floats, 0..1, bright digit on dark) with `samples` MC-dropout samples each. */
-  async predict(pixels: Float32Array, n: number, samples: number): Promise<ImagePrediction[]> {
+  /**
+   * Predicts `n` images (n·784 floats, 0..1, bright digit on dark) with `samples` MC-dropout
+   * samples each; `reliable` against `threshold` (default: the metadata's).
+   */
+  async predict(pixels: Float32Array, n: number, samples: number, threshold = this.info.metadata.inference.reliabilityThreshold): Promise<ImagePrediction[]> {
     if (n === 0) return [];
     const { calibration, evidence: ev } = this.info.metadata;
     const density = ev.featureDensity;
@@ -78,7 +85,8 @@ export class Engine {
       if (density && r.features) evidence.featureDistance = featureDistance(density, r.features, i * r.featureDim);
       const read = scaled?.[i] ?? s;
       if (scaled) Object.assign(evidence, scaledEvidence(read));
-      return { ...s, confidence: confidenceOf(calibration, read, evidence), evidence: { ...evidence } as Record<string, number> };
+      const confidence = confidenceOf(calibration, read, evidence);
+      return { ...s, confidence, reliable: isReliable(confidence, threshold), evidence: { ...evidence } as Record<string, number> };
     });
   }
 

@@ -4,6 +4,8 @@ import type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
 /** Data the worker starts with. */
 export interface WorkerInit {
   modelUri: string;
+  modelAuthHeader?: string;
+  modelSha256?: string;
   backend?: BackendPreference;
   seed?: number;
   maxSuffixElements?: number;
@@ -11,7 +13,7 @@ export interface WorkerInit {
 
 /** Parent → worker. */
 export type Request =
-  | { type: 'predict'; id: number; pixels: Float32Array; n: number; samples: number }
+  | { type: 'predict'; id: number; pixels: Float32Array; n: number; samples: number; threshold?: number }
   | { type: 'memory'; id: number }
   | { type: 'close'; id: number };
 

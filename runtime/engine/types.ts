@@ -14,6 +14,8 @@ export interface EngineInfo {
 export interface ImagePrediction extends SampleSummary {
   /** Calibrated estimate of P(answer is right), in [0, 1]. */
   confidence: number;
+  /** confidence ≥ the served reliability threshold (runtime/engine/confidence.ts `isReliable`). */
+  reliable: boolean;
   /** Evidence besides MC dropout used by `confidence` (e.g. featureDistance, inkFraction). */
   evidence: Record<string, number>;
 }

@@ -26,7 +26,7 @@ port.on('message', (req: Request) => {
     try {
       switch (req.type) {
         case 'predict':
-          send({ type: 'predicted', id: req.id, predictions: await engine.predict(req.pixels, req.n, req.samples) });
+          send({ type: 'predicted', id: req.id, predictions: await engine.predict(req.pixels, req.n, req.samples, req.threshold) });
           break;
         case 'memory':
           send({ type: 'memory', id: req.id, memory: engine.memory() });

@@ -9,6 +9,7 @@ export const METRIC = {
   predictions: 'digitserve_predictions_total',
   confidence: 'digitserve_confidence',
   unreliable: 'digitserve_unreliable_total',
+  preprocess: 'digitserve_preprocess_total',
 } as const;
 
 /** Labels every series carries. */

@@ -26,6 +26,11 @@ export interface ServiceFigures {
   imagesPerSecond: number;
 }
 
+/** A prediction answered (its latency is the service's): 2xx, or 504 for a deadline missed while working on it. Pure. */
+export function countsAsAnswered(code: number): boolean {
+  return (code >= 200 && code < 300) || code === 504;
+}
+
 /**
  * The runtime's Prometheus metrics (SPEC §3) in their own registry, every series labelled with
  * model/version/track. The HPA gauges are computed on scrape from pure windows.
@@ -43,6 +48,7 @@ export class RuntimeMetrics {
   private readonly predictions: Counter<'digit'>;
   private readonly confidence: Histogram;
   private readonly unreliable: Counter;
+  private readonly preprocessed: Counter<'outcome'>;
 
   constructor(labels: MetricLabels, now: () => number = () => performance.now()) {
     this.depth = new TimeAverage(QUEUE_DEPTH_WINDOW_MS, now);
@@ -53,7 +59,7 @@ export class RuntimeMetrics {
     this.registry.setDefaultLabels({ ...labels });
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({ name: METRIC.requests, help: 'Prediction requests answered, by HTTP status code.', labelNames: ['code'], registers });
-    this.duration = new Histogram({ name: METRIC.requestDuration, help: 'Prediction request duration in seconds, from arrival to answer.', buckets: DURATION_BUCKETS, registers });
+    this.duration = new Histogram({ name: METRIC.requestDuration, help: 'Duration in seconds, from arrival to answer, of prediction requests answered (2xx, and 504 for a missed deadline; refusals are not timed).', buckets: DURATION_BUCKETS, registers });
     const depth = this.depth;
     new Gauge({
       name: METRIC.queueDepth,
@@ -66,7 +72,7 @@ export class RuntimeMetrics {
     const latency = this.latency;
     new Gauge({
       name: METRIC.latencyP95,
-      help: `95th percentile of prediction request latency over a sliding ${LATENCY_WINDOW_MS / 1000} s window (0 without requests).`,
+      help: `95th percentile of the latency of predictions answered (2xx and 504, not refusals) over a sliding ${LATENCY_WINDOW_MS / 1000} s window (0 without any).`,
       registers,
       collect() {
         this.set(latency.quantile(0.95));
@@ -77,14 +83,27 @@ export class RuntimeMetrics {
     this.predictions = new Counter({ name: METRIC.predictions, help: 'Predictions answered, by predicted digit.', labelNames: ['digit'], registers });
     this.confidence = new Histogram({ name: METRIC.confidence, help: 'Confidence of answered predictions.', buckets: CONFIDENCE_BUCKETS, registers });
     this.unreliable = new Counter({ name: METRIC.unreliable, help: 'Predictions answered with reliable: false.', registers });
+    this.preprocessed = new Counter({
+      name: METRIC.preprocess,
+      help: 'Images handed to preprocessing, by outcome: done, failed (refused or undecodable), cancelled (the request was past its deadline before its decode started).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['done', 'failed', 'cancelled']) this.preprocessed.inc({ outcome }, 0);
   }
 
-  /** One prediction request answered with `code` after `seconds`. */
+  /**
+   * One prediction request answered with `code` after `seconds`. Every answer is counted by code;
+   * the latency histogram and the p95 gauge (an HPA signal) see predictions answered only — 2xx and
+   * the 504 of a missed deadline — never refusals (404/400/415/422/429/503), whose fast answers
+   * would pull the p95 down exactly while the server sheds load.
+   */
   request(code: number, seconds: number): void {
     this.requests.inc({ code: String(code) });
+    this.requestRate.add();
+    if (!countsAsAnswered(code)) return;
     this.duration.observe(seconds);
     this.latency.observe(seconds);
-    this.requestRate.add();
   }
 
   /** Images queued or in inference changed to `n`. */
@@ -102,6 +121,11 @@ export class RuntimeMetrics {
     this.predictions.inc({ digit: String(digit) });
     this.confidence.observe(confidence);
     if (!reliable) this.unreliable.inc();
+  }
+
+  /** One image's preprocessing ended: done, failed, or cancelled before it started. */
+  preprocess(outcome: 'done' | 'failed' | 'cancelled'): void {
+    this.preprocessed.inc({ outcome });
   }
 
   figures(): ServiceFigures {

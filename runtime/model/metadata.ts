@@ -86,6 +86,12 @@ export const modelMetadataSchema = z.object({
   }),
   calibration: confidenceCalibrationSchema,
   evidence: z.object({ featureDensity: featureDensitySchema.optional() }).default({}),
+  /**
+   * Digests of the version's other files (model.json and every weight shard), checked when the
+   * model is loaded: a corrupt or swapped file is refused before it is served. Written by
+   * `npm run train`.
+   */
+  files: z.record(z.string(), z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() }).strict()).optional(),
   architecture: z.record(z.string(), z.unknown()).optional(),
   training: z.record(z.string(), z.unknown()),
   evaluation: z.record(z.string(), z.unknown()),

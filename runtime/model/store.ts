@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeLocation, readModelFile, resolveModelLocation, type ModelLocation } from './model-location.js';
+import { modelDigest, sha256Hex, type ModelFile } from './digest.js';
+import { describeLocation, readModelFile, resolveModelLocation, type ModelLocation, type ReadOptions } from './model-location.js';
 import { parseMetadata, type ModelMetadata } from './metadata.js';
 
 export interface ModelVersion {
@@ -25,15 +26,26 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-async function loadLayers(loc: ModelLocation): Promise<tf.LayersModel> {
-  const json = parseJson(await readModelFile(loc, 'model.json'), 'model.json') as ModelJson;
+/** model.json and its weight shards, read (and kept as files, for the digests). */
+async function readLayers(loc: ModelLocation, read: ReadOptions, files: ModelFile[]): Promise<{ json: ModelJson; specs: tf.io.WeightsManifestEntry[]; shards: Uint8Array[] }> {
+  const jsonBytes = await readModelFile(loc, 'model.json', read);
+  files.push({ path: 'model.json', bytes: jsonBytes });
+  const json = parseJson(jsonBytes, 'model.json') as ModelJson;
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error('model.json is not a TF.js Layers model');
   const specs: tf.io.WeightsManifestEntry[] = [];
   const shards: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
     specs.push(...group.weights);
-    for (const p of group.paths) shards.push(await readModelFile(loc, p));
+    for (const p of group.paths) {
+      const bytes = await readModelFile(loc, p, read);
+      files.push({ path: p, bytes });
+      shards.push(bytes);
+    }
   }
+  return { json, specs, shards };
+}
+
+function toLayersModel(json: ModelJson, specs: tf.io.WeightsManifestEntry[], shards: Uint8Array[]): Promise<tf.LayersModel> {
   const total = shards.reduce((s, b) => s + b.byteLength, 0);
   const weightData = new Uint8Array(total);
   let off = 0;
@@ -45,11 +57,47 @@ async function loadLayers(loc: ModelLocation): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }));
 }
 
-/** Loads a model version (directory path, file:// or http(s):// URI): the Layers model and its validated metadata. */
-export async function loadModelVersion(uri: string): Promise<ModelVersion> {
+export interface LoadOptions extends ReadOptions {
+  /** MODEL_SHA256: the version's digest (runtime/model/digest.ts `modelDigest`), checked before anything is built from it. */
+  sha256?: string;
+}
+
+/**
+ * Checks every file read against the digests metadata.json records (`files`) and the version's
+ * digest against `expected` (MODEL_SHA256); throws naming what differs. Pure.
+ */
+export function verifyModelFiles(files: ModelFile[], metadata: ModelMetadata, expected?: string): void {
+  const recorded = metadata.files;
+  if (recorded) {
+    for (const f of files) {
+      if (f.path === 'metadata.json') continue;
+      const want = recorded[f.path];
+      if (!want) throw new Error(`metadata.json records digests of its files, but none for ${f.path}`);
+      const got = sha256Hex(f.bytes);
+      if (got !== want.sha256 || f.bytes.byteLength !== want.bytes) {
+        throw new Error(`${f.path} does not match the digest metadata.json records (sha256 ${got}, ${f.bytes.byteLength} bytes; recorded ${want.sha256}, ${want.bytes} bytes): corrupt or swapped`);
+      }
+    }
+  }
+  if (expected !== undefined) {
+    const got = modelDigest(files);
+    if (got !== expected.toLowerCase()) throw new Error(`the model's digest is ${got}, not the ${expected} MODEL_SHA256 requires (sha256 of the sorted sha256sum listing of ${files.map((f) => f.path).join(', ')})`);
+  }
+}
+
+/**
+ * Loads a model version (directory path, file:// or http(s):// URI): the Layers model and its
+ * validated metadata. Every file is read first (over HTTP with retries and the Authorization
+ * header), then checked (verifyModelFiles), and only then built into a model.
+ */
+export async function loadModelVersion(uri: string, opts: LoadOptions = {}): Promise<ModelVersion> {
   const loc = resolveModelLocation(uri);
-  const metadata = parseMetadata(parseJson(await readModelFile(loc, 'metadata.json'), 'metadata.json'));
-  const model = await loadLayers(loc);
+  const metaBytes = await readModelFile(loc, 'metadata.json', opts);
+  const files: ModelFile[] = [{ path: 'metadata.json', bytes: metaBytes }];
+  const metadata = parseMetadata(parseJson(metaBytes, 'metadata.json'));
+  const { json, specs, shards } = await readLayers(loc, opts, files);
+  verifyModelFiles(files, metadata, opts.sha256);
+  const model = await toLayersModel(json, specs, shards);
   return { model, metadata, source: describeLocation(loc) };
 }
 

@@ -2,7 +2,7 @@ import type { RuntimeConfig } from '../config.js';
 import { RuntimeError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { ModelService } from './model-service.js';
+import type { ModelService } from '../app/model-service.js';
 
 /** What the HTTP layer needs from the rest of the runtime. */
 export interface AppDeps {

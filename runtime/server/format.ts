@@ -1,7 +1,7 @@
 import type { ServedModel } from '../config.js';
 import type { PredictResponse } from './schemas/v1.js';
 import type { InferResponse } from './schemas/oip.js';
-import type { Prediction } from './predict.js';
+import type { Prediction } from '../app/predict.js';
 
 /** Predictions → the `:predict` body of SPEC §3. Pure. */
 export function v1PredictBody(served: ServedModel, predictions: Prediction[]): PredictResponse {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { AppDeps } from './app-deps.js';
+import { handleUnreadBody } from './unread-body.js';
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const REQUEST_ID = /^[\w.:/=+-]{1,128}$/;
@@ -34,9 +35,12 @@ export function requestContext(deps: AppDeps) {
       await next();
     } finally {
       if (deps.lifecycle.draining()) ctx.set('Connection', 'close');
+      // an answer before the whole body was read: drain a short rest, or close cleanly after the answer
+      const unread = handleUnreadBody(ctx.req, ctx.res, (name, value) => ctx.set(name, value));
+      if (unread) ctx.state.unreadBody = unread;
       const seconds = (performance.now() - started) / 1000;
       if (ctx.method === 'POST' && isPredictionPath(ctx.path)) deps.service()?.metrics.request(ctx.status, seconds);
-      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 10_000) / 10, images: ctx.state.images as number | undefined };
+      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 10_000) / 10, images: ctx.state.images as number | undefined, unreadBody: ctx.state.unreadBody as string | undefined };
       if (QUIET_PATHS.has(ctx.path) && ctx.status < 500) ctx.state.log.debug(line, 'request');
       else ctx.state.log.info(line, 'request');
       deps.lifecycle.requestFinished();

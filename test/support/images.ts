@@ -95,3 +95,16 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
   }
   return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0;
 }
+
+/**
+ * A side × side (default 6000 × 6000 = 36 megapixels) grey PNG of a dark bar on white: cheap to
+ * send (it compresses to ~160 kB) and costly to decode — the deadline tests' slow image.
+ */
+export async function bigPng(side = 6000): Promise<Buffer> {
+  const bar = await sharp({ create: { width: Math.round(side / 10), height: Math.round(side / 2), channels: 3, background: '#000' } }).png().toBuffer();
+  return sharp({ create: { width: side, height: side, channels: 3, background: '#fff' } })
+    .composite([{ input: bar, left: Math.round(side * 0.45), top: Math.round(side / 4) }])
+    .greyscale()
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+}

@@ -34,6 +34,8 @@ export interface RuntimeProcessOptions {
   readyTimeoutMs?: number;
   /** Also echo the child's output (debugging). */
   echo?: boolean;
+  /** Checkout whose runtime/main.ts runs (default: this one); benches measure another one with it. */
+  root?: string;
 }
 
 export interface ExitInfo {
@@ -61,6 +63,18 @@ export class RuntimeProcess {
 
   /** Spawns the runtime and resolves once /readyz answers 200; rejects with its output if it dies first. */
   static async start(opts: RuntimeProcessOptions = {}): Promise<RuntimeProcess> {
+    const rp = await RuntimeProcess.launch(opts);
+    try {
+      await rp.waitReady(opts.readyTimeoutMs ?? 120_000);
+    } catch (err) {
+      await rp.kill();
+      throw err;
+    }
+    return rp;
+  }
+
+  /** Spawns the runtime without waiting for readiness (e.g. to see it refuse to start). */
+  static async launch(opts: RuntimeProcessOptions = {}): Promise<RuntimeProcess> {
     const port = await freePort();
     let metricsPort = await freePort();
     while (metricsPort === port) metricsPort = await freePort();
@@ -71,8 +85,9 @@ export class RuntimeProcess {
       METRICS_PORT: String(metricsPort),
       ...opts.env,
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'runtime', 'main.ts')], {
-      cwd: repoRoot,
+    const root = opts.root ?? repoRoot;
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'runtime', 'main.ts')], {
+      cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -84,12 +99,6 @@ export class RuntimeProcess {
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    try {
-      await rp.waitReady(opts.readyTimeoutMs ?? 120_000);
-    } catch (err) {
-      await rp.kill();
-      throw err;
-    }
     return rp;
   }
 

@@ -1,5 +1,5 @@
 import { RuntimeError } from '../../errors.js';
-import type { ImageInput } from '../predict.js';
+import type { ImageInput } from '../../app/inputs.js';
 import { b64InstanceSchema, pixelInstanceSchema, predictJsonEnvelopeSchema } from '../schemas/v1.js';
 import { decodeBase64Image } from './base64.js';
 import { schemaError } from './schema-error.js';

@@ -1,6 +1,6 @@
 import { RuntimeError } from '../../errors.js';
 import { OIP_OUTPUTS, type OipOutputName } from '../format.js';
-import type { ImageInput } from '../predict.js';
+import type { ImageInput } from '../../app/inputs.js';
 import { inferRequestSchema, type InferRequest } from '../schemas/oip.js';
 import { decodeBase64Image } from './base64.js';
 import { schemaError } from './schema-error.js';

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { RuntimeError } from '../../errors.js';
-import type { ImageInput } from '../predict.js';
+import type { ImageInput } from '../../app/inputs.js';
 import { ACCEPTED_CONTENT_TYPES, bodyKindOf } from './body-kind.js';
 import { instancesToInputs, parseJsonBody } from './json-instances.js';
 import { readMultipart } from './multipart.js';

@@ -5,7 +5,6 @@ import { requireModelName, requireService, type AppDeps } from '../app-deps.js';
 import { ACCEPTED_CONTENT_TYPES } from '../body/body-kind.js';
 import { readPredictInputs } from '../body/predict-inputs.js';
 import { v1PredictBody } from '../format.js';
-import { predictImages } from '../predict.js';
 import type { z } from 'zod';
 import type { modelMetadataSchema } from '../schemas/v1.js';
 import { setModelHeaders, remainingMs } from './respond.js';
@@ -58,11 +57,7 @@ async function predict(ctx: Context, deps: AppDeps): Promise<void> {
   setModelHeaders(ctx, s.served); // also on refusals: which version and track said no
   const inputs = await readPredictInputs(ctx, deps.config);
   ctx.state.images = inputs.length;
-  const predictions = await predictImages(
-    { served: s.served, batcher: s.batcher, metrics: s.metrics, preprocess: s.preprocess, maxInputPixels: deps.config.maxInputPixels },
-    inputs,
-    remainingMs(ctx, deps.config.requestTimeoutMs),
-  );
+  const predictions = await s.predict(inputs, remainingMs(ctx, deps.config.requestTimeoutMs));
   ctx.body = v1PredictBody(s.served, predictions);
 }
 

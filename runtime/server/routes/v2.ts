@@ -7,7 +7,6 @@ import { parseJsonBody } from '../body/json-instances.js';
 import { inferToInputs } from '../body/oip-inputs.js';
 import { readLimited } from '../body/read-limited.js';
 import { OIP_OUTPUTS, oipInferBody } from '../format.js';
-import { predictImages } from '../predict.js';
 import { remainingMs, setModelHeaders } from './respond.js';
 
 
@@ -63,11 +62,7 @@ export function v2Routes(deps: AppDeps): Router {
       setModelHeaders(ctx, s.served);
       const parsed = inferToInputs(parseJsonBody(await readLimited(ctx.req, deps.config.maxBodyBytes)), deps.config.maxImagesPerRequest);
       ctx.state.images = parsed.inputs.length;
-      const predictions = await predictImages(
-        { served: s.served, batcher: s.batcher, metrics: s.metrics, preprocess: s.preprocess, maxInputPixels: deps.config.maxInputPixels },
-        parsed.inputs,
-        remainingMs(ctx, deps.config.requestTimeoutMs),
-      );
+      const predictions = await s.predict(parsed.inputs, remainingMs(ctx, deps.config.requestTimeoutMs));
       ctx.body = oipInferBody(s.served, predictions, parsed.request.id, parsed.outputs);
     });
   }

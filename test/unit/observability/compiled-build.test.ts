@@ -33,7 +33,7 @@ describe('compiled runtime build (the Dockerfile.runtime layout)', () => {
     while (metricsPort === port) metricsPort = await freePort();
     child = spawn(process.execPath, ['runtime/main.js'], {
       cwd: app,
-      env: { PATH: process.env.PATH, PORT: String(port), METRICS_PORT: String(metricsPort), MC_SAMPLES: '8' },
+      env: { PATH: process.env.PATH, PORT: String(port), METRICS_PORT: String(metricsPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
@@ -58,7 +58,7 @@ describe('compiled runtime build (the Dockerfile.runtime layout)', () => {
     expect(res.status).toBe(200);
     expect(body.predictions).toHaveLength(1);
     expect(body.predictions[0].digit).toBe(digit.label);
-    expect(body.predictions[0].uncertainty.samples).toBe(8);
+    expect(body.predictions[0].uncertainty.samples).toBe(30);
   });
 
   it('serves the page from the copied HTML', async () => {

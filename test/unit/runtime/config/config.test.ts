@@ -1,9 +1,9 @@
 import { mkdtemp, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, parseConfig, resolveModelUri, resolveServedModel } from '../../../../runtime/config.js';
+import { ConfigError, ModelMismatchError, parseConfig, resolveModelUri, resolveServedModel } from '../../../../runtime/config.js';
 
-const metadata = { name: 'mnist-cnn', version: '7', inference: { samples: 30, reliabilityThreshold: 0.94 } };
+const metadata = { name: 'mnist-cnn', version: '7', inference: { samples: 30, reliabilityThreshold: 0.94 }, calibration: { samples: 30 } };
 
 describe('runtime config', () => {
   it('serves the default model on 8080 with metrics on 9090 when nothing is set', () => {
@@ -71,9 +71,20 @@ describe('runtime config', () => {
     expect(resolveServedModel(parseConfig({}), metadata)).toEqual({
       name: 'mnist-cnn', storeName: 'mnist-cnn', version: '7', track: 'stable', samples: 30, reliabilityThreshold: 0.94,
     });
-    expect(resolveServedModel(parseConfig({ MODEL_NAME: 'postcodes', MODEL_VERSION: '3', MC_SAMPLES: '5', RELIABILITY_THRESHOLD: '0' }), metadata)).toEqual({
-      name: 'postcodes', storeName: 'mnist-cnn', version: '3', track: 'stable', samples: 5, reliabilityThreshold: 0,
+    expect(resolveServedModel(parseConfig({ MODEL_NAME: 'postcodes', MODEL_VERSION: '7', MC_SAMPLES: '30', RELIABILITY_THRESHOLD: '0' }), metadata)).toEqual({
+      name: 'postcodes', storeName: 'mnist-cnn', version: '7', track: 'stable', samples: 30, reliabilityThreshold: 0,
     });
+  });
+
+  it('refuses a MODEL_VERSION the loaded model contradicts (#15 item 12)', () => {
+    expect(() => resolveServedModel(parseConfig({ MODEL_VERSION: '3' }), metadata)).toThrow(ModelMismatchError);
+    expect(() => resolveServedModel(parseConfig({ MODEL_VERSION: '3' }), metadata)).toThrow(/MODEL_VERSION is "3" but the model loaded is version "7"/);
+  });
+
+  it('refuses a T the confidence mapping was not calibrated at (#15 item 13)', () => {
+    expect(() => resolveServedModel(parseConfig({ MC_SAMPLES: '5' }), metadata)).toThrow(/MC_SAMPLES \(T\) is 5 but .* calibrated at T = 30/);
+    // a model whose served default disagrees with its own calibration is refused too
+    expect(() => resolveServedModel(parseConfig({}), { ...metadata, inference: { samples: 8, reliabilityThreshold: 0.9 } })).toThrow(ModelMismatchError);
   });
 
   it('defaults MODEL_URI to the newest numeric version under the model directory', async () => {

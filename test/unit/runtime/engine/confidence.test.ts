@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { confidenceOf, featureValue, sigmoid } from '../../../../runtime/engine/confidence.js';
+import { confidenceOf, featureValue, isReliable, sigmoid } from '../../../../runtime/engine/confidence.js';
 import { featureDistance, inkFraction } from '../../../../runtime/engine/feature-density.js';
 import type { SampleSummary } from '../../../../runtime/engine/uncertainty.js';
 import type { ConfidenceCalibration, FeatureDensity } from '../../../../runtime/model/metadata.js';
@@ -100,5 +100,13 @@ describe('inkFraction', () => {
   it('counts pixels above 0.25', () => {
     expect(inkFraction([0, 0.25, 0.26, 1], 0, 4)).toBe(0.5);
     expect(inkFraction([1, 1, 0, 0, 0], 2, 3)).toBe(0);
+  });
+});
+
+describe('isReliable', () => {
+  it('is the served verdict: confidence at or above the threshold', () => {
+    expect(isReliable(0.9, 0.9)).toBe(true);
+    expect(isReliable(0.8999, 0.9)).toBe(false);
+    fc.assert(fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (c, t) => isReliable(c, t) === c >= t));
   });
 });

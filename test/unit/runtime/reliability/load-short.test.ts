@@ -3,6 +3,7 @@ import http from 'node:http';
 import { runPhases, type Sample } from '../../../../hack/bench/load/open-loop.js';
 import { encodeDigit, mnistDigit } from '../../../support/images.js';
 import { getText, RuntimeProcess } from '../../../support/runtime-process.js';
+import { modelCalibratedAt } from '../../../support/model-fixture.js';
 
 // The short version of `npm run bench:load` (docs/RELIABILITY.md has the long one's figures):
 // the runtime as it runs in a pod (a child process, real HTTP, real PNGs), an open-loop steady
@@ -18,7 +19,7 @@ let drained: boolean;
 
 beforeAll(async () => {
   // T = 256 in batches of 2 and a small queue: a 10× burst is far beyond what the engine can answer
-  rp = await RuntimeProcess.start({ env: { MC_SAMPLES: '256', MAX_BATCH_SIZE: '2', MAX_QUEUE: '64', MAX_IMAGES_PER_REQUEST: '16', LOG_LEVEL: 'warn' } });
+  rp = await RuntimeProcess.start({ env: { MODEL_URI: modelCalibratedAt(256), MAX_BATCH_SIZE: '2', MAX_QUEUE: '64', MAX_IMAGES_PER_REQUEST: '16', LOG_LEVEL: 'warn' } });
   const images = await Promise.all(Array.from({ length: 50 }, (_, i) => encodeDigit(mnistDigit(i).pixels, { format: 'png' })));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4096 });
   const target = { url: new URL(`${rp.baseUrl}/v1/models/mnist-cnn:predict`), body: (i: number) => images[i % images.length], contentType: 'image/png', agent, timeoutMs: 60_000 };

@@ -42,7 +42,7 @@ function predict(agent: http.Agent, port: number, body: Buffer): Promise<Outcome
 
 describe('SIGTERM under continuous traffic', () => {
   it('answers every request sent before the signal, turns unready at once, and exits 0', async () => {
-    rp = await RuntimeProcess.start({ env: { MC_SAMPLES: '30', SHUTDOWN_DELAY_MS: '1500', LOG_LEVEL: 'warn' } });
+    rp = await RuntimeProcess.start({ env: { SHUTDOWN_DELAY_MS: '1500', LOG_LEVEL: 'warn' } });
     const png = await validDigitPng(4);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     const outcomes: Outcome[] = [];

@@ -3,6 +3,7 @@ import type net from 'node:net';
 import { errorShapeProblem, type RawResponse } from '../../../support/hostile-http.js';
 import type { HostileCase } from '../../../support/hostile.js';
 import { getText, type RuntimeProcess } from '../../../support/runtime-process.js';
+import { modelCalibratedAt } from '../../../support/model-fixture.js';
 
 /** Shared pieces of the runtime reliability tests (real runtime process, real HTTP). */
 
@@ -16,7 +17,7 @@ export const TEST_LIMITS = {
 
 export function runtimeEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    MC_SAMPLES: '4',
+    MODEL_URI: modelCalibratedAt(4),
     MAX_BODY_BYTES: String(TEST_LIMITS.maxBodyBytes),
     MAX_IMAGES_PER_REQUEST: String(TEST_LIMITS.maxImagesPerRequest),
     MAX_INPUT_PIXELS: String(TEST_LIMITS.maxInputPixels),

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mnistDigit } from '../../../support/images.js';
+import { modelCalibratedAt } from '../../../support/model-fixture.js';
 
 // `npm start` as a pod runs it: a child process on free ports, a burst of accepted requests,
 // SIGTERM in the middle. Readiness must turn false at once, every accepted request must be
@@ -29,7 +30,7 @@ function waitFor(msg: string): Promise<Record<string, unknown>> {
 beforeAll(async () => {
   child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'runtime/main.ts')], {
     cwd: root,
-    env: { ...process.env, NODE_OPTIONS: '', PORT: '0', METRICS_PORT: '0', MC_SAMPLES: '256', MAX_BATCH_SIZE: '4', SHUTDOWN_DELAY_MS: '300', LOG_LEVEL: 'info' },
+    env: { ...process.env, NODE_OPTIONS: '', PORT: '0', METRICS_PORT: '0', MODEL_URI: modelCalibratedAt(256), MAX_BATCH_SIZE: '4', SHUTDOWN_DELAY_MS: '300', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));

@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
+import { modelCalibratedAt } from '../../../support/model-fixture.js';
 
 // The runtime as a user runs it: `tsx runtime/main.ts` on free ports, real HTTP, real PNGs.
 const root = path.resolve(import.meta.dirname, '..', '..', '..', '..');
@@ -31,7 +32,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   child = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts'], {
     cwd: root,
-    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), METRICS_PORT: String(metricsPort), MC_SAMPLES: '10', LOG_LEVEL: 'warn' },
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), METRICS_PORT: String(metricsPort), MODEL_URI: modelCalibratedAt(10), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d) => (output += d));

@@ -1,10 +1,11 @@
 import { METRIC } from '../../../../runtime/metrics/names.js';
 import { encodeDigit, mnistDigit } from '../../../support/images.js';
 import { predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
+import { modelCalibratedAt } from '../../../support/model-fixture.js';
 
 let t: TestRuntime;
 beforeAll(async () => {
-  t = await startTestRuntime({ MODEL_NAME: 'postcodes', MODEL_TRACK: 'canary', MODEL_VERSION: '3' });
+  t = await startTestRuntime({ MODEL_URI: modelCalibratedAt(4, '3'), MODEL_NAME: 'postcodes', MODEL_TRACK: 'canary', MODEL_VERSION: '3' });
 }, 120_000);
 afterAll(() => t?.stop());
 
@@ -22,6 +23,8 @@ describe('/metrics on METRICS_PORT', () => {
     const text = await res.text();
     expect(text).toContain(`${METRIC.requests}{code="200",${labels}} 1`);
     expect(text).toContain(`${METRIC.requests}{code="415",${labels}} 1`);
+    // the refusal is counted by its code but not timed: the histogram holds the one prediction answered (#15 item 10)
+    expect(text).toContain(`${METRIC.requestDuration}_count{${labels}} 1`);
     for (const le of ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2', '5']) {
       expect(text).toContain(`${METRIC.requestDuration}_bucket{le="${le}",${labels}}`);
     }

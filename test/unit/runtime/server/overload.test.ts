@@ -6,6 +6,7 @@ import { createLogger } from '../../../../runtime/logger.js';
 import { createApp } from '../../../../runtime/server/app.js';
 import { encodeDigit, mnistDigit } from '../../../support/images.js';
 import { errorCode, predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
+import { modelCalibratedAt } from '../../../support/model-fixture.js';
 
 // Load behaviour with the real engine: probes stay fast while a large batch is computed, a full
 // queue sheds with 429 + Retry-After, deadlines answer 504 (also for work still queued), and a
@@ -29,7 +30,7 @@ describe('with large batches in inference (T = 128, 32 images per batch)', () =>
   let t: TestRuntime;
   beforeAll(async () => {
     // a generous deadline: on a loaded machine a batch can take seconds, and a 504 would empty the queue the tests fill
-    t = await startTestRuntime({ MC_SAMPLES: '128', MAX_BATCH_SIZE: '32', MAX_IMAGES_PER_REQUEST: '32', MAX_QUEUE: '32', REQUEST_TIMEOUT_MS: '300000', MAX_BODY_BYTES: String(64 << 20) });
+    t = await startTestRuntime({ MODEL_URI: modelCalibratedAt(128), MAX_BATCH_SIZE: '32', MAX_IMAGES_PER_REQUEST: '32', MAX_QUEUE: '32', REQUEST_TIMEOUT_MS: '300000', MAX_BODY_BYTES: String(64 << 20) });
   }, 120_000);
   afterAll(() => t?.stop());
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startTestRuntime, type TestRuntime } from './support/in-process.js';
+import { DEFAULT_MODEL_VERSION_DIR } from '../../../support/model-fixture.js';
 
 // The page at `/` in a real headless Chromium: a person draws a digit with the mouse and sees
 // the prediction, its reliability and the live service figures.
@@ -16,7 +17,7 @@ let shots: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (hack/install-prereqs.sh does) to run the page test`);
-  t = await startTestRuntime({ MC_SAMPLES: '30' });
+  t = await startTestRuntime({ MODEL_URI: DEFAULT_MODEL_VERSION_DIR });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

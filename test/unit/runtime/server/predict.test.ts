@@ -1,11 +1,12 @@
 import { encodeDigit, mnistDigit } from '../../../support/images.js';
 import { predictResponseSchema } from '../../../../runtime/server/schemas/v1.js';
 import { predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
+import { modelCalibratedAt } from '../../../support/model-fixture.js';
 
 // The real runtime (engine worker, default model) over real HTTP with real encoded images.
 let t: TestRuntime;
 beforeAll(async () => {
-  t = await startTestRuntime({ MC_SAMPLES: '6' });
+  t = await startTestRuntime({ MODEL_URI: modelCalibratedAt(6) });
 }, 120_000);
 afterAll(() => t?.stop());
 

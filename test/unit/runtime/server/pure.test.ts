@@ -8,7 +8,7 @@ import { oipInferBody, v1PredictBody } from '../../../../runtime/server/format.j
 import { errorBody, toHttpError } from '../../../../runtime/server/http-error.js';
 import { isPredictionPath } from '../../../../runtime/server/request-context.js';
 import { splitVerb } from '../../../../runtime/server/routes/v1.js';
-import type { Prediction } from '../../../../runtime/server/predict.js';
+import type { Prediction } from '../../../../runtime/app/predict.js';
 
 const served = { name: 'postcodes', storeName: 'mnist-cnn', version: '3', track: 'stable' as const, samples: 30, reliabilityThreshold: 0.9 };
 const prediction = (digit: number, confidence: number): Prediction => {

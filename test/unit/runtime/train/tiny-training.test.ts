@@ -43,8 +43,9 @@ describe('a tiny training run', () => {
   it('trains deterministically for a seed and writes a loadable model version with valid metadata', async () => {
     await tf.setBackend('cpu');
     const { train, heldOut } = loadMnistSplit();
-    const small = take(train, 28);
-    const ho = take(heldOut, 10);
+    // small on purpose (#15 item 20): the run must pass on a machine 3× slower than this one under load
+    const small = take(train, 56);
+    const ho = take(heldOut, 20);
     const opts = { ...DEFAULT_TRAIN, epochs: 1, batchSize: 32, maxSteps: 4, seed: 3, log: () => {} };
     const a = await trainNetwork(spec, small, opts);
     const b = await trainNetwork(spec, small, opts);
@@ -54,12 +55,12 @@ describe('a tiny training run', () => {
 
     const model = toLayersModel(spec, a.params);
     disposeParams(a.params);
-    const ev = await evaluateModel({ model, train: small, heldOut: ho, oodFit: nonDigits(60, 1), oodEval: nonDigits(40, 2), samples: 3, seed: 1, log: () => {} });
+    const ev = await evaluateModel({ model, train: small, heldOut: ho, oodFit: nonDigits(40, 1), oodEval: nonDigits(24, 2), samples: 3, seed: 1, draws: 3, log: () => {} });
     // accuracy is the mean over the MC draws of the held-out set
     const draws = ev.evaluation.draws as { count: number; errors: number[] };
-    expect(draws.count).toBe(10);
-    expect(draws.errors).toHaveLength(10);
-    expect(ev.evaluation.accuracy).toBeCloseTo(1 - draws.errors.reduce((x, y) => x + y, 0) / (10 * ho.n), 4);
+    expect(draws.count).toBe(3);
+    expect(draws.errors).toHaveLength(3);
+    expect(ev.evaluation.accuracy).toBeCloseTo(1 - draws.errors.reduce((x, y) => x + y, 0) / (3 * ho.n), 4);
     // the density reads the conv layers' channel means by default: 4 + 8 channels in this spec
     expect(ev.density.source).toBe('conv-means');
     expect(ev.density.dim).toBe(spec.blocks.flat().reduce((x, y) => x + y, 0));
@@ -92,5 +93,6 @@ describe('a tiny training run', () => {
     const evidence = ['edgeDensity', 'featureDistance', 'inkFraction', 'interiorShare', ...scaled];
     expect(out.map((p) => Object.keys(p.evidence).sort())).toEqual([evidence, evidence]);
     engine.dispose();
-  }, 120_000);
+    // a timeout, not a speed test: ~10× the run's time on this 2-core machine under load
+  }, 600_000);
 });

@@ -2,9 +2,11 @@ import { Writable } from 'node:stream';
 import { parseConfig } from '../../../../../runtime/config.js';
 import { startRuntime, type RunningRuntime } from '../../../../../runtime/lifecycle-start.js';
 import { createLogger } from '../../../../../runtime/logger.js';
+import { modelCalibratedAt } from '../../../../support/model-fixture.js';
 
 /**
- * The real runtime in this process, on free ports: real engine worker, default model, real HTTP.
+ * The real runtime in this process, on free ports: real engine worker, real HTTP, and the default
+ * model's weights at T = 4 (test/support/model-fixture.ts) unless MODEL_URI says otherwise.
  * Log lines are kept in `logs` (JSON records) for assertions.
  */
 export interface TestRuntime {
@@ -23,7 +25,7 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
       done();
     },
   });
-  const cfg = parseConfig({ PORT: '0', METRICS_PORT: '0', MC_SAMPLES: '4', LOG_LEVEL: 'info', ...env });
+  const cfg = parseConfig({ PORT: '0', METRICS_PORT: '0', MODEL_URI: modelCalibratedAt(4), LOG_LEVEL: 'info', ...env });
   const runtime = await startRuntime(cfg, createLogger(cfg.logLevel, sink));
   await runtime.ready;
   return {

@@ -1,30 +1,22 @@
-import type { ServedModel } from '../config.js';
-import type { Batcher } from '../batcher.js';
 import type { ImagePrediction } from '../engine/engine-client.js';
 import { RuntimeError, isRuntimeError } from '../errors.js';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.js';
-import { sniffFormat, type AcceptedFormat } from '../preprocess/index.js';
+import { sniffFormat } from '../preprocess/index.js';
+import type { Batcher } from './batcher.js';
+import { checkPixels, PIXELS, type ImageInput } from './inputs.js';
 import type { Preprocess } from './preprocess-pool.js';
 
-/** One image of a request, as sent: encoded bytes, or pixels already in MNIST form. */
-export type ImageInput =
-  | { kind: 'bytes'; bytes: Buffer; label: string; declared?: AcceptedFormat }
-  | { kind: 'pixels'; pixels: Float32Array; label: string };
+export type { ImageInput } from './inputs.js';
 
-/** An engine answer plus the served model's verdict on it. */
-export interface Prediction extends ImagePrediction {
-  reliable: boolean;
-}
+/** One image's answer as served: the engine's figures, its confidence and the `reliable` verdict. */
+export type Prediction = ImagePrediction;
 
 export interface PredictDeps {
-  served: ServedModel;
   batcher: Batcher<ImagePrediction>;
   metrics: RuntimeMetrics;
   preprocess: Preprocess;
   maxInputPixels: number;
 }
-
-const PIXELS = 784;
 
 /** Prefixes the image's label when the request holds several, so the client knows which one failed. */
 function about(input: ImageInput, count: number, e: unknown): unknown {
@@ -36,7 +28,7 @@ function about(input: ImageInput, count: number, e: unknown): unknown {
  * A declared image type whose bytes are no known image at all is a broken image (400); bytes of
  * a format we refuse are the wrong media type (415) whatever was declared.
  */
-async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, preprocess: Preprocess, maxInputPixels: number): Promise<Float32Array> {
+async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, preprocess: Preprocess, maxInputPixels: number, deadline: AbortSignal): Promise<Float32Array> {
   if (input.bytes.length === 0) throw new RuntimeError('empty_body', 'image is empty (0 bytes)');
   try {
     sniffFormat(input.bytes);
@@ -46,15 +38,15 @@ async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, preproces
     }
     throw e;
   }
-  return (await preprocess(input.bytes, { maxInputPixels })).pixels;
+  return (await preprocess(input.bytes, { maxInputPixels }, deadline)).pixels;
 }
 
 /** Every image of the request in MNIST form, n·784 floats in request order; the first failure names its image. */
-async function preparePixels(deps: PredictDeps, inputs: ImageInput[]): Promise<Float32Array> {
+async function preparePixels(deps: PredictDeps, inputs: ImageInput[], deadline: AbortSignal): Promise<Float32Array> {
   const n = inputs.length;
   const each = await Promise.allSettled(
     inputs.map(async (input) => {
-      if (input.kind === 'bytes') return toPixels(input, deps.preprocess, deps.maxInputPixels);
+      if (input.kind === 'bytes') return toPixels(input, deps.preprocess, deps.maxInputPixels, deadline);
       checkPixels(input.pixels, input.label);
       return input.pixels;
     }),
@@ -66,43 +58,44 @@ async function preparePixels(deps: PredictDeps, inputs: ImageInput[]): Promise<F
   return pixels;
 }
 
-/** Checks pixels sent as numbers before they share a batch with other requests' images. */
-export function checkPixels(pixels: Float32Array, label: string): void {
-  if (pixels.length !== PIXELS) throw new RuntimeError('invalid_tensor', `${label}: expected 28×28 = 784 values, got ${pixels.length}`);
-  for (let i = 0; i < pixels.length; i++) {
-    const v = pixels[i];
-    if (!(v >= 0 && v <= 1)) {
-      throw new RuntimeError('invalid_tensor', `${label}: pixel (${Math.floor(i / 28)}, ${i % 28}) is ${v}; values must be numbers in 0..1 (MNIST form, bright digit on dark)`);
-    }
-  }
-}
+const deadlineExceeded = () => new RuntimeError('deadline_exceeded', 'the request was not answered within its deadline (REQUEST_TIMEOUT_MS)');
 
 /**
  * Images of one request → predictions in the same order. The images are admitted to the shared
  * queue first (a burst is shed with 429 before anything is decoded), then preprocessed in
- * parallel (the preprocessing pool) and submitted to the batcher as one job, answered within `timeoutMs`.
+ * parallel (the preprocessing pool) and submitted to the batcher as one job, answered within
+ * `timeoutMs`. The deadline holds while images are preprocessed too: when it passes, the request
+ * is answered `deadline_exceeded` at once, its images not yet decoding are dropped from the
+ * preprocessing queue, and its place in the queue is given back.
  */
 export async function predictImages(deps: PredictDeps, inputs: ImageInput[], timeoutMs: number): Promise<Prediction[]> {
   const n = inputs.length;
   const started = performance.now();
+  if (timeoutMs <= 0) throw deadlineExceeded();
   const ticket = deps.batcher.admit(n);
+  const deadline = new AbortController();
+  let expired!: (e: Error) => void;
+  const expiry = new Promise<never>((_, reject) => (expired = reject));
+  const timer = setTimeout(() => {
+    const e = deadlineExceeded();
+    deadline.abort(e);
+    expired(e);
+  }, timeoutMs);
   let pixels: Float32Array;
   try {
-    pixels = await preparePixels(deps, inputs);
+    pixels = await Promise.race([preparePixels(deps, inputs, deadline.signal), expiry]);
   } catch (e) {
     ticket.release();
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
   const left = timeoutMs - (performance.now() - started);
   if (left <= 0) {
     ticket.release();
-    throw new RuntimeError('deadline_exceeded', 'the request was not answered within its deadline (REQUEST_TIMEOUT_MS)');
+    throw deadlineExceeded();
   }
   const answers = await ticket.submit(pixels, left);
-  const threshold = deps.served.reliabilityThreshold;
-  return answers.map((a) => {
-    const reliable = a.confidence >= threshold;
-    deps.metrics.prediction(a.digit, a.confidence, reliable);
-    return { ...a, reliable };
-  });
+  for (const a of answers) deps.metrics.prediction(a.digit, a.confidence, a.reliable);
+  return answers;
 }

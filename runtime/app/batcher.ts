@@ -1,5 +1,5 @@
-import { RuntimeError } from './errors.js';
-import { RateWindow } from './metrics/rate-window.js';
+import { RuntimeError } from '../errors.js';
+import { ServiceRate } from './service-rate.js';
 
 /** A place in the queue for images still being prepared: `submit` their pixels or `release` it. */
 export interface Admission<R> {
@@ -24,6 +24,11 @@ export interface BatcherOptions<R> {
   onDepth?: (images: number) => void;
   /** A batch finished (successfully or not). */
   onBatch?: (images: number, seconds: number) => void;
+  /**
+   * Upper bound of the Retry-After hint (default 60 s). Set it to the request deadline: admitted
+   * work is answered or expires within it, so the queue turns over at least that fast.
+   */
+  maxRetryAfterSeconds?: number;
   now?: () => number;
 }
 
@@ -55,7 +60,7 @@ interface Chunk<R> {
  * One shared queue of images for every protocol, cut into engine batches of up to `maxBatchSize`
  * images or whatever arrived within `batchTimeoutMs`. Each request has a deadline: work still
  * queued when it passes is dropped and answered `deadline_exceeded`; the queue is bounded
- * (`queue_full`, with a retry hint from recent throughput). A request's images may span batches
+ * (`queue_full`, with a retry hint from the work admitted and the engine's service rate). A request's images may span batches
  * but are answered together: all results, or one error.
  */
 export class Batcher<R> {
@@ -69,13 +74,17 @@ export class Batcher<R> {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
-  private readonly throughput: RateWindow;
+  private readonly serviceRate = new ServiceRate();
   private readonly maxInFlight: number;
 
   constructor(private readonly opts: BatcherOptions<R>) {
     this.now = opts.now ?? (() => performance.now());
-    this.throughput = new RateWindow(10_000, this.now);
     this.maxInFlight = opts.maxInFlight ?? 1;
+  }
+
+  /** A batch of `images` took the engine `seconds` outside this queue (the warm-up's): seeds the service rate. */
+  observeCapacity(images: number, seconds: number): void {
+    this.serviceRate.observe(images, seconds);
   }
 
   /** Images admitted and not yet answered: being prepared, waiting for a batch, or in inference. */
@@ -149,11 +158,16 @@ export class Batcher<R> {
     });
   }
 
-  /** Seconds a refused client should wait: the queue ahead of it at the recent completion rate. */
+  /**
+   * Seconds a refused client should wait: the work actually admitted (being prepared, queued and
+   * in inference) plus its own, at the engine's service rate (images per second of engine time,
+   * ServiceRate); at least 1, at most `maxRetryAfterSeconds`.
+   */
   retryAfterSeconds(extra = 0): number {
-    const rate = this.throughput.perSecond();
-    if (rate <= 0) return 1;
-    return Math.min(60, Math.max(1, Math.ceil((this.queued + this.reserved + extra) / rate)));
+    const rate = this.serviceRate.perSecond();
+    const cap = Math.max(1, Math.ceil(this.opts.maxRetryAfterSeconds ?? 60));
+    if (rate === undefined) return 1;
+    return Math.min(cap, Math.max(1, Math.ceil((this.reserved + this.queued + this.inFlightImages + extra) / rate)));
   }
 
   /** Refuses new work from now on (`draining`); queued and in-flight work still completes. */
@@ -224,8 +238,9 @@ export class Batcher<R> {
   private finish(chunks: Chunk<R>[], total: number, started: number, results: R[] | undefined, error?: unknown): void {
     this.inFlightImages -= total;
     this.inFlightBatches--;
-    this.throughput.add(total);
-    this.opts.onBatch?.(total, (this.now() - started) / 1000);
+    const seconds = (this.now() - started) / 1000;
+    this.serviceRate.observe(total, seconds);
+    this.opts.onBatch?.(total, seconds);
     if (results && results.length !== total) {
       error = new RuntimeError('internal', `engine answered ${results.length} of ${total} images`);
     }

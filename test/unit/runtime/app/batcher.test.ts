@@ -1,4 +1,4 @@
-import { Batcher, type BatchFn } from '../../../../runtime/batcher.js';
+import { Batcher, type BatchFn } from '../../../../runtime/app/batcher.js';
 import { isRuntimeError } from '../../../../runtime/errors.js';
 
 /** n images whose first pixel carries an id, so results can be traced back to their image. */
@@ -159,27 +159,33 @@ describe('Batcher', () => {
     await b.idle();
   });
 
-  it('refuses images beyond maxQueue with queue_full and a retry hint from recent throughput', async () => {
+  it('refuses images beyond maxQueue with queue_full and a retry hint from the work admitted at the engine service rate', async () => {
     const engine = fakeEngine();
     let now = 0;
-    const b = new Batcher({ infer: engine.infer, maxBatchSize: 2, batchTimeoutMs: 0, maxQueue: 4, now: () => now });
-    // no throughput measured yet: the hint is the 1 s minimum
+    const b = new Batcher({ infer: engine.infer, maxBatchSize: 2, batchTimeoutMs: 0, maxQueue: 4, now: () => now, maxRetryAfterSeconds: 10 });
+    // no rate measured yet: the hint is the 1 s minimum
     const running = b.submit(images([1, 2]), 2, 60_000);
     await until(() => engine.batches.length === 1);
-    const queued = b.submit(images([3, 4, 5, 6]), 4, 60_000);
+    const queued = b.submit(images([3, 4, 5, 6]), 4, 600_000);
     const refused = await b.submit(images([7]), 1, 60_000).catch((e: unknown) => e);
     expect(codeOf(refused)).toBe('queue_full');
     expect((refused as { details: { retryAfterSeconds: number } }).details.retryAfterSeconds).toBe(1);
-    // 2 images completed in the last 10 s → 0.2 images/s; 4 queued + 1 → 25 s
+    // the batch of 2 took 1 s of engine time → 2 images/s
     now = 1000;
     engine.batches[0].release();
     await running;
     await until(() => engine.batches.length === 2);
-    const more = b.submit(images([8, 9]), 2, 60_000);
+    // a long idle stretch does not make the engine look slower
+    now = 120_000;
+    const more = b.submit(images([8, 9]), 2, 600_000);
     const again = await b.submit(images([11, 12]), 2, 60_000).catch((e: unknown) => e);
     expect(codeOf(again)).toBe('queue_full');
-    // 4 images queued ahead + 2 of its own at 0.2 images/s
-    expect((again as { details: { retryAfterSeconds: number } }).details.retryAfterSeconds).toBe(30);
+    // 2 in inference + 4 queued + 2 of its own = 8 images at 2 images/s
+    expect((again as { details: { retryAfterSeconds: number } }).details.retryAfterSeconds).toBe(4);
+    // capped at maxRetryAfterSeconds however slow the engine looks
+    b.observeCapacity(1, 1000);
+    const capped = await b.submit(images([13, 14]), 2, 60_000).catch((e: unknown) => e);
+    expect((capped as { details: { retryAfterSeconds: number } }).details.retryAfterSeconds).toBe(10);
     for (let i = 1; b.depth > 0; i++) {
       engine.batches[i].release();
       await until(() => engine.batches.length > i + 1 || b.depth === 0);

@@ -1,10 +1,14 @@
 // Worker-thread entry of the preprocessing pool: image bytes → MNIST form off the event loop.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import { preprocessImage } from '../preprocess/index.js';
-import type { PreprocessReply, PreprocessTask } from './preprocess-pool.js';
+import type { PreprocessReply, PreprocessTask, PreprocessWorkerInit } from './preprocess-pool.js';
 
 const port = parentPort;
-if (!port) throw new Error('runtime/server/preprocess-worker must run in a worker thread');
+if (!port) throw new Error('runtime/app/preprocess-worker must run in a worker thread');
+const init = (workerData ?? {}) as PreprocessWorkerInit;
+// loading sharp here may have reset the process-wide libvips thread count: size it from the CPU quota again
+if (init.libvipsThreads) sharp.concurrency(init.libvipsThreads);
 
 port.on('message', (task: PreprocessTask) => {
   preprocessImage(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength), { maxInputPixels: task.maxInputPixels }).then(

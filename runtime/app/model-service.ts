@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import sharp from 'sharp';
+import { resolveServedModel, type RuntimeConfig, type ServedModel } from '../config.js';
+import { EngineClient, type EngineInfo, type ImagePrediction } from '../engine/engine-client.js';
+import { RuntimeMetrics } from '../metrics/runtime-metrics.js';
+import { Batcher } from './batcher.js';
+import type { ImageInput } from './inputs.js';
+import { predictImages, type Prediction } from './predict.js';
+import { PreprocessPool, preprocessor, type Preprocess } from './preprocess-pool.js';
+
+/**
+ * The application layer once the model is loaded: the engine behind the shared batcher, the
+ * preprocessing pool and the metrics. Protocol-free: the HTTP edge (runtime/server/) and any
+ * other edge call `predict` with the images they parsed.
+ */
+export interface ModelService {
+  served: ServedModel;
+  info: EngineInfo;
+  batcher: Batcher<ImagePrediction>;
+  metrics: RuntimeMetrics;
+  engine: EngineClient;
+  /** Image bytes → MNIST form, in the preprocessing pool. */
+  preprocess: Preprocess;
+  /** The images of one request → predictions in the same order, within `timeoutMs` (see predictImages). */
+  predict(inputs: ImageInput[], timeoutMs: number): Promise<Prediction[]>;
+  /** Stops the engine and the preprocessing workers. */
+  close(): Promise<void>;
+}
+
+/** Starts the engine worker (load + warm-up) and wires the batcher and metrics to it. */
+export async function startModelService(cfg: RuntimeConfig, modelUri: string, logger: Logger): Promise<ModelService> {
+  const engine = await EngineClient.start({ modelUri, modelAuthHeader: cfg.modelAuthHeader, modelSha256: cfg.modelSha256, logger: logger.child({ component: 'engine' }) });
+  let served: ServedModel;
+  try {
+    served = resolveServedModel(cfg, engine.info.metadata);
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+  const metrics = new RuntimeMetrics({ model: served.name, version: served.version, track: served.track });
+  const batcher = new Batcher<ImagePrediction>({
+    infer: (pixels, n) => engine.predict(pixels, n, served.samples, served.reliabilityThreshold),
+    maxBatchSize: cfg.maxBatchSize,
+    batchTimeoutMs: cfg.batchTimeoutMs,
+    maxQueue: cfg.maxQueue,
+    onDepth: (d) => metrics.queueDepth(d),
+    onBatch: (images, seconds) => metrics.batch(images, seconds),
+    maxRetryAfterSeconds: Math.ceil(cfg.requestTimeoutMs / 1000),
+  });
+  // libvips threads from the CPU quota (process-wide; the pool's workers set it again after loading sharp)
+  sharp.concurrency(cfg.libvipsThreads);
+  const pool = cfg.preprocessWorkers > 0 ? new PreprocessPool(cfg.preprocessWorkers, logger, { libvipsThreads: cfg.libvipsThreads }) : undefined;
+  // warm-up goes through the same path, uncounted
+  const capacity = await warmPath(engine, preprocessor(pool), served, cfg, Math.max(1, pool?.size ?? 1));
+  batcher.observeCapacity(capacity.images, capacity.seconds);
+  pool?.observe((o) => metrics.preprocess(o));
+  const preprocess = preprocessor(pool, (o) => metrics.preprocess(o));
+  const deps = { batcher, metrics, preprocess, maxInputPixels: cfg.maxInputPixels };
+  const close = async () => {
+    await engine.close();
+    await pool?.close();
+  };
+  return { served, info: engine.info, batcher, metrics, engine, preprocess, predict: (inputs, timeoutMs) => predictImages(deps, inputs, timeoutMs), close };
+}
+
+/**
+ * One encoded image through decoding, preprocessing and the engine at the served T before
+ * readiness: the first real request must not pay for loading libvips or compiling the JS. Then one
+ * full batch, timed: the engine's capacity before any traffic (the Retry-After estimate's seed).
+ */
+async function warmPath(engine: EngineClient, preprocess: Preprocess, served: ServedModel, cfg: RuntimeConfig, workers: number): Promise<{ images: number; seconds: number }> {
+  const raw = Buffer.alloc(64 * 64, 255);
+  for (let y = 12; y < 52; y++) for (let x = 29; x < 35; x++) raw[y * 64 + x] = 0;
+  let digit = new Float32Array(0);
+  for (const format of ['png', 'jpeg'] as const) {
+    const bytes = await sharp(raw, { raw: { width: 64, height: 64, channels: 1 } }).toFormat(format).toBuffer();
+    // as many at once as there are workers, so each of them has loaded libvips and compiled the steps
+    const done = await Promise.all(Array.from({ length: workers }, () => preprocess(bytes, { maxInputPixels: cfg.maxInputPixels })));
+    digit = done[0].pixels.slice();
+    await engine.predict(done[0].pixels, 1, served.samples, served.reliabilityThreshold);
+  }
+  const n = Math.min(cfg.maxBatchSize, 64); // enough for the rate; a 1024-image batch at T = 256 would delay readiness
+  const batch = new Float32Array(n * digit.length);
+  for (let i = 0; i < n; i++) batch.set(digit, i * digit.length);
+  const t0 = performance.now();
+  await engine.predict(batch, n, served.samples, served.reliabilityThreshold);
+  return { images: n, seconds: (performance.now() - t0) / 1000 };
+}
