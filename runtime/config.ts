@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { BACKEND_PREFERENCES, type BackendPreference } from './engine/backend-preference.js';
 import { newestVersion } from './model/store.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
@@ -41,6 +42,8 @@ const envSchema = z.object({
   PREPROCESS_WORKERS: int(0, 64).default(Math.max(1, Math.min(4, os.availableParallelism() - 1))),
   /** Upper bound on draining after SIGTERM; past it the process exits anyway (code 1). */
   SHUTDOWN_TIMEOUT_MS: int(1, 3_600_000).default(30_000),
+  /** tfjs backend: auto = native TensorFlow where @tensorflow/tfjs-node is installed, else wasm. */
+  TFJS_BACKEND: z.enum(BACKEND_PREFERENCES).default('auto'),
 });
 
 export interface RuntimeConfig {
@@ -67,6 +70,8 @@ export interface RuntimeConfig {
   preprocessWorkers: number;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
+  /** TFJS_BACKEND; the backend in use is reported by GET /v1/models/{name} and the `engine ready` log. */
+  backend: BackendPreference;
 }
 
 export class ConfigError extends Error {
@@ -106,6 +111,7 @@ export function parseConfig(env: Record<string, string | undefined>): RuntimeCon
     preprocessWorkers: e.PREPROCESS_WORKERS,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    backend: e.TFJS_BACKEND,
   };
 }
 

@@ -11,6 +11,7 @@ import { summarizeBatch } from './uncertainty.js';
 
 export interface EngineOptions {
   modelUri: string;
+  /** Default: TFJS_BACKEND, else auto (backend.ts). */
   backend?: BackendPreference;
   /** Seed of the dropout masks (default: random). */
   seed?: number;
@@ -32,11 +33,11 @@ export class Engine {
   ) {}
 
   static async load(opts: EngineOptions): Promise<Engine> {
-    const backend = await selectBackend(opts.backend ?? 'auto');
+    const backend = await selectBackend(opts.backend);
     const { model, metadata, source } = await loadModelVersion(opts.modelUri);
     const split = splitAtFirstDropout(model);
     const sampler = new McDropoutSampler(split, { seed: opts.seed, maxSuffixElements: opts.maxSuffixElements });
-    const engine = new Engine({ backend: backend.name, metadata, source }, model, split, sampler);
+    const engine = new Engine({ backend: backend.name, backendFallback: backend.fallbackReason, metadata, source }, model, split, sampler);
     await engine.warmUp();
     return engine;
   }

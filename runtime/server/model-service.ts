@@ -21,7 +21,7 @@ export interface ModelService {
 
 /** Starts the engine worker (load + warm-up) and wires the batcher and metrics to it. */
 export async function startModelService(cfg: RuntimeConfig, modelUri: string, logger: Logger): Promise<ModelService> {
-  const engine = await EngineClient.start({ modelUri, logger: logger.child({ component: 'engine' }) });
+  const engine = await EngineClient.start({ modelUri, backend: cfg.backend, logger: logger.child({ component: 'engine' }) });
   const served = resolveServedModel(cfg, engine.info.metadata);
   const metrics = new RuntimeMetrics({ model: served.name, version: served.version, track: served.track });
   const batcher = new Batcher<ImagePrediction>({
