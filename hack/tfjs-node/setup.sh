@@ -18,7 +18,7 @@
 #
 # Usage: hack/tfjs-node/setup.sh [--copy]
 # Exit status: 0 when `require('@tensorflow/tfjs-node')` works afterwards; else non-zero with the
-# reason on stderr (the runtime then keeps using the wasm backend).
+# reason on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -42,7 +42,7 @@ for a in "$@"; do
 done
 
 say() { echo "setup:native: $*"; }
-fail() { echo "setup:native: FAILED: $*" >&2; echo "setup:native: the runtime will use the wasm backend" >&2; exit 1; }
+fail() { echo "setup:native: FAILED: $*" >&2; echo "setup:native: (without @tensorflow/tfjs-node the runtime uses the wasm backend)" >&2; exit 1; }
 
 # ---- preconditions, each with the reason it fails
 [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] || fail "only linux x86_64 is set up here (the pinned wheel is $WHEEL_PLATFORM), not $(uname -s)-$(uname -m)"
@@ -148,7 +148,7 @@ EOF
 
 if [ ! -f "$BUILT/.complete" ]; then
   mkdir -p "$CACHE"
-  stage=$(mktemp -d "$CACHE/.$KEY.XXXXXX")
+  stage=$(mktemp -d "$CACHE/.$KEY.XXXXXX") && chmod 755 "$stage"
   trap 'rm -rf "$stage"' EXIT
   build_into "$stage"
   date -u +%FT%TZ >"$stage/.complete"
