@@ -36,7 +36,7 @@ copy=false
 for a in "$@"; do
   case "$a" in
     --copy) copy=true ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "setup:native: unknown option $a" >&2; exit 2 ;;
   esac
 done
