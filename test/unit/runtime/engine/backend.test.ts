@@ -42,6 +42,15 @@ describe('selectBackend', () => {
     expect(calls).toBe(0);
   });
 
+  it('takes native TensorFlow by default when tfjs-node is importable (the faster backend)', async () => {
+    // a stand-in registered under the native backend's name, as importing tfjs-node does
+    const choice = await selectBackend('auto', async () => tf.registerBackend('tensorflow', tf.findBackendFactory('cpu')!));
+    expect(choice).toEqual({ name: 'tensorflow' });
+    expect(tf.getBackend()).toBe('tensorflow');
+    await tf.setBackend('cpu');
+    tf.removeBackend('tensorflow');
+  });
+
   it(`initialises the real ${testBackend} backend when asked for it`, async () => {
     const choice = await selectBackend(testBackend);
     expect(choice.name).toBe(testBackend);
