@@ -22,6 +22,15 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
+      // The engine tests and the training convolution again on native TensorFlow
+      // (@tensorflow/tfjs-node, installed by `npm run setup:native`; test/support/backend.ts).
+      // hack/test.sh runs it after that setup.
+      ...common,
+      displayName: 'unit-native',
+      testMatch: ['<rootDir>/test/unit/runtime/engine/**/*.test.ts', '<rootDir>/test/unit/runtime/train/conv3x3.test.ts'],
+      globals: { digitserveBackend: 'tensorflow' },
+    },
+    {
       ...common,
       ...plane,
       displayName: 'integration',

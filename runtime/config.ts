@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { detectCpuFacts, effectiveCpus, threadPlan, type CpuFacts } from './cpu-quota.js';
+import { BACKEND_PREFERENCES, type BackendPreference } from './engine/backend-preference.js';
 import { BATCH_TIMEOUT_MS, MAX_BATCH_SIZE, RELIABILITY_THRESHOLD, SAMPLES } from './limits.js';
 import { newestVersion } from './model/store.js';
 import { PACKAGE_ROOT } from './package-root.js';
@@ -48,6 +49,8 @@ const envSchema = z.object({
   CPU_LIMIT_MILLICORES: optionalInt(1, 1_000_000),
   /** Upper bound on draining after SIGTERM; past it the process exits anyway (code 1). */
   SHUTDOWN_TIMEOUT_MS: int(1, 3_600_000).default(30_000),
+  /** tfjs backend: auto = native TensorFlow where @tensorflow/tfjs-node is installed, else wasm. */
+  TFJS_BACKEND: z.enum(BACKEND_PREFERENCES).default('auto'),
 });
 
 export interface RuntimeConfig {
@@ -83,6 +86,8 @@ export interface RuntimeConfig {
   libvipsThreads: number;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
+  /** TFJS_BACKEND; the backend in use is reported by GET /v1/models/{name} and the `engine ready` log. */
+  backend: BackendPreference;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +138,7 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
     libvipsThreads: threads.libvipsThreads,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    backend: e.TFJS_BACKEND,
   };
 }
 

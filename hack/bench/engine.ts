@@ -1,9 +1,11 @@
 // Engine benchmark (SPEC §6, engine part): fast MC-dropout engine vs the naive method on the
 // default model, the machine's matmul rate, the engine's share of it, and RSS. Prints figures;
-// asserts nothing. Run alone with `npx tsx hack/bench/engine.ts [--model DIR] [--quick]`.
+// asserts nothing. Run alone with `npx tsx hack/bench/engine.ts [--model DIR] [--quick] [--samples 30 --batches 64]`;
+// the backend is TFJS_BACKEND's (default: native TensorFlow where installed, else wasm).
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Engine } from '../../runtime/engine/engine.js';
 import { naiveSample } from '../../runtime/engine/mc-dropout.js';
@@ -109,8 +111,9 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<voi
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const args = process.argv.slice(2);
-  const at = args.indexOf('--model');
-  const quick = args.includes('--quick');
-  await runEngineBench({ model: at >= 0 ? args[at + 1] : undefined, secondsPerCase: quick ? 0.5 : 2 });
+  const { values } = parseArgs({
+    options: { model: { type: 'string' }, quick: { type: 'boolean', default: false }, samples: { type: 'string' }, batches: { type: 'string' } },
+  });
+  const list = (v?: string): number[] | undefined => v?.split(',').map(Number);
+  await runEngineBench({ model: values.model, secondsPerCase: values.quick ? 0.5 : 2, samples: list(values.samples), batches: list(values.batches) });
 }

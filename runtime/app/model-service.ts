@@ -29,7 +29,7 @@ export interface ModelService {
 
 /** Starts the engine worker (load + warm-up) and wires the batcher and metrics to it. */
 export async function startModelService(cfg: RuntimeConfig, modelUri: string, logger: Logger): Promise<ModelService> {
-  const engine = await EngineClient.start({ modelUri, modelAuthHeader: cfg.modelAuthHeader, modelSha256: cfg.modelSha256, logger: logger.child({ component: 'engine' }) });
+  const engine = await EngineClient.start({ modelUri, backend: cfg.backend, modelAuthHeader: cfg.modelAuthHeader, modelSha256: cfg.modelSha256, logger: logger.child({ component: 'engine' }) });
   let served: ServedModel;
   try {
     served = resolveServedModel(cfg, engine.info.metadata);

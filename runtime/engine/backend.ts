@@ -1,7 +1,9 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { backendPreferenceFromEnv, type BackendPreference } from './backend-preference.js';
+import { restoreUtilForTfjsNode } from './tfjs-node-compat.js';
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export { BACKEND_PREFERENCES, backendPreferenceFromEnv, type BackendPreference } from './backend-preference.js';
 
 export interface BackendChoice {
   name: string;
@@ -16,17 +18,23 @@ const TFJS_NODE = '@tensorflow/tfjs-node';
 
 /**
  * Picks and initialises the tfjs backend: `@tensorflow/tfjs-node` (native libtensorflow) when it is
- * importable, else `@tensorflow/tfjs-backend-wasm` (XNNPACK). tfjs-node is optional because its
- * install downloads libtensorflow, which fails on machines without that access.
+ * importable, else `@tensorflow/tfjs-backend-wasm` (XNNPACK). Native is the default where it is
+ * installed because it is the faster one (measured in docs/engine.md, "Backends"). tfjs-node is
+ * not in package.json: its own install downloads libtensorflow from a host many machines cannot
+ * reach; `npm run setup:native` installs it. The default preference comes from `TFJS_BACKEND`.
  *
  * Threads: tfjs-backend-wasm uses its multi-threaded binary only in browsers (it reports no
  * thread support under Node, tensorflow/tfjs#3830), so each Node process runs XNNPACK on one
  * thread; more cores are used by more processes, not by this setting.
  */
-export async function selectBackend(pref: BackendPreference = 'auto', importer: (m: string) => Promise<unknown> = (m) => import(m)): Promise<BackendChoice> {
+export async function selectBackend(
+  pref: BackendPreference = backendPreferenceFromEnv(),
+  importer: (m: string) => Promise<unknown> = (m) => import(m),
+): Promise<BackendChoice> {
   let fallbackReason: string | undefined;
   if (pref === 'auto' || pref === 'tensorflow') {
     try {
+      restoreUtilForTfjsNode();
       await importer(TFJS_NODE);
       if (tf.findBackend('tensorflow') && (await tf.setBackend('tensorflow'))) {
         await tf.ready();

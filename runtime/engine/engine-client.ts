@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors.js';
-import type { BackendPreference } from './backend.js';
+import type { BackendPreference } from './backend-preference.js';
 import type { Reply, Request, WorkerInit } from './protocol.js';
 import type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
 
@@ -106,7 +106,7 @@ export class EngineClient {
       await worker.terminate();
       throw new Error(`engine failed to load ${opts.modelUri}: ${first.type === 'failed' ? first.message : first.type}`);
     }
-    opts.logger?.info({ backend: first.info.backend, model: first.info.metadata.name, version: first.info.metadata.version, source: first.info.source, loadMs: Math.round(first.loadMs) }, 'engine ready');
+    opts.logger?.info({ backend: first.info.backend, backendFallback: first.info.backendFallback, model: first.info.metadata.name, version: first.info.metadata.version, source: first.info.source, loadMs: Math.round(first.loadMs) }, 'engine ready');
     return new EngineClient(worker, first.info);
   }
 

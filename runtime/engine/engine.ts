@@ -15,6 +15,7 @@ export interface EngineOptions {
   modelAuthHeader?: string;
   /** MODEL_SHA256: the digest the model version must have. */
   modelSha256?: string;
+  /** Default: TFJS_BACKEND, else auto (backend.ts). */
   backend?: BackendPreference;
   /** Seed of the dropout masks (default: random). */
   seed?: number;
@@ -36,11 +37,11 @@ export class Engine {
   ) {}
 
   static async load(opts: EngineOptions): Promise<Engine> {
-    const backend = await selectBackend(opts.backend ?? 'auto');
+    const backend = await selectBackend(opts.backend);
     const { model, metadata, source } = await loadModelVersion(opts.modelUri, { authHeader: opts.modelAuthHeader, sha256: opts.modelSha256 });
     const split = splitAtFirstDropout(model);
     const sampler = new McDropoutSampler(split, { seed: opts.seed, maxSuffixElements: opts.maxSuffixElements });
-    const engine = new Engine({ backend: backend.name, metadata, source }, model, split, sampler);
+    const engine = new Engine({ backend: backend.name, backendFallback: backend.fallbackReason, metadata, source }, model, split, sampler);
     await engine.warmUp();
     return engine;
   }

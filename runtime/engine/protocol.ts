@@ -1,4 +1,4 @@
-import type { BackendPreference } from './backend.js';
+import type { BackendPreference } from './backend-preference.js';
 import type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
 
 /** Data the worker starts with. */

@@ -5,6 +5,8 @@ import type { SampleSummary } from './uncertainty.js';
 export interface EngineInfo {
   /** tfjs backend in use: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
   backend: string;
+  /** Why the preferred backend was not used (e.g. tfjs-node not installed), when it was not. */
+  backendFallback?: string;
   metadata: ModelMetadata;
   /** The model's location as a URL. */
   source: string;

@@ -94,6 +94,15 @@ export const conv3x3Same = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc
   return { value, gradFunc };
 }) as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor4D, w: tf.Tensor) => tf.Tensor4D;
 
+/**
+ * The training convolution: on native TensorFlow (tfjs-node) a plain Conv2D, whose gradients are
+ * TensorFlow's own Conv2DBackpropInput/Filter kernels; elsewhere (wasm) `conv3x3Same`. The same
+ * function either way, so a model trained on one backend serves on any.
+ */
+export function conv3x3(x: tf.Tensor4D, w: tf.Tensor): tf.Tensor4D {
+  return tf.getBackend() === 'tensorflow' ? tf.conv2d(x, w as tf.Tensor4D, 1, 'same') : conv3x3Same(x, w);
+}
+
 /** 2×2 max-pooling, stride 2, 'valid' (odd edges dropped) unless told 'same', as Keras MaxPooling2D. */
 export function maxPool2(x: tf.Tensor4D, padding: 'valid' | 'same' = 'valid'): tf.Tensor4D {
   return tf.maxPool(x, 2, 2, padding);
@@ -117,7 +126,7 @@ export function forward(spec: ArchSpec, p: Params, x: tf.Tensor4D, masks?: [tf.T
   let k = 0;
   let pool = 0;
   for (const block of spec.blocks) {
-    for (let i = 0; i < block.length; i++, k++) h = tf.relu(conv3x3Same(h, p.convs[k].w).add(p.convs[k].b));
+    for (let i = 0; i < block.length; i++, k++) h = tf.relu(conv3x3(h, p.convs[k].w).add(p.convs[k].b));
     h = maxPool2(h, poolPadding(spec, ++pool));
   }
   for (let i = 0; i < spec.extraPools; i++) h = maxPool2(h, poolPadding(spec, ++pool));

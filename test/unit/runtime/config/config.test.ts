@@ -8,7 +8,7 @@ const metadata = { name: 'mnist-cnn', version: '7', inference: { samples: 30, re
 describe('runtime config', () => {
   it('serves the default model on 8080 with metrics on 9090 when nothing is set', () => {
     const c = parseConfig({});
-    expect(c).toMatchObject({ port: 8080, metricsPort: 9090, modelName: 'mnist-cnn', modelTrack: 'stable', modelUri: undefined });
+    expect(c).toMatchObject({ port: 8080, metricsPort: 9090, modelName: 'mnist-cnn', modelTrack: 'stable', modelUri: undefined, backend: 'auto' });
     expect(c.samples).toBeUndefined();
     expect(c.reliabilityThreshold).toBeUndefined();
   });
@@ -34,12 +34,13 @@ describe('runtime config', () => {
       PREPROCESS_WORKERS: '0',
       SHUTDOWN_DELAY_MS: '5000',
       SHUTDOWN_TIMEOUT_MS: '60000',
+      TFJS_BACKEND: 'wasm',
     });
     expect(c).toMatchObject({
       port: 8081, metricsPort: 9091, modelUri: 'file:///mnt/models/x', modelName: 'postcodes', modelVersion: '4', modelTrack: 'canary',
       samples: 12, maxBatchSize: 32, batchTimeoutMs: 7, maxQueue: 100, maxImagesPerRequest: 10, requestTimeoutMs: 1500,
       reliabilityThreshold: 0.5, maxBodyBytes: 1000, maxInputPixels: 2000, logLevel: 'warn',
-      preprocessWorkers: 0, shutdownDelayMs: 5000, shutdownTimeoutMs: 60000,
+      preprocessWorkers: 0, shutdownDelayMs: 5000, shutdownTimeoutMs: 60000, backend: 'wasm',
     });
   });
 
@@ -57,6 +58,7 @@ describe('runtime config', () => {
     ['MODEL_TRACK', 'beta'],
     ['MAX_BATCH_SIZE', '-1'],
     ['LOG_LEVEL', 'loud'],
+    ['TFJS_BACKEND', 'native'],
     ['MODEL_NAME', 'has space'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../../../runtime/engine/backend.js';
+import { backendPreferenceFromEnv, selectBackend } from '../../../../runtime/engine/backend.js';
+import { testBackend } from '../../../support/backend.js';
 
 describe('selectBackend', () => {
   it('falls back to wasm with the reason when tfjs-node cannot be imported', async () => {
@@ -39,5 +40,32 @@ describe('selectBackend', () => {
     expect((await selectBackend('cpu', importer)).name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(calls).toBe(0);
+  });
+
+  it('takes native TensorFlow by default when tfjs-node is importable (the faster backend)', async () => {
+    // a stand-in registered under the native backend's name, as importing tfjs-node does
+    const choice = await selectBackend('auto', async () => tf.registerBackend('tensorflow', tf.findBackendFactory('cpu')!));
+    expect(choice).toEqual({ name: 'tensorflow' });
+    expect(tf.getBackend()).toBe('tensorflow');
+    await tf.setBackend('cpu');
+    tf.removeBackend('tensorflow');
+  });
+
+  it(`initialises the real ${testBackend} backend when asked for it`, async () => {
+    const choice = await selectBackend(testBackend);
+    expect(choice.name).toBe(testBackend);
+    expect(choice.fallbackReason).toBeUndefined();
+    expect(tf.getBackend()).toBe(testBackend);
+    expect(Array.from(await tf.matMul(tf.tensor2d([1, 2], [1, 2]), tf.tensor2d([3, 4], [2, 1])).data())).toEqual([11]);
+  });
+});
+
+describe('backendPreferenceFromEnv', () => {
+  it('reads TFJS_BACKEND, auto when unset or empty, and refuses anything else', () => {
+    expect(backendPreferenceFromEnv({})).toBe('auto');
+    expect(backendPreferenceFromEnv({ TFJS_BACKEND: ' ' })).toBe('auto');
+    expect(backendPreferenceFromEnv({ TFJS_BACKEND: 'wasm' })).toBe('wasm');
+    expect(backendPreferenceFromEnv({ TFJS_BACKEND: 'tensorflow' })).toBe('tensorflow');
+    expect(() => backendPreferenceFromEnv({ TFJS_BACKEND: 'native' })).toThrow(/TFJS_BACKEND must be one of auto, tensorflow, wasm, cpu, not 'native'/);
   });
 });

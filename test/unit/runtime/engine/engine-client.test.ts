@@ -1,5 +1,6 @@
 import { EngineClient, defaultWorkerUrl } from '../../../../runtime/engine/engine-client.js';
 import { isRuntimeError } from '../../../../runtime/errors.js';
+import { testBackend } from '../../../support/backend.js';
 import { pseudoImages, writeTinyModelVersion } from '../model/tiny-model.js';
 
 let client: EngineClient;
@@ -8,6 +9,7 @@ const logged: string[] = [];
 beforeAll(async () => {
   client = await EngineClient.start({
     modelUri: await writeTinyModelVersion(0.5),
+    backend: testBackend,
     seed: 1,
     logger: { info: (_o, m) => logged.push(m ?? ''), error: (_o, m) => logged.push(m ?? '') },
   });
@@ -21,7 +23,7 @@ describe('EngineClient', () => {
   it('runs the engine in a worker from the .ts source next to it', () => {
     expect(defaultWorkerUrl().pathname).toMatch(/runtime\/engine\/worker\.ts$/);
     expect(client.info.metadata.name).toBe('tiny');
-    expect(['wasm', 'tensorflow']).toContain(client.info.backend);
+    expect(client.info.backend).toBe(testBackend);
     expect(logged).toContain('engine ready');
   });
 
@@ -61,7 +63,7 @@ describe('EngineClient', () => {
   });
 
   it('fails with not_ready after close, and close is idempotent', async () => {
-    const other = await EngineClient.start({ modelUri: await writeTinyModelVersion(0.5) });
+    const other = await EngineClient.start({ modelUri: await writeTinyModelVersion(0.5), backend: testBackend });
     let exitCode: number | undefined;
     other.onExit((c) => (exitCode = c));
     await other.close();

@@ -1,18 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { Engine } from '../../../../runtime/engine/engine.js';
+import { testBackend } from '../../../support/backend.js';
 import { pseudoImages, writeTinyModelVersion } from '../model/tiny-model.js';
 
 let engine: Engine;
 
 beforeAll(async () => {
-  engine = await Engine.load({ modelUri: await writeTinyModelVersion(0.5), backend: 'wasm', seed: 1 });
+  engine = await Engine.load({ modelUri: await writeTinyModelVersion(0.5), backend: testBackend, seed: 1 });
 });
 
 afterAll(() => engine.dispose());
 
 describe('Engine', () => {
   it('reports the backend and the model metadata', () => {
-    expect(engine.info.backend).toBe('wasm');
+    expect(engine.info.backend).toBe(testBackend);
     expect(engine.info.metadata.name).toBe('tiny');
   });
 
@@ -54,7 +55,7 @@ describe('Engine.load', () => {
     const meta = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8'));
     meta.calibration.logitScale = 0.25;
     await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
-    const scaled = await Engine.load({ modelUri: dir, backend: 'wasm', seed: 1 });
+    const scaled = await Engine.load({ modelUri: dir, backend: testBackend, seed: 1 });
     try {
       const x = pseudoImages(3, 4);
       const [a, b] = [await scaled.predict(x, 3, 10), await engine.predict(x, 3, 10)];
@@ -80,7 +81,7 @@ describe('Engine.load', () => {
     const meta = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8'));
     meta.evidence.featureDensity = { ...meta.evidence.featureDensity, dim: 2, means: meta.evidence.featureDensity.means.map(() => [0, 0]), whitening: [1, 0, 0, 1] };
     await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
-    await expect(Engine.load({ modelUri: dir, backend: 'wasm' })).rejects.toThrow(/feature density has dim 2/);
+    await expect(Engine.load({ modelUri: dir, backend: testBackend })).rejects.toThrow(/feature density has dim 2/);
   });
 
   it('reads a conv-means density from the conv channels (the tiny model has 4) and checks its size', async () => {
@@ -91,7 +92,7 @@ describe('Engine.load', () => {
     const identity = (d: number): number[] => Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0));
     meta.evidence.featureDensity = { ...meta.evidence.featureDensity, source: 'conv-means', dim: 4, means: meta.evidence.featureDensity.means.map(() => [0, 0, 0, 0]), whitening: identity(4) };
     await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
-    const conv = await Engine.load({ modelUri: dir, backend: 'wasm', seed: 1 });
+    const conv = await Engine.load({ modelUri: dir, backend: testBackend, seed: 1 });
     try {
       const x = pseudoImages(2, 4);
       const [p] = await conv.predict(x, 2, 5);
@@ -104,6 +105,6 @@ describe('Engine.load', () => {
     }
     meta.evidence.featureDensity = { ...meta.evidence.featureDensity, dim: 2, means: meta.evidence.featureDensity.means.map(() => [0, 0]), whitening: identity(2) };
     await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
-    await expect(Engine.load({ modelUri: dir, backend: 'wasm' })).rejects.toThrow(/dim 2, the model's conv-means features 4/);
+    await expect(Engine.load({ modelUri: dir, backend: testBackend })).rejects.toThrow(/dim 2, the model's conv-means features 4/);
   });
 });

@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../../../runtime/engine/backend.js';
 import { McDropoutSampler, naiveSample } from '../../../../runtime/engine/mc-dropout.js';
 import { splitAtFirstDropout } from '../../../../runtime/engine/split-model.js';
+import { testBackend } from '../../../support/backend.js';
 import { pseudoImages, tinyModel } from '../model/tiny-model.js';
 
+// the unit project runs these on the cpu backend, unit-native on native TensorFlow
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  if (testBackend === 'tensorflow') await selectBackend('tensorflow');
+  else await tf.setBackend('cpu');
 });
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
