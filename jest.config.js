@@ -17,6 +17,13 @@ const plane = {
 
 const faults = '<rootDir>/test/integration/operator-faults/';
 
+// the images `npm run images` built, on its private Docker engine (started or reused, and loaded
+// from the saved tarballs, by the setup); run with --runInBand after `npm run images`
+const images = {
+  globalSetup: '<rootDir>/test/images/setup.ts',
+  globalTeardown: '<rootDir>/test/images/teardown.ts',
+};
+
 /** @type {import('jest').Config} */
 export default {
   projects: [
@@ -48,6 +55,7 @@ export default {
       globals: { digitservePlane: { dir: '.cluster/faults' } },
       setupFiles: ['<rootDir>/test/support/plane-env.ts'],
     },
+    { ...common, ...images, displayName: 'images', testMatch: ['<rootDir>/test/images/**/*.test.ts'] },
   ],
   testTimeout: 60_000,
 };

@@ -1,12 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { modelDigest, sha256Hex, type ModelFile } from './digest.js';
 import { describeLocation, readModelFile, resolveModelLocation, type ModelLocation, type ReadOptions } from './model-location.js';
 import { parseMetadata, type ModelMetadata } from './metadata.js';
 
 export interface ModelVersion {
-  model: tf.LayersModel;
+  model: LayersModel;
   metadata: ModelMetadata;
   /** The resolved location, as a URL. */
   source: string;
@@ -54,7 +55,7 @@ function toLayersModel(json: ModelJson, specs: tf.io.WeightsManifestEntry[], sha
     off += b.byteLength;
   }
   // tf.io.fromMemory works on every backend; tfjs' file:// handler needs tfjs-node.
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }));
+  return loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }));
 }
 
 export interface LoadOptions extends ReadOptions {
