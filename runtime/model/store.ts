@@ -46,7 +46,7 @@ async function readLayers(loc: ModelLocation, read: ReadOptions, files: ModelFil
   return { json, specs, shards };
 }
 
-function toLayersModel(json: ModelJson, specs: tf.io.WeightsManifestEntry[], shards: Uint8Array[]): Promise<tf.LayersModel> {
+function toLayersModel(json: ModelJson, specs: tf.io.WeightsManifestEntry[], shards: Uint8Array[]): Promise<LayersModel> {
   const total = shards.reduce((s, b) => s + b.byteLength, 0);
   const weightData = new Uint8Array(total);
   let off = 0;
