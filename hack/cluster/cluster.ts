@@ -179,17 +179,19 @@ const networkLock = '/run/digitserve-real-node-network.lock';
 /** Stops the processes recorded by `up` (by pid, newest first) and removes the plane's data. */
 export async function down(): Promise<void> {
   const state = readState();
-  if (state?.realNode) {
-    // the node first, while the apiserver still runs (nothing waits on it, but its logs stay clean)
-    if (state.realNode.processes.length > 0 || state.realNode.holderPid) await stopRealNode(state.realNode);
-    else await deleteNetwork(state.realNode.network);
-  }
+  // the node first, while the apiserver still runs (nothing waits on it, but its logs stay clean)
+  if (state?.realNode) await stopRealNode(state.realNode).catch((err: unknown) => log(`stopping the real node: ${(err as Error).message}`));
   if (state) {
     for (const proc of [...state.processes].reverse()) {
       if (!isOurs(proc)) continue;
       await stopProcess(proc);
       log(`stopped ${proc.name} (pid ${proc.pid})`);
     }
+  }
+  if (state?.realNode) {
+    // after the apiserver: it listens on the node network's address and talks to itself through it
+    await deleteNetwork(state.realNode.network);
+    log(`removed the real node's network namespace ${state.realNode.network.netns}`);
   }
   for (const entry of ['etcd-data', 'pki', 'serving-certs', 'kwok.yaml', path.basename(kubeconfigPath), path.basename(stateFile)]) {
     fs.rmSync(path.join(clusterDir, entry), { recursive: true, force: true });

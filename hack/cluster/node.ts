@@ -6,7 +6,7 @@ import { get, waitUntil, type Credentials } from './health.js';
 import { importImages, readImagesManifest } from './node-import.js';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig, type NodePaths } from './node-config.js';
 import { pauseImage } from './node-images.js';
-import { deleteNetwork, inNetns } from './node-network.js';
+import { inNetns } from './node-network.js';
 import { nodeNamespaces, realNodeLabel, ctr, type RealNodeState } from './node-state.js';
 import { log, since } from './log.js';
 import { isOurs, startProcess, stopProcess, tail, type Started } from './processes.js';
@@ -196,7 +196,8 @@ async function killNodePids(rn: RealNodeState): Promise<void> {
 /**
  * Stops exactly what the node started: kube-proxy, kubelet, containerd (by recorded pid), then
  * the shims and containers (by mount namespace and cgroup), then the namespace holder (its
- * mounts go with it); removes the cgroups, the netns (and with it veth and route) and `dir`.
+ * mounts go with it); removes the cgroups and `dir`. The network stays (the apiserver listens on
+ * its address until it stops): deleteNetwork() after the plane.
  */
 export async function stopRealNode(rn: RealNodeState): Promise<void> {
   const holder = rn.processes.find((p) => p.name === 'node-namespaces');
@@ -208,7 +209,6 @@ export async function stopRealNode(rn: RealNodeState): Promise<void> {
   await killNodePids(rn);
   if (holder && isOurs(holder)) await stopProcess(holder, 2000);
   await removeCgroups(rn.cgroupRoot);
-  await deleteNetwork(rn.network);
   fs.rmSync(rn.dir, { recursive: true, force: true });
-  log(`real node ${rn.name} removed (netns ${rn.network.netns}, cgroup ${rn.cgroupRoot})`);
+  log(`real node ${rn.name} stopped; cgroup ${rn.cgroupRoot} removed`);
 }
