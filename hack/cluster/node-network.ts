@@ -99,8 +99,10 @@ export async function createNetwork(clusterDir: string): Promise<NodeNetwork> {
   await ip('-n', net.netns, 'link', 'set', 'eth0', 'up');
   await ip('-n', net.netns, 'route', 'add', 'default', 'via', net.hostIp);
   await ip('route', 'add', net.podCidr, 'via', net.nodeIp, 'dev', net.hostVeth);
-  // pods behind the cni0 bridge: routed, and bridged traffic seen by kube-proxy's iptables rules
-  await inNetns(net, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
+  // pods behind the cni0 bridge are routed; bridged traffic is seen by kube-proxy's iptables rules
+  // where the kernel has br_netfilter (masqueradeAll covers pod -> ClusterIP -> pod without it)
+  await inNetns(net, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+  await inNetns(net, 'sysctl', ['-q', '-w', 'net.bridge.bridge-nf-call-iptables=1']).catch(() => undefined);
   return net;
 }
 
