@@ -56,6 +56,16 @@ export default {
       setupFiles: ['<rootDir>/test/support/plane-env.ts'],
     },
     { ...common, ...images, displayName: 'images', testMatch: ['<rootDir>/test/images/**/*.test.ts'] },
+    {
+      // Real pods: a plane of its own in .cluster/journey started with `cluster:up --real-node`
+      // (a real kubelet node beside the kwok ones; docs/cluster.md). Run with --runInBand.
+      ...common,
+      ...plane,
+      displayName: 'journey',
+      testMatch: ['<rootDir>/test/journey/**/*.test.ts'],
+      globals: { digitservePlane: { dir: '.cluster/journey', realNode: true } },
+      setupFiles: ['<rootDir>/test/support/plane-env.ts'],
+    },
   ],
   testTimeout: 60_000,
 };

@@ -14,6 +14,8 @@
 #   mmdebstrap                 the locally made base images               apt mmdebstrap
 #   containerd, runc           the real node (cluster:up --real-node)     apt containerd runc
 #   CNI plugins                the real node's pod network                apt containernetworking-plugins
+#   iptables, conntrack, ip    the real node's kube-proxy and netns       apt iptables conntrack iproute2
+#   gcc + static libc          the real node's pause image (pause.c)      apt gcc libc6-dev
 set -euo pipefail
 CHECK_ONLY=0
 [ "${1:-}" = --check ] && CHECK_ONLY=1
@@ -38,6 +40,11 @@ have mmdebstrap || want mmdebstrap mmdebstrap
 have containerd || want containerd containerd
 have runc || [ -x /usr/sbin/runc ] || want runc runc
 [ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || want "CNI plugins" containernetworking-plugins
+have iptables || want iptables iptables
+have conntrack || want conntrack conntrack
+have ip || want iproute2 iproute2
+have gcc || want gcc gcc
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || want "static libc" libc6-dev
 
 go_ok() {
   local go=${1:-go} v

@@ -4,7 +4,8 @@
 #   unit suite on Node 20 and Node 24, native TensorFlow set up (hack/tfjs-node/setup.sh) and the
 #   engine tests on it (Node 20 and 24), the integration and end-to-end suites (which bring up the
 #   local control plane), the operator fault tests on a plane of their own (run even when the
-#   integration suite failed), then both images (`npm run images`) and the image tests.
+#   integration suite failed), then both images (`npm run images`) and the image tests, then the
+#   real-pod (journey) tests on a plane with a real kubelet node that runs those images.
 # A failed step fails the run; the steps after the integration suite still run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,6 +73,11 @@ image_tests() {
   jest --selectProjects images --ci --runInBand
 }
 
+journey_tests() {
+  echo "== real pods: journey tests (a control plane with a real node, in .cluster/journey)"
+  jest --selectProjects journey --ci --runInBand --verbose
+}
+
 prerequisites
 static_checks
 binaries
@@ -80,5 +86,10 @@ failed=0
 native_tests || failed=1
 integration_tests || failed=1
 fault_tests || failed=1
-if build_images; then image_tests || failed=1; else failed=1; fi
+if build_images; then
+  image_tests || failed=1
+  journey_tests || failed=1
+else
+  failed=1
+fi
 exit "$failed"
