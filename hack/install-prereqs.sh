@@ -16,6 +16,7 @@
 #   CNI plugins                the real node's pod network                apt containernetworking-plugins
 #   iptables, conntrack, ip    the real node's kube-proxy and netns       apt iptables conntrack iproute2
 #   gcc + static libc          the real node's pause image (pause.c)      apt gcc libc6-dev
+#   python3 + pip, make, g++   native TensorFlow (npm run setup:native)   apt python3-pip make g++
 set -euo pipefail
 CHECK_ONLY=0
 [ "${1:-}" = --check ] && CHECK_ONLY=1
@@ -45,6 +46,9 @@ have conntrack || want conntrack conntrack
 have ip || want iproute2 iproute2
 have gcc || want gcc gcc
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || want "static libc" libc6-dev
+{ have python3 && python3 -m pip --version >/dev/null 2>&1; } || want "python3 with pip" python3-pip
+have make || want make make
+have g++ || want g++ g++
 
 go_ok() {
   local go=${1:-go} v
