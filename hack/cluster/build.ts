@@ -79,7 +79,7 @@ export function missingBinaries(env: NodeJS.ProcessEnv = process.env): BinaryTar
   return targets.filter((t) => !external[t.name] && !isExecutable(path.join(dir, t.name)));
 }
 
-async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
   const pidFile = path.join(lockDir, 'pid');
   for (let waitedLogged = false; ; ) {
     try {
