@@ -23,6 +23,7 @@ export const AutoscalingSchema = z.object({
   maxReplicas: int32.min(1).max(1000),
   targetQueueDepth: z.number().gt(0).max(100000).optional(),
   targetLatencyMs: z.int().min(1).max(600000).optional(),
+  scaleDownStabilizationSeconds: int32.min(0).max(3600).optional(),
 });
 export const ParentRefSchema = z.object({
   group: z.string().max(253).optional(),

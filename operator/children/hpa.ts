@@ -10,9 +10,13 @@ function podsMetric(name: string, averageValue: string): V2MetricSpec {
   return { type: 'Pods', pods: { metric: { name }, target: { type: 'AverageValue', averageValue } } };
 }
 
+/** Scale-down stabilization window when spec.autoscaling.scaleDownStabilizationSeconds is unset (SPEC §7). */
+export const DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS = 300;
+
 /**
  * The HPA scales the DigitModel itself through its /scale subresource, so it sets the total and
- * the operator splits it by weight. Scale-up reacts at once; scale-down waits out 5 minutes of dips.
+ * the operator splits it by weight. Scale-up reacts at once; scale-down waits out the
+ * stabilization window (default 5 minutes) of dips.
  */
 export function autoscaler(dm: DigitModel, a: AutoscalingSpec): V2HorizontalPodAutoscaler {
   const name = dm.metadata.name;
@@ -43,7 +47,7 @@ export function autoscaler(dm: DigitModel, a: AutoscalingSpec): V2HorizontalPodA
           ],
         },
         scaleDown: {
-          stabilizationWindowSeconds: 300,
+          stabilizationWindowSeconds: a.scaleDownStabilizationSeconds ?? DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
           selectPolicy: 'Max',
           policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }],
         },

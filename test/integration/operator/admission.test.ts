@@ -29,6 +29,8 @@ describe('the apiserver refuses invalid DigitModels with a message that says wha
     ['an unknown URI scheme', { model: { name: 'mnist-cnn', version: '1', uri: 's3://bucket/model' } }, /uri must start with one of the supported schemes/],
     ['samples 0', { inference: { samples: 0 } }, /spec\.inference\.samples.*greater than or equal to 1/],
     ['samples 300', { inference: { samples: 300 } }, /spec\.inference\.samples.*less than or equal to 256/],
+    ['scaleDownStabilizationSeconds -1', { autoscaling: { maxReplicas: 3, targetQueueDepth: 4, scaleDownStabilizationSeconds: -1 } }, /scaleDownStabilizationSeconds.*greater than or equal to 0/],
+    ['scaleDownStabilizationSeconds 3601', { autoscaling: { maxReplicas: 3, targetQueueDepth: 4, scaleDownStabilizationSeconds: 3601 } }, /scaleDownStabilizationSeconds.*less than or equal to 3600/],
     ['autoscaling without a target', { autoscaling: { maxReplicas: 3 } }, /needs at least one target/],
     ['a malformed pvc URI', { model: { name: 'mnist-cnn', version: '1', uri: 'pvc://Not_A_Claim/x' } }, /pvc:\/\/<claim>\/<path>/],
   ])('refuses %s', async (_what, overrides, message) => {

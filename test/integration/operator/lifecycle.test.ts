@@ -109,9 +109,17 @@ describe('a DigitModel in, its children out', () => {
 
   it('creates the HPA and HTTPRoute only while their sections are set', async () => {
     await mergePatch(client, 'DigitModel', ns, 'digits', { spec: { autoscaling: { minReplicas: 2, maxReplicas: 8, targetQueueDepth: 4, targetLatencyMs: 250 } } });
-    const hpa = await waitFor('the HPA', () => findChild<{ spec: { scaleTargetRef: unknown; metrics: unknown[] } }>(client, 'HorizontalPodAutoscaler', ns, 'digits'));
+    type Hpa = { spec: { scaleTargetRef: unknown; metrics: unknown[]; behavior?: { scaleDown?: { stabilizationWindowSeconds?: number } } } };
+    const hpa = await waitFor('the HPA', () => findChild<Hpa>(client, 'HorizontalPodAutoscaler', ns, 'digits'));
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'digitserve.dev/v1alpha1', kind: 'DigitModel', name: 'digits' });
     expect(hpa.spec.metrics).toHaveLength(2);
+    expect(hpa.spec.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(300);
+    // the window is the user's to set; the apiserver's HPA validation accepts the CRD's whole range
+    for (const seconds of [3600, 0]) {
+      await mergePatch(client, 'DigitModel', ns, 'digits', { spec: { autoscaling: { scaleDownStabilizationSeconds: seconds } } });
+      await waitFor(`the HPA's scale-down window to be ${seconds} s`, async () =>
+        (await findChild<Hpa>(client, 'HorizontalPodAutoscaler', ns, 'digits'))?.spec.behavior?.scaleDown?.stabilizationWindowSeconds === seconds);
+    }
     await mergePatch(client, 'DigitModel', ns, 'digits', { spec: { autoscaling: null } });
     await waitFor('the HPA to go', async () => !(await findChild(client, 'HorizontalPodAutoscaler', ns, 'digits')));
 

@@ -193,6 +193,16 @@ describe('desiredChildren', () => {
     expect(hpa.spec?.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(300);
   });
 
+  it.each([0, 60, 3600])('sets the HPA scale-down stabilization window from spec.autoscaling.scaleDownStabilizationSeconds (%i)', (seconds) => {
+    const hpa = find<V2HorizontalPodAutoscaler>(
+      desiredChildren(digitModel({ autoscaling: { maxReplicas: 20, targetQueueDepth: 4, scaleDownStabilizationSeconds: seconds } }), defaults),
+      'HorizontalPodAutoscaler',
+      'postcodes',
+    );
+    expect(hpa.spec?.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(seconds);
+    expect(hpa.spec?.behavior?.scaleUp?.stabilizationWindowSeconds).toBe(0);
+  });
+
   it('weights the HTTPRoute 100-w / w, holding the canary at 0 until it has a ready pod', () => {
     const dm = digitModel({ canary: { ...canary, weight: 30 }, traffic: { parentRefs: [{ name: 'public-gw', namespace: 'gateways' }] } });
     type Route = { apiVersion: string; spec: { parentRefs: unknown; rules: { backendRefs: { name: string; port: number; weight: number }[] }[] } };
