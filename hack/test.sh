@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: everything CI checks. Static checks, the unit suite on Node 20 and Node 24,
 # then the integration and end-to-end suites (which bring up the local control plane), then the
-# operator fault tests on a plane of their own (run even when the integration suite failed).
+# operator fault tests on a plane of their own, then the user journey on a real node (each run
+# even when an earlier suite failed; the first failure decides the exit code).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules"
@@ -20,5 +21,9 @@ echo "== integration and end-to-end tests"
 integration=0
 node node_modules/jest/bin/jest.js --selectProjects integration --ci --runInBand || integration=$?
 echo "== operator fault tests (on a control plane of their own in .cluster/faults)"
-node node_modules/jest/bin/jest.js --selectProjects operator-faults --ci --runInBand --verbose
-exit "$integration"
+faults=0
+node node_modules/jest/bin/jest.js --selectProjects operator-faults --ci --runInBand --verbose || faults=$?
+echo "== the user journey on real pods (test/journey: a plane of its own in .cluster/journey with a real node, the images built above)"
+journey=0
+node node_modules/jest/bin/jest.js --selectProjects journey --ci --runInBand --verbose || journey=$?
+for rc in "$integration" "$faults" "$journey"; do [ "$rc" = 0 ] || exit "$rc"; done
