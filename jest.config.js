@@ -17,6 +17,13 @@ const plane = {
 
 const faults = '<rootDir>/test/integration/operator-faults/';
 
+// the images `npm run images` built, on its private Docker engine (started or reused, and loaded
+// from the saved tarballs, by the setup); run with --runInBand after `npm run images`
+const images = {
+  globalSetup: '<rootDir>/test/images/setup.ts',
+  globalTeardown: '<rootDir>/test/images/teardown.ts',
+};
+
 /** @type {import('jest').Config} */
 export default {
   projects: [
@@ -37,6 +44,17 @@ export default {
       displayName: 'operator-faults',
       testMatch: [`${faults}**/*.test.ts`],
       globals: { digitservePlane: { dir: '.cluster/faults' } },
+      setupFiles: ['<rootDir>/test/support/plane-env.ts'],
+    },
+    { ...common, ...images, displayName: 'images', testMatch: ['<rootDir>/test/images/**/*.test.ts'] },
+    {
+      // Real pods: a plane of its own in .cluster/journey started with `cluster:up --real-node`
+      // (a real kubelet node beside the kwok ones; docs/cluster.md). Run with --runInBand.
+      ...common,
+      ...plane,
+      displayName: 'journey',
+      testMatch: ['<rootDir>/test/journey/**/*.test.ts'],
+      globals: { digitservePlane: { dir: '.cluster/journey', realNode: true } },
       setupFiles: ['<rootDir>/test/support/plane-env.ts'],
     },
   ],

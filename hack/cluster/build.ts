@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { exec } from './exec.js';
 import { log, since } from './log.js';
-import { buildKey, kubernetesVersion, moduleDir, requiredVersion, targets, type BinaryName, type BinaryTarget, type ModuleName } from './modules.js';
+import { buildKey, kubernetesVersion, moduleDir, requiredVersion, targets, wantedTargets, type BinaryName, type BinaryTarget, type ModuleName } from './modules.js';
 import { cacheRoot } from './paths.js';
 
 /** Builds the control-plane binaries from the pinned Go modules into the shared cache, only what is missing. */
@@ -72,13 +72,19 @@ export function envtestAssets(env: NodeJS.ProcessEnv = process.env): Partial<Bin
   return found;
 }
 
-/** Missing binaries of the resolved set, without building anything. */
-export function missingBinaries(env: NodeJS.ProcessEnv = process.env): BinaryTarget[] {
-  const dir = binDir();
-  const external = envtestAssets(env);
-  return targets.filter((t) => !external[t.name] && !isExecutable(path.join(dir, t.name)));
+export interface BuildOptions {
+  /** Also kubelet and kube-proxy, for `cluster:up --real-node`. */
+  node?: boolean;
 }
 
+/** Missing binaries of the resolved set, without building anything. */
+export function missingBinaries(env: NodeJS.ProcessEnv = process.env, opts: BuildOptions = {}): BinaryTarget[] {
+  const dir = binDir();
+  const external = envtestAssets(env);
+  return wantedTargets(opts).filter((t) => !external[t.name] && !isExecutable(path.join(dir, t.name)));
+}
+
+/** Runs `fn` holding a lock directory (waits for a live holder, breaks a dead one's). */
 export async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
   const pidFile = path.join(lockDir, 'pid');
   for (let waitedLogged = false; ; ) {
@@ -145,13 +151,16 @@ async function buildModule(module: ModuleName, wanted: BinaryTarget[], dir: stri
   }
 }
 
-/** Returns absolute paths of every binary, building the missing ones first. */
-export async function ensureBinaries(env: NodeJS.ProcessEnv = process.env): Promise<Binaries> {
+/**
+ * Returns absolute paths of every binary, building the missing ones first (kubelet and kube-proxy
+ * only with `opts.node`; without it their paths are where they would be built).
+ */
+export async function ensureBinaries(env: NodeJS.ProcessEnv = process.env, opts: BuildOptions = {}): Promise<Binaries> {
   const dir = binDir();
   fs.mkdirSync(dir, { recursive: true });
-  if (missingBinaries(env).length > 0) {
+  if (missingBinaries(env, opts).length > 0) {
     await withLock(`${dir}.lock`, async () => {
-      const missing = missingBinaries(env); // another process may have built them meanwhile
+      const missing = missingBinaries(env, opts); // another process may have built them meanwhile
       const start = Date.now();
       for (const module of modules) {
         const wanted = missing.filter((t) => t.module === module);

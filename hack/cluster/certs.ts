@@ -43,12 +43,17 @@ async function issue(name: string, subject: string, extensions: string, dir: str
   fs.rmSync(path.join(dir, `${name}.ext`));
 }
 
-export async function createPki(dir: string): Promise<Pki> {
+export interface PkiOptions {
+  /** More IP SANs for the apiserver's serving certificate (the real node's apiserver address). */
+  serverIps?: string[];
+}
+
+export async function createPki(dir: string, opts: PkiOptions = {}): Promise<Pki> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   await ecKey('ca.key', dir);
   await openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=digitserve-local-ca', '-days', DAYS, '-sha256',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.crt'], dir);
-  const sans = ['IP:127.0.0.1', `IP:${kubernetesServiceIp}`, 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default',
+  const sans = ['IP:127.0.0.1', `IP:${kubernetesServiceIp}`, ...(opts.serverIps ?? []).map((ip) => `IP:${ip}`), 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default',
     'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'].join(',');
   await issue('apiserver', '/CN=kube-apiserver',
     `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans}\n`, dir);
@@ -62,4 +67,10 @@ export async function createPki(dir: string): Promise<Pki> {
     dir, caCert: p('ca.crt'), caKey: p('ca.key'), serverCert: p('apiserver.crt'), serverKey: p('apiserver.key'),
     adminCert: p('admin.crt'), adminKey: p('admin.key'), saKey: p('sa.key'), saPub: p('sa.pub'),
   };
+}
+
+/** A client certificate signed by the plane's CA: `<dir>/<name>.crt` and `.key`. */
+export async function issueClientCert(pki: Pki, name: string, subject: string): Promise<{ cert: string; key: string }> {
+  await issue(name, subject, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n', pki.dir);
+  return { cert: path.join(pki.dir, `${name}.crt`), key: path.join(pki.dir, `${name}.key`) };
 }

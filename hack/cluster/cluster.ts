@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureBinaries, missingBinaries, type Binaries } from './build.js';
-import { createPki, type Pki } from './certs.js';
-import { apiserverArgs, controllerManagerArgs, etcdArgs, schedulerArgs, type Ports } from './components.js';
+import { ensureBinaries, missingBinaries, withLock, type Binaries } from './build.js';
+import { createPki, issueClientCert, type Pki } from './certs.js';
+import { apiserverArgs, controllerManagerArgs, etcdArgs, schedulerArgs, type ApiserverNetwork, type Ports } from './components.js';
 import { exec } from './exec.js';
 import { gatewayApiCrdFiles, gatewayApiVersion } from './gateway-api.js';
 import { get, isHealthy, waitUntil, type Credentials } from './health.js';
@@ -13,11 +13,17 @@ import { log, since } from './log.js';
 import { kubernetesVersion } from './modules.js';
 import { cacheRoot, clusterDir, kubeconfigPath, repoRoot, stateFile } from './paths.js';
 import { freePorts } from './ports.js';
-import { checkDisk, checkGo, checkOpenssl } from './prereqs.js';
+import { startRealNode, stopRealNode } from './node.js';
+import { createNetwork, deleteNetwork } from './node-network.js';
+import { newRealNodeState } from './node-state.js';
+import { checkDisk, checkGo, checkOpenssl, checkRealNodePrerequisites } from './prereqs.js';
 import { isOurs, startProcess, stopProcess, tail, type Started } from './processes.js';
 import { readState, writeState, type ClusterState } from './state.js';
 
-/** `up` and `down` of the local control plane: etcd, kube-apiserver, controller-manager, scheduler, kwok. */
+/**
+ * `up` and `down` of the local control plane: etcd, kube-apiserver, controller-manager, scheduler,
+ * kwok; with `realNode`, also one real node (node.ts) beside the fake ones.
+ */
 
 const logsDir = path.join(clusterDir, 'logs');
 const START_TIMEOUT_MS = 180_000;
@@ -34,17 +40,24 @@ function credentials(): Credentials {
   return { caCert: path.join(pki, 'ca.crt'), adminCert: path.join(pki, 'admin.crt'), adminKey: path.join(pki, 'admin.key') };
 }
 
-/** A plane from an earlier `up` whose processes are all alive and whose apiserver is ready. */
+export interface UpOptions {
+  /** Add the real node (kubelet, kube-proxy, containerd) in a network namespace of its own. */
+  realNode?: boolean;
+}
+
+/** A plane from an earlier `up` whose processes (its real node's too) are all alive and whose apiserver is ready. */
 export async function runningPlane(): Promise<ClusterState | undefined> {
   const state = readState();
   if (!state || state.processes.length === 0 || !state.processes.every(isOurs)) return undefined;
+  if (state.realNode && (state.realNode.processes.length < 4 || !state.realNode.processes.every(isOurs))) return undefined;
   return (await isHealthy(`${state.server}/readyz`, credentials())) ? state : undefined;
 }
 
-async function checkPrerequisites(): Promise<void> {
+async function checkPrerequisites(opts: UpOptions): Promise<void> {
   await checkGo();
   await checkOpenssl();
-  if (missingBinaries().length > 0) {
+  if (opts.realNode) await checkRealNodePrerequisites();
+  if (missingBinaries(process.env, { node: opts.realNode }).length > 0) {
     const gocache = (await exec('go', ['env', 'GOCACHE'])).stdout.trim();
     checkDisk(cacheRoot(), 8, 'building the control plane (Go build cache + binaries)');
     checkDisk(gocache, 8, 'the Go build cache');
@@ -52,46 +65,67 @@ async function checkPrerequisites(): Promise<void> {
   checkDisk(repoRoot, 1, 'the running control plane (etcd data, logs)');
 }
 
-export async function up(): Promise<UpResult> {
+export async function up(opts: UpOptions = {}): Promise<UpResult> {
   const t0 = Date.now();
   const existing = await runningPlane();
+  if (existing && opts.realNode && !existing.realNode) {
+    throw new Error(`a control plane without a real node runs in ${clusterDir}; stop it first (npm run cluster:down), then run cluster:up -- --real-node`);
+  }
   if (existing) {
-    log(`already running (kube-apiserver ${existing.server}); kubeconfig ${existing.kubeconfig}`);
+    log(`already running (kube-apiserver ${existing.server}${existing.realNode ? `, real node ${existing.realNode.name}` : ''}); kubeconfig ${existing.kubeconfig}`);
     return { kubeconfig: existing.kubeconfig, started: false, state: existing };
   }
   if (readState()) {
     log('cleaning up what is left of an earlier plane');
     await down();
   }
-  await checkPrerequisites();
-  const bins = await ensureBinaries();
+  await checkPrerequisites(opts);
+  const bins = await ensureBinaries(process.env, { node: opts.realNode });
 
   fs.rmSync(logsDir, { recursive: true, force: true });
   fs.mkdirSync(logsDir, { recursive: true });
-  const pki = await createPki(path.join(clusterDir, 'pki'));
   const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok] = await freePorts(6);
   const ports: Ports = { etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok };
-  const server = `https://127.0.0.1:${ports.apiserver}`;
-  writeKubeconfig(kubeconfigPath, server, pki);
+  // the real node's network first: the apiserver listens on its machine-side address
+  const network = opts.realNode ? await withLock(networkLock, () => createNetwork(clusterDir)) : undefined;
   const state: ClusterState = {
-    kubeconfig: kubeconfigPath, server, binaries: bins, kubernetesVersion: kubernetesVersion(),
+    kubeconfig: kubeconfigPath, server: '', binaries: bins, kubernetesVersion: kubernetesVersion(),
     ports, processes: [], startedAt: new Date().toISOString(),
+    ...(network ? { realNode: newRealNodeState(clusterDir, network) } : {}),
   };
   writeState(state);
   try {
-    await startAll(bins, pki, ports, state);
+    const pki = await createPki(path.join(clusterDir, 'pki'), { serverIps: network ? [network.hostIp] : [] });
+    const apiNet: ApiserverNetwork = network
+      ? { address: network.hostIp, kubeletClient: await issueClientCert(pki, 'apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client') }
+      : { address: '127.0.0.1' };
+    state.server = `https://${apiNet.address}:${ports.apiserver}`;
+    writeKubeconfig(kubeconfigPath, state.server, pki);
+    writeState(state);
+    await startAll(bins, pki, ports, state, apiNet);
     await populate(bins, state);
+    if (state.realNode) {
+      const rn = state.realNode;
+      const nodeCert = await issueClientCert(pki, 'node', `/O=system:nodes/CN=system:node:${rn.name}`);
+      const nodeKubeconfig = path.join(clusterDir, 'pki', 'node.kubeconfig');
+      writeKubeconfig(nodeKubeconfig, state.server, pki, { ...nodeCert, name: `system:node:${rn.name}` });
+      await startRealNode({
+        rn, bins, adminKubeconfig: kubeconfigPath, nodeKubeconfig, caCert: pki.caCert, server: state.server,
+        creds: credentials(), logsDir, save: () => writeState(state),
+      });
+    }
   } catch (err) {
     log(`start failed; stopping what was started (logs stay in ${logsDir})`);
     await down();
     throw err;
   }
-  log(`control plane up in ${since(t0)}: kube-apiserver ${server}, nodes ${fakeNodeNames.join(', ')}`);
+  const nodes = [...fakeNodeNames, ...(state.realNode ? [`${state.realNode.name} (real)`] : [])];
+  log(`control plane up in ${since(t0)}: kube-apiserver ${state.server}, nodes ${nodes.join(', ')}`);
   log(`kubeconfig: ${kubeconfigPath}; kubectl: ${bins.kubectl}; helm: ${bins.helm}`);
   return { kubeconfig: kubeconfigPath, started: true, state };
 }
 
-async function startAll(bins: Binaries, pki: Pki, ports: Ports, state: ClusterState): Promise<void> {
+async function startAll(bins: Binaries, pki: Pki, ports: Ports, state: ClusterState, apiNet: ApiserverNetwork): Promise<void> {
   const start = async (name: keyof Binaries, args: string[], healthUrl: string, creds?: Credentials) => {
     const t = Date.now();
     const proc: Started = startProcess(name, bins[name], args, path.join(logsDir, `${name}.log`), clusterDir);
@@ -105,7 +139,7 @@ async function startAll(bins: Binaries, pki: Pki, ports: Ports, state: ClusterSt
   };
   const certDir = (n: string) => path.join(clusterDir, 'serving-certs', n);
   await start('etcd', etcdArgs(path.join(clusterDir, 'etcd-data'), ports), `http://127.0.0.1:${ports.etcdClient}/health`);
-  await start('kube-apiserver', apiserverArgs(pki, ports, certDir('kube-apiserver')), `${state.server}/readyz`, credentials());
+  await start('kube-apiserver', apiserverArgs(pki, ports, certDir('kube-apiserver'), apiNet), `${state.server}/readyz`, credentials());
   // the rest only need the apiserver; bring them up together
   const kwokConfig = path.join(clusterDir, 'kwok.yaml');
   await writeKwokConfig(kwokConfig);
@@ -139,15 +173,25 @@ async function populate(bins: Binaries, state: ClusterState): Promise<void> {
   log(`nodes Ready in ${since(t)}`);
 }
 
+/** Machine-wide: two planes coming up at once must not pick the same node addresses. */
+const networkLock = '/run/digitserve-real-node-network.lock';
+
 /** Stops the processes recorded by `up` (by pid, newest first) and removes the plane's data. */
 export async function down(): Promise<void> {
   const state = readState();
+  // the node first, while the apiserver still runs (nothing waits on it, but its logs stay clean)
+  if (state?.realNode) await stopRealNode(state.realNode).catch((err: unknown) => log(`stopping the real node: ${(err as Error).message}`));
   if (state) {
     for (const proc of [...state.processes].reverse()) {
       if (!isOurs(proc)) continue;
       await stopProcess(proc);
       log(`stopped ${proc.name} (pid ${proc.pid})`);
     }
+  }
+  if (state?.realNode) {
+    // after the apiserver: it listens on the node network's address and talks to itself through it
+    await deleteNetwork(state.realNode.network);
+    log(`removed the real node's network namespace ${state.realNode.network.netns}`);
   }
   for (const entry of ['etcd-data', 'pki', 'serving-certs', 'kwok.yaml', path.basename(kubeconfigPath), path.basename(stateFile)]) {
     fs.rmSync(path.join(clusterDir, entry), { recursive: true, force: true });

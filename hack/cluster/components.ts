@@ -27,11 +27,23 @@ export function etcdArgs(dataDir: string, p: Ports): string[] {
   ];
 }
 
-export function apiserverArgs(pki: Pki, p: Ports, certDir: string): string[] {
+/** Where the apiserver listens, and how it reaches kubelets (only with a real node). */
+export interface ApiserverNetwork {
+  /** Bound and advertised; 127.0.0.1 unless a real node needs a non-loopback one (node-network.ts). */
+  address: string;
+  /** Client certificate for kubelets (`kubectl logs`, exec, port-forward). */
+  kubeletClient?: { cert: string; key: string };
+}
+
+export function apiserverArgs(pki: Pki, p: Ports, certDir: string, net: ApiserverNetwork = { address: '127.0.0.1' }): string[] {
+  const kubelet = net.kubeletClient
+    ? [`--kubelet-client-certificate=${net.kubeletClient.cert}`, `--kubelet-client-key=${net.kubeletClient.key}`, '--kubelet-preferred-address-types=InternalIP']
+    : [];
   return [
     `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1', // the machine may have no default route to derive one from
+    `--bind-address=${net.address}`,
+    // the machine may have no default route to derive one from; the `kubernetes` Service's endpoint
+    `--advertise-address=${net.address}`,
     `--secure-port=${p.apiserver}`,
     `--cert-dir=${certDir}`,
     `--tls-cert-file=${pki.serverCert}`,
@@ -44,6 +56,7 @@ export function apiserverArgs(pki: Pki, p: Ports, certDir: string): string[] {
     `--service-cluster-ip-range=${serviceCidr}`,
     '--allow-privileged=true',
     '--profiling=false',
+    ...kubelet,
   ];
 }
 

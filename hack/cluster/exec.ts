@@ -29,6 +29,7 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
       if (code === 0) resolve({ stdout, stderr });
       else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${stderr.trim().slice(-4000)}`));
     });
+    child.stdin.on('error', () => undefined); // EPIPE when the command exits without reading its input; its exit code tells
     child.stdin.end(opts.input ?? '');
   });
 }

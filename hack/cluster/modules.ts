@@ -8,13 +8,16 @@ import { modulesDir } from './paths.js';
 
 export type ModuleName = 'k8s' | 'etcd' | 'kwok' | 'helm';
 
-export type BinaryName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'etcd' | 'kwok' | 'helm';
+export type BinaryName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'etcd' | 'kwok' | 'helm'
+  | 'kubelet' | 'kube-proxy';
 
 export interface BinaryTarget {
   name: BinaryName;
   module: ModuleName;
   /** Go package path (a main package of a required upstream module, or `.` for our thin main). */
   pkg: string;
+  /** Only the real node (`cluster:up --real-node`) needs it: built on demand, never by a plain `up`. */
+  node?: true;
 }
 
 export const targets: readonly BinaryTarget[] = [
@@ -25,7 +28,14 @@ export const targets: readonly BinaryTarget[] = [
   { name: 'etcd', module: 'etcd', pkg: '.' },
   { name: 'kwok', module: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok' },
   { name: 'helm', module: 'helm', pkg: 'helm.sh/helm/v3/cmd/helm' },
+  { name: 'kubelet', module: 'k8s', pkg: 'k8s.io/kubernetes/cmd/kubelet', node: true },
+  { name: 'kube-proxy', module: 'k8s', pkg: 'k8s.io/kubernetes/cmd/kube-proxy', node: true },
 ];
+
+/** The targets a plane needs: the control plane always, the real node's binaries only when asked. */
+export function wantedTargets(opts: { node?: boolean } = {}): BinaryTarget[] {
+  return targets.filter((t) => !t.node || opts.node);
+}
 
 /** Module directories that take part in the cache key (gateway-api only pins CRD manifests). */
 const keyedModules = ['k8s', 'etcd', 'kwok', 'helm'] as const;

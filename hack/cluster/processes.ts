@@ -15,10 +15,15 @@ export interface Started extends ProcessRecord {
   exited: () => string | undefined;
 }
 
-export function startProcess(name: string, bin: string, args: readonly string[], logFile: string, cwd: string): Started {
+/**
+ * Starts `bin` detached with its output appended to `logFile`. `via` is a command that execs it in
+ * the same process (e.g. `nsenter --net=…`), so the recorded pid and binary are still `bin`'s.
+ */
+export function startProcess(name: string, bin: string, args: readonly string[], logFile: string, cwd: string, via: readonly string[] = []): Started {
   const fd = fs.openSync(logFile, 'a');
-  fs.writeSync(fd, `\n### ${new Date().toISOString()} ${bin} ${args.join(' ')}\n`);
-  const child = spawn(bin, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
+  fs.writeSync(fd, `\n### ${new Date().toISOString()} ${[...via, bin, ...args].join(' ')}\n`);
+  const argv = [...via, bin, ...args];
+  const child = spawn(argv[0], argv.slice(1), { cwd, detached: true, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${name} (${bin})`);
   let exit: string | undefined;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Binaries } from './build.js';
 import type { Ports } from './components.js';
+import type { RealNodeState } from './node-state.js';
 import { stateFile } from './paths.js';
 import type { ProcessRecord } from './processes.js';
 
@@ -15,6 +16,8 @@ export interface ClusterState {
   /** In start order; stopped in reverse. */
   processes: ProcessRecord[];
   startedAt: string;
+  /** Only with `up --real-node`: its name, netns and how to enter it (see hack/cluster/real-node.ts). */
+  realNode?: RealNodeState;
 }
 
 export function readState(): ClusterState | undefined {

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu'; // registers the 'cpu' fallback backend
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { loadModelVersion } from '../model/store.js';
 import { selectBackend, type BackendPreference } from './backend.js';
 import { confidenceOf, scaledEvidence, type Evidence } from './confidence.js';
@@ -26,7 +27,7 @@ export interface EngineOptions {
 export class Engine {
   private constructor(
     readonly info: EngineInfo,
-    readonly model: tf.LayersModel,
+    readonly model: LayersModel,
     readonly split: SplitModel,
     private readonly sampler: McDropoutSampler,
   ) {}

@@ -1,4 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+// functional ops only: tfjs-core alone registers no chained tensor methods (t.mean(), t.add())
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel, layers } from '@tensorflow/tfjs-layers';
 import { DropoutMasks } from './dropout-mask.js';
 import type { SplitModel } from './split-model.js';
 
@@ -114,7 +116,7 @@ export class McDropoutSampler {
       const means: tf.Tensor[] = [];
       const feats = this.split.prefix.reduce<tf.Tensor>((h, l) => {
         const y = l.apply(h) as tf.Tensor;
-        if (convMeans && l.getClassName() === 'Conv2D') means.push(y.mean([1, 2]));
+        if (convMeans && l.getClassName() === 'Conv2D') means.push(tf.mean(y, [1, 2]));
         return y;
       }, x);
       if (!convMeans) return { feats };
@@ -136,7 +138,7 @@ export class McDropoutSampler {
         const step = steps[i];
         if (step.kind === 'layer' && i === steps.length - 1 && logitScale !== 1) {
           const logits = denseLogits(step.layer, h);
-          return [tf.softmax(logits), tf.softmax(logits.mul(logitScale))];
+          return [tf.softmax(logits), tf.softmax(tf.mul(logits, logitScale))];
         }
         if (step.kind === 'layer') {
           h = step.layer.apply(h) as tf.Tensor;
@@ -148,7 +150,7 @@ export class McDropoutSampler {
         // wasm copies a typed array into its heap at once; other backends may keep a reference to it
         const values = this.masks.fill(size, step.rate);
         const mask = tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), expanded ? h.shape : [t, ...h.shape]);
-        h = expanded ? h.mul(mask) : h.expandDims(0).mul(mask).reshape([t * m, ...tail]);
+        h = expanded ? tf.mul(h, mask) : tf.reshape(tf.mul(tf.expandDims(h, 0), mask), [t * m, ...tail]);
         expanded = true;
       }
       return [h];
@@ -174,22 +176,22 @@ export class McDropoutSampler {
     return tf.tidy(() => {
       let h: tf.Tensor = feats;
       for (const step of this.split.suffix.slice(0, -1)) if (step.kind === 'layer') h = step.layer.apply(h) as tf.Tensor;
-      return h.reshape([feats.shape[0], -1]);
+      return tf.reshape(h, [feats.shape[0], -1]);
     });
   }
 }
 
 /** The pre-activation output of a Dense layer with a softmax activation. */
-function denseLogits(layer: tf.layers.Layer, h: tf.Tensor): tf.Tensor {
+function denseLogits(layer: layers.Layer, h: tf.Tensor): tf.Tensor {
   const cfg = layer.getConfig();
   if (layer.getClassName() !== 'Dense' || cfg.activation !== 'softmax') throw new Error(`a logit scale needs a softmax Dense last layer, got ${layer.getClassName()} ${String(cfg.activation)}`);
   const [kernel, bias] = layer.getWeights();
-  const z = tf.matMul(h.reshape([h.shape[0], -1]), kernel);
-  return bias ? z.add(bias) : z;
+  const z = tf.matMul(tf.reshape(h, [h.shape[0], -1]), kernel);
+  return bias ? tf.add(z, bias) : z;
 }
 
 /** The baseline: T full forward passes with `training: true` (tfjs' own dropout; also flips BatchNorm). */
-export async function naiveSample(model: tf.LayersModel, pixels: Float32Array, n: number, t: number): Promise<Float32Array> {
+export async function naiveSample(model: LayersModel, pixels: Float32Array, n: number, t: number): Promise<Float32Array> {
   const shape = model.inputs[0].shape.slice(1).map((d) => d ?? 1);
   const x = tf.tensor(pixels, [n, ...shape]);
   const parts: Float32Array[] = [];

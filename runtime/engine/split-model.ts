@@ -1,9 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
+import type { LayersModel, layers } from '@tensorflow/tfjs-layers';
 
 /** A model cut at its first Dropout layer: a deterministic prefix and a sampled suffix. */
 export interface SplitModel {
   /** Layers run once per image (everything before the first Dropout). */
-  prefix: tf.layers.Layer[];
+  prefix: layers.Layer[];
   /** Layers run T times, starting with the first Dropout. */
   suffix: SuffixStep[];
   /** Per-image element count of the first Dropout's input. */
@@ -16,11 +16,11 @@ export interface SplitModel {
   penultimateLayer: string;
 }
 
-export type SuffixStep = { kind: 'dropout'; rate: number; name: string } | { kind: 'layer'; layer: tf.layers.Layer };
+export type SuffixStep = { kind: 'dropout'; rate: number; name: string } | { kind: 'layer'; layer: layers.Layer };
 
 const elements = (shape: (number | null)[]): number => shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
 
-function outputShape(layer: tf.layers.Layer): (number | null)[] {
+function outputShape(layer: layers.Layer): (number | null)[] {
   const s = layer.outputShape;
   if (Array.isArray(s[0])) throw new Error(`layer ${layer.name} has several outputs; MC sampling needs a linear stack`);
   return s as (number | null)[];
@@ -31,7 +31,7 @@ function outputShape(layer: tf.layers.Layer): (number | null)[] {
  * run in inference mode in both parts; only Dropout layers are sampled (by the engine's own masks).
  * The split is checked numerically against `model.predict` at warm-up (engine.ts).
  */
-export function splitAtFirstDropout(model: tf.LayersModel): SplitModel {
+export function splitAtFirstDropout(model: LayersModel): SplitModel {
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   const first = layers.findIndex((l) => l.getClassName() === 'Dropout');
   if (first < 0) throw new Error('model has no Dropout layer: MC-dropout sampling needs one');

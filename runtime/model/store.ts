@@ -1,11 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { describeLocation, readModelFile, resolveModelLocation, type ModelLocation } from './model-location.js';
 import { parseMetadata, type ModelMetadata } from './metadata.js';
 
 export interface ModelVersion {
-  model: tf.LayersModel;
+  model: LayersModel;
   metadata: ModelMetadata;
   /** The resolved location, as a URL. */
   source: string;
@@ -25,7 +26,7 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-async function loadLayers(loc: ModelLocation): Promise<tf.LayersModel> {
+async function loadLayers(loc: ModelLocation): Promise<LayersModel> {
   const json = parseJson(await readModelFile(loc, 'model.json'), 'model.json') as ModelJson;
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error('model.json is not a TF.js Layers model');
   const specs: tf.io.WeightsManifestEntry[] = [];
@@ -42,7 +43,7 @@ async function loadLayers(loc: ModelLocation): Promise<tf.LayersModel> {
     off += b.byteLength;
   }
   // tf.io.fromMemory works on every backend; tfjs' file:// handler needs tfjs-node.
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }));
+  return loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }));
 }
 
 /** Loads a model version (directory path, file:// or http(s):// URI): the Layers model and its validated metadata. */

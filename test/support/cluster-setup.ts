@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
  * in that directory instead: always a local one (KUBECONFIG_EXTERNAL does not apply), never one
  * another run is using, and its KUBECONFIG reaches its tests through test/support/plane-env.ts, so
  * the process-wide KUBECONFIG of other projects in the same jest run is left alone.
+ * `globals.digitservePlane.realNode = true` (the journey project) starts that plane with
+ * `cluster:up --real-node`: one real kubelet node beside the kwok ones.
  * Jest loads global setup through Node's own ESM loader, without the `.js` -> `.ts` mapping the
  * tests get, so the plane is driven through its CLI rather than imported.
  */
@@ -22,7 +24,7 @@ const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const cli = path.join(root, 'hack', 'cluster', 'cli.ts');
 
 interface ProjectConfig {
-  globals?: { digitservePlane?: { dir?: string } };
+  globals?: { digitservePlane?: { dir?: string; realNode?: boolean } };
 }
 
 /** Planes this jest process started, by state directory ('' = the default or $DIGITSERVE_CLUSTER_DIR). */
@@ -106,7 +108,8 @@ export default async function setup(globalConfig: { maxWorkers?: number }, proje
   };
   const privateDir = projectConfig.globals?.digitservePlane?.dir;
   const dir = privateDir ? path.resolve(root, privateDir) : '';
-  // its test files take the plane down on purpose: one at a time, or they break each other
+  const realNode = projectConfig.globals?.digitservePlane?.realNode === true;
+  // its test files take the plane down on purpose (faults) or share one node: one at a time, or they break each other
   if (dir && (globalConfig?.maxWorkers ?? 1) > 1) throw new Error(`the tests on the private plane ${privateDir} must run one file at a time: add --runInBand (-i)`);
   const external = process.env.KUBECONFIG_EXTERNAL;
   if (external && !dir) {
@@ -120,7 +123,7 @@ export default async function setup(globalConfig: { maxWorkers?: number }, proje
   if (dir) claimPrivatePlane(dir);
   let out: string;
   try {
-    out = clusterCli(dir, 'up', '--json');
+    out = clusterCli(dir, 'up', '--json', ...(realNode ? ['--real-node'] : []));
   } catch (err) {
     clusterCli(dir, 'down'); // an interrupted `up` may have started some processes
     if (dir) fs.rmSync(path.join(dir, 'owner'), { force: true });

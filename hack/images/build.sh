@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# `npm run images [-- --registry PREFIX]`: builds the runtime and operator images from
+# Dockerfile.runtime and Dockerfile.operator on a private Docker engine, with base images made
+# locally (no registry: mmdebstrap + Node from the npm registry), saves them as tarballs and writes
+# .images/images.json = [{"ref": ..., "tar": ...}], then loads them into the real node when the
+# cluster CLI can (`tsx hack/cluster/cli.ts load-images`). See docs/images.md.
+#
+#   --registry PREFIX   tag PREFIX/runtime:<version> and PREFIX/operator:<version>
+#                       (default ghcr.io/digitserve; <version> = package.json's version)
+#   --bases-only        make and import the base images, build nothing
+#   --no-load           do not run load-images
+# Environment: DIGITSERVE_BUILD_CA = a PEM bundle the build stages trust (default: the CAs added
+# in /usr/local/share/ca-certificates, e.g. a TLS-intercepting proxy's); empty file = none.
+set -euo pipefail
+shopt -s inherit_errexit
+IMAGES_DIR=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$IMAGES_DIR/../.." && pwd)
+CACHE_ROOT=${DIGITSERVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/digitserve}
+
+log() { echo "images: $*" >&2; }
+die() { echo "images: error: $*" >&2; exit 1; }
+
+# shellcheck source=hack/images/versions.env
+. "$IMAGES_DIR/versions.env"
+# shellcheck source=hack/images/engine.sh
+. "$IMAGES_DIR/engine.sh"
+# shellcheck source=hack/images/bases.sh
+. "$IMAGES_DIR/bases.sh"
+
+REGISTRY=ghcr.io/digitserve
+BASES_ONLY=0
+LOAD=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --registry) REGISTRY=${2:?--registry needs a prefix}; shift 2 ;;
+    --registry=*) REGISTRY=${1#*=}; shift ;;
+    --bases-only) BASES_ONLY=1; shift ;;
+    --no-load) LOAD=0; shift ;;
+    *) die "unknown argument $1 (see the header of hack/images/build.sh)" ;;
+  esac
+done
+REGISTRY=${REGISTRY%/}
+VERSION=$(node -p "require('$REPO/package.json').version")
+OUT=$REPO/.images
+
+# one build at a time per machine: builds share the engine, and the script may stop it
+lock_engine() {
+  mkdir -p "$CACHE_ROOT/docker"
+  exec 9>"$CACHE_ROOT/docker/build.lock"
+  flock 9
+}
+
+build_ca_bundle() { # prints the path of the extra CA bundle for the build stages, or nothing
+  local out=$CACHE_ROOT/images/build-ca.pem
+  mkdir -p "$(dirname "$out")"
+  if [ -n "${DIGITSERVE_BUILD_CA+x}" ]; then
+    [ -s "${DIGITSERVE_BUILD_CA}" ] && cp "$DIGITSERVE_BUILD_CA" "$out" && echo "$out"
+    return 0
+  fi
+  local crts=(/usr/local/share/ca-certificates/*.crt /usr/local/share/ca-certificates/*/*.crt)
+  local f found=0
+  : >"$out"
+  for f in "${crts[@]}"; do [ -s "$f" ] && { cat "$f"; echo; } >>"$out" && found=1; done
+  [ "$found" = 1 ] && echo "$out"
+  return 0
+}
+
+build_image() { # $1 = name (runtime|operator), $2 = build image, $3 = runtime base
+  local ref=$REGISTRY/$1:$VERSION start=$SECONDS
+  log "building $ref from Dockerfile.$1"
+  (cd "$REPO" && DOCKER_BUILDKIT=0 nice -n 10 "$DOCKER_CLI" build --network host --quiet \
+    --build-arg "NODE_IMAGE=$2" --build-arg "RUNTIME_IMAGE=$3" \
+    -f "Dockerfile.$1" -t "$ref" . >/dev/null)
+  log "built $ref in $((SECONDS - start)) s: $(image_size "$ref") MB"
+}
+
+image_size() { echo $(( $(docker_cli image inspect -f '{{.Size}}' "$1") / 1000000 )); }
+
+save_images() {
+  mkdir -p "$OUT"
+  local name ref entries=()
+  for name in runtime operator; do
+    ref=$REGISTRY/$name:$VERSION
+    log "docker save $ref -> $OUT/$name.tar"
+    docker_cli save -o "$OUT/$name.tar.tmp" "$ref" && mv "$OUT/$name.tar.tmp" "$OUT/$name.tar"
+    entries+=("{\"ref\": \"$ref\", \"tar\": \"$OUT/$name.tar\", \"sizeBytes\": $(docker_cli image inspect -f '{{.Size}}' "$ref")}")
+  done
+  local IFS=,
+  echo "[${entries[*]}]" | node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(0,"utf8")),null,2)+"\n")' >"$OUT/images.json"
+  log "wrote $OUT/images.json"
+}
+
+# what the images were built from, for the tests (test/images/ca-absent.test.ts)
+write_build_info() { # $1 = build image, $2 = runtime base, $3 = extra CA bundle or empty
+  node -e 'const [b, r, c] = process.argv.slice(1); process.stdout.write(JSON.stringify({ buildImage: b, runtimeBase: r, buildCa: c || null }, null, 2) + "\n")' \
+    "$1" "$2" "$3" >"$OUT/build.json"
+}
+
+load_images() {
+  if [ "$LOAD" = 0 ]; then return; fi
+  if grep -qs "load-images" "$REPO"/hack/cluster/*.ts; then
+    (cd "$REPO" && node_modules/.bin/tsx hack/cluster/cli.ts load-images)
+  else
+    log "hack/cluster/cli.ts has no load-images yet: images not loaded into a node"
+  fi
+}
+
+main() {
+  local start=$SECONDS
+  lock_engine
+  trap engine_stop EXIT
+  engine_start
+  local build_base runtime_base build_image ca
+  build_base=$(build_base_image)
+  runtime_base=$(runtime_base_image)
+  ca=$(build_ca_bundle)
+  build_image=$(build_image_with_ca "$build_base" "$ca")
+  log "bases ready in $((SECONDS - start)) s: build $build_image, runtime $runtime_base${ca:+ (build stages trust $ca)}"
+  if [ "$BASES_ONLY" = 1 ]; then return; fi
+  build_image runtime "$build_image" "$runtime_base"
+  build_image operator "$build_image" "$runtime_base"
+  save_images
+  write_build_info "$build_image" "$runtime_base" "$ca"
+  engine_stop
+  trap - EXIT
+  load_images
+  log "done in $((SECONDS - start)) s"
+}
+
+main

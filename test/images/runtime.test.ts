@@ -1,0 +1,83 @@
+import { encodeDigit, mnistDigit } from '../support/images.js';
+import { freePort, metricValue } from '../support/runtime-process.js';
+import { docker, imageEntry, inspect, logsOf, waitFor } from './support/docker.js';
+
+// The runtime image as the operator's pod template runs it: non-root (65532), read-only root
+// filesystem with /tmp as the only writable place (an emptyDir in the pod), no capabilities.
+// Host network (the engine has no bridge), on free ports given through PORT / METRICS_PORT.
+
+const RUNTIME_BUDGET_BYTES = 350_000_000;
+const image = imageEntry('runtime');
+let id = '';
+let base = '';
+let metricsBase = '';
+
+beforeAll(async () => {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  base = `http://127.0.0.1:${port}`;
+  metricsBase = `http://127.0.0.1:${metricsPort}`;
+  id = (
+    await docker([
+      'run', '-d', '--read-only', '--tmpfs', '/tmp:rw,size=64m', '--user', '65532:65532',
+      '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
+      '-e', `PORT=${port}`, '-e', `METRICS_PORT=${metricsPort}`, image.ref,
+    ])
+  ).stdout.trim();
+  // model load and warm-up: generous, a loaded machine can be many times slower
+  await waitFor(id, async () => (await fetch(`${base}/readyz`)).status === 200, '/readyz 200', 300_000);
+}, 400_000);
+
+afterAll(async () => {
+  if (id) await docker(['rm', '-f', id]).catch(() => undefined);
+}, 120_000);
+
+it('declares the nonroot user 65532, the ports and the baked-in default model', async () => {
+  const config = await inspect<{ User: string; Env: string[]; WorkingDir: string }>(image.ref, '.Config');
+  expect(config.User).toBe('65532:65532');
+  expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'METRICS_PORT=9090']));
+  const listed = (await (await fetch(`${base}/v1/models`)).json()) as { models: { name: string; version: string }[] };
+  expect(listed.models).toEqual([expect.objectContaining({ name: 'mnist-cnn', version: '1' })]);
+});
+
+it(`stays within its size budget (${RUNTIME_BUDGET_BYTES / 1e6} MB uncompressed)`, async () => {
+  const size = await inspect<number>(image.ref, '.Size');
+  console.log(`${image.ref}: ${(size / 1e6).toFixed(1)} MB uncompressed`);
+  expect(size).toBe(image.sizeBytes);
+  expect(size).toBeLessThanOrEqual(RUNTIME_BUDGET_BYTES);
+});
+
+it('runs the wasm backend (its .wasm binaries are found) and sharp decodes PNGs (libvips for linux-x64)', async () => {
+  const logs = await logsOf(id);
+  const ready = logs.split('\n').find((l) => l.includes('"backend"'));
+  expect(ready).toBeDefined();
+  expect(JSON.parse(ready as string)).toMatchObject({ backend: 'wasm' });
+  let correct = 0;
+  for (let i = 0; i < 10; i++) {
+    const digit = mnistDigit(i);
+    const png = await encodeDigit(digit.pixels, { format: 'png', invert: true, scale: 4 });
+    const res = await fetch(`${base}/v1/models/mnist-cnn:predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { predictions: { digit: number; uncertainty: { method: string } }[] };
+    expect(body.predictions[0].uncertainty.method).toBe('mc-dropout');
+    if (body.predictions[0].digit === digit.label) correct++;
+  }
+  // the default model gets ~99% of held-out digits right; one miss in ten is allowed
+  expect(correct).toBeGreaterThanOrEqual(9);
+}, 300_000);
+
+it('serves Prometheus metrics on the metrics port, counting the predictions', async () => {
+  const res = await fetch(`${metricsBase}/metrics`);
+  expect(res.status).toBe(200);
+  const text = await res.text();
+  expect(text).toContain('digitserve_requests_total');
+  expect(metricValue(text, 'digitserve_requests_total', { code: '200' })).toBeGreaterThanOrEqual(10);
+});
+
+it('drains and exits 0 on SIGTERM', async () => {
+  await docker(['kill', '--signal', 'TERM', id]);
+  const code = (await docker(['wait', id], 300_000)).stdout.trim();
+  const logs = await logsOf(id);
+  expect(logs).toContain('draining');
+  expect(logs).toContain('"stopped"');
+  expect(code).toBe('0');
+}, 360_000);

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../../support/runtime-process.js';
+
+/**
+ * The image tests drive the private Docker engine of hack/images (test/images/setup.ts starts it
+ * or reuses a running one) with Debian's docker client, on the images `npm run images` saved.
+ */
+
+export const dockerCli = process.env.DOCKER_CLI ?? '/usr/bin/docker';
+// set by test/images/setup.ts from hack/images/engine-ctl.sh; the fallback is engine.sh's default
+const dockerHost = () => process.env.DOCKER_HOST ?? 'unix:///run/digitserve-docker/docker.sock';
+export const imagesDir = path.join(repoRoot, '.images');
+
+export interface ImageEntry {
+  ref: string;
+  tar: string;
+  sizeBytes: number;
+}
+
+export interface BuildInfo {
+  buildImage: string;
+  runtimeBase: string;
+  /** The extra CA bundle the build stages trusted, or null when there was none. */
+  buildCa: string | null;
+}
+
+function readJson<T>(file: string): T {
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: build the images first (npm run images)`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+export const readManifest = (): ImageEntry[] => readJson<ImageEntry[]>(path.join(imagesDir, 'images.json'));
+export const readBuildInfo = (): BuildInfo => readJson<BuildInfo>(path.join(imagesDir, 'build.json'));
+
+const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The manifest's entry for the runtime or operator image (ref `<prefix>/<name>:<package version>`). */
+export function imageEntry(name: 'runtime' | 'operator'): ImageEntry {
+  const entries = readManifest();
+  const entry = entries.find((e) => e.ref.endsWith(`/${name}:${version}`));
+  if (!entry) throw new Error(`.images/images.json lists no ${name}:${version} image (${entries.map((e) => e.ref).join(', ')})`);
+  return entry;
+}
+
+export interface DockerResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the docker client; rejects with its stderr when it exits non-zero. */
+export function docker(args: string[], timeoutMs = 300_000): Promise<DockerResult> {
+  return new Promise((resolve, reject) => {
+    execFile(dockerCli, args, { timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, DOCKER_HOST: dockerHost() } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`docker ${args.join(' ')}: ${stderr || err.message}`));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
+
+export async function inspect<T>(what: string, format: string): Promise<T> {
+  return JSON.parse((await docker(['inspect', '-f', `{{json ${format}}}`, what])).stdout) as T;
+}
+
+/** Combined stdout + stderr of a container. */
+export async function logsOf(id: string): Promise<string> {
+  const { stdout, stderr } = await docker(['logs', id]);
+  return stdout + stderr;
+}
+
+/** Polls `probe` until it returns true; fails early, with the container's logs, if the container stops. */
+export async function waitFor(id: string, probe: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    if (!(await inspect<boolean>(id, '.State.Running'))) throw new Error(`container stopped before ${what}:\n${await logsOf(id)}`);
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms:\n${await logsOf(id)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
