@@ -116,8 +116,9 @@ function send(o: Options, start: number): Promise<Outcome> {
   });
 }
 
+/** `startedAt` (epoch ms) is the origin of every `at` in the tally, so callers can place outcomes on their own clock. */
 function print(type: 'snapshot' | 'final', tally: Tally, start: number, stopReason?: string): void {
-  process.stdout.write(`${JSON.stringify({ type, elapsedMs: Date.now() - start, ...(stopReason ? { stopReason } : {}), ...tally })}\n`);
+  process.stdout.write(`${JSON.stringify({ type, startedAt: start, elapsedMs: Date.now() - start, ...(stopReason ? { stopReason } : {}), ...tally })}\n`);
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { serviceCidr } from '../../hack/cluster/certs.js';
 import { exec } from '../../hack/cluster/exec.js';
 import { startMonitoring } from '../../hack/cluster/monitoring.js';
+import { ensurePrometheusAdapter } from '../../hack/cluster/prometheus-adapter.js';
 import { readImagesManifest } from '../../hack/cluster/node-import.js';
 import { ctr } from '../../hack/cluster/node-state.js';
 import { importIntoRealNode, realNodeInfo, type RealNodeInfo } from '../../hack/cluster/real-node.js';
@@ -43,6 +44,8 @@ const MODEL_DIR = '/app/models/mnist-cnn';
 const STEADY_RATE = 10; // requests per second during every step
 // sized for a machine 3x slower than the one this was written on, shared with other work
 const STEP_TIMEOUT = 20 * 60_000;
+// a cold Go build of prometheus-adapter took 11 min here beside other builds: a build, not a test bound
+const SETUP_TIMEOUT = 90 * 60_000;
 const WAIT = 10 * 60_000;
 
 interface Condition { type: string; status: string; reason?: string }
@@ -134,6 +137,7 @@ async function finish(rec: StepRecord, run: LoadRun, loads: LoadRun[]): Promise<
 
 beforeAll(async () => {
   node = realNodeInfo();
+  await ensurePrometheusAdapter(); // step 5's; built here (once, then cached) so no step waits for a build
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'journey-'));
   bodyFile = path.join(work, 'digit.png');
   fs.writeFileSync(bodyFile, await png(3));
@@ -163,7 +167,7 @@ beforeAll(async () => {
   await importIntoRealNode([...built, { ref: RUNTIME_MODELS, tar: models }, { ref: `ghcr.io/digitserve/operator:${OPERATOR_REBUILT_TAG}`, tar: rebuilt }]);
   imagesSeconds = Math.round((Date.now() - t) / 1000);
   process.stderr.write(`[journey] test images derived and imported in ${imagesSeconds} s\n`);
-}, STEP_TIMEOUT);
+}, SETUP_TIMEOUT);
 
 afterAll(() => {
   const table = report.write({ node: node?.name, importSeconds: imagesSeconds, images: { runtime: RUNTIME, operator: OPERATOR, models: RUNTIME_MODELS, rebuiltOperatorTag: OPERATOR_REBUILT_TAG } });
@@ -259,7 +263,7 @@ test('3. a new model version rolls out under steady load with 0 failed requests,
   expect(final.failed).toBe(0);
   expect(Object.keys(final.versions).sort()).toEqual(['1', '2']);
   // version 1 answered only before the rollout finished (its pods were gone), version 2 last
-  expect(final.versionSeen['1'].last).toBeLessThanOrEqual(doneAt - load.startedAt);
+  expect(final.versionSeen['1'].last).toBeLessThanOrEqual(doneAt - final.startedAt);
   expect(final.versionSeen['2'].last).toBeGreaterThan(final.versionSeen['1'].last);
 }), STEP_TIMEOUT);
 
@@ -354,51 +358,53 @@ test('5. the HPA scales the DigitModel up on the runtime\'s queue depth and back
   expect(lightFinal.failures).toEqual({});
 }), STEP_TIMEOUT);
 
-test('6. a runtime container and the operator leader killed under load: only connections to the dead pod fail, and everything recovers', () => step('6 kill runtime and operator', async (rec, loads) => {
+test('6. a runtime container and the operator leader killed under load: only connections to the dead process fail, and everything recovers', () => step('6 kill runtime and operator', async (rec, loads) => {
   patchDm(NS, DM, { spec: { replicas: 2, autoscaling: null } });
   await waitSettled('3', 2);
   const load = steadyLoad();
   loads.push(load);
   await load.waitForOk(20);
+  const containerOf = (p: Pod) => {
+    const id = p.status.containerStatuses?.[0]?.containerID?.replace(/^containerd:\/\//, '');
+    if (!id) throw new Error(`no container id for ${p.metadata.name}`);
+    return id;
+  };
   const victim = runtimePods()[0];
-  const containerId = victim.status.containerStatuses?.[0]?.containerID?.replace(/^containerd:\/\//, '');
-  if (!containerId) throw new Error(`no container id for ${victim.metadata.name}`);
   const leader = kubectlOk(['-n', SYSTEM_NS, 'get', 'lease', RELEASE, '-o', 'jsonpath={.spec.holderIdentity}']).trim();
+  const leaderPod = operatorPods().find((p) => p.metadata.name === leader);
+  if (!leaderPod) throw new Error(`the Lease holder ${leader} is no operator pod`);
   const rn = readState()?.realNode;
   if (!rn) throw new Error('no real node in the plane state');
+  // crashes, not graceful deletes: SIGKILL to the runtime's process and to the leading operator's
+  // (which cannot release its Lease, so leadership returns only through the Lease's expiry or its restart)
   const tKill = Date.now();
-  // a crash, not a graceful delete: SIGKILL to the runtime's process, and the leader pod removed without grace
-  await ctr(rn, ['tasks', 'kill', '--signal', 'SIGKILL', containerId]);
-  kubectlOk(['-n', SYSTEM_NS, 'delete', 'pod', leader, '--grace-period=0', '--force', '--wait=false']);
-  const killedAt = tKill - load.startedAt;
-  let notReadyAt: number | undefined;
-  await until('the killed pod reported not ready', () => {
+  await Promise.all([ctr(rn, ['tasks', 'kill', '--signal', 'SIGKILL', containerOf(victim)]), ctr(rn, ['tasks', 'kill', '--signal', 'SIGKILL', containerOf(leaderPod)])]);
+  const notReadyAt = await until('the killed runtime pod reported not ready', () => {
     const p = runtimePods().find((x) => x.metadata.name === victim.metadata.name);
-    return p && !ready(p) ? (notReadyAt = Date.now()) : undefined;
+    return p && !ready(p) ? Date.now() : undefined;
   }, WAIT, 200);
-  const newLeader = await until('another operator takes the Lease', () => {
-    const h = kubectlOk(['-n', SYSTEM_NS, 'get', 'lease', RELEASE, '-o', 'jsonpath={.spec.holderIdentity}']).trim();
-    return h && h !== leader ? h : undefined;
-  }, WAIT, 1000);
-  Report.time(rec, 'operator kill→new leader', tKill);
-  // the new leader reconciles: a deleted child comes back
+  Report.time(rec, 'runtime kill→pod not ready', tKill, notReadyAt);
+  // an operator reconciles again (the restarted leader or the standby, once the Lease allows): a deleted child comes back
   kubectlOk(['-n', NS, 'delete', 'pdb', DM]);
-  await until('the PDB recreated by the new leader', () => kubectl(['-n', NS, 'get', 'pdb', DM]).status === 0, WAIT, 1000);
+  await until('the PDB recreated by the operator', () => kubectl(['-n', NS, 'get', 'pdb', DM]).status === 0, WAIT, 500);
+  Report.time(rec, 'operator kill→reconciling again', tKill);
+  rec.notes.leaderAfter = kubectlOk(['-n', SYSTEM_NS, 'get', 'lease', RELEASE, '-o', 'jsonpath={.spec.holderIdentity}']).trim();
   await waitSettled('3', 2);
   const recoveredAt = Date.now();
-  Report.time(rec, 'runtime kill→pod not ready', tKill, notReadyAt);
   Report.time(rec, 'runtime kill→recovered', tKill, recoveredAt);
   expect(runtimePods().find((p) => p.metadata.name === victim.metadata.name)?.status.containerStatuses?.[0]?.restartCount).toBeGreaterThanOrEqual(1);
+  expect(operatorPods().find((p) => p.metadata.name === leader)?.status.containerStatuses?.[0]?.restartCount).toBeGreaterThanOrEqual(1);
   const final = await finish(rec, load, loads);
-  rec.notes.newLeader = newLeader;
-  rec.notes.failureWindowMs = final.firstFailures.length ? [final.firstFailures[0].at - killedAt, final.firstFailures[final.firstFailures.length - 1].at - killedAt] : [];
-  // what may fail: connections to the dead process, until kube-proxy stops sending new ones there
+  // outcome times on the generator's clock: ms since final.startedAt
+  const kill = tKill - final.startedAt;
+  rec.notes.failuresAfterKillMs = final.firstFailures.map((f) => f.at - kill);
+  // what may fail: connections to the dead process, from the kill until kube-proxy stops sending new ones there
+  const connectionErrors = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'];
+  expect(Object.keys(final.failures).filter((k) => !connectionErrors.includes(k))).toEqual([]);
   for (const f of final.firstFailures) {
-    expect(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']).toContain(f.error);
-    expect(f.at).toBeGreaterThanOrEqual(killedAt);
-    expect(f.at).toBeLessThanOrEqual(recoveredAt - load.startedAt);
+    expect(f.at).toBeGreaterThanOrEqual(kill);
+    expect(f.at).toBeLessThanOrEqual(recoveredAt - final.startedAt);
   }
-  expect(Object.keys(final.failures).filter((k) => !['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(k))).toEqual([]);
 }), STEP_TIMEOUT);
 
 test('7. helm upgrade to a rebuilt operator whose pod template differs rolls the DigitModel gradually within its PDB, 0 failed requests', () => step('7 helm upgrade', async (rec, loads) => {

@@ -30,13 +30,13 @@ export interface LoadOptions {
 
 export interface Snapshot extends Tally {
   type: 'snapshot' | 'final';
+  /** Epoch ms the generator started at: the origin of every `at` in the tally. */
+  startedAt: number;
   elapsedMs: number;
   stopReason?: string;
 }
 
 export class LoadRun {
-  /** Wall-clock time the run was started (its snapshots' times are relative to about this). */
-  readonly startedAt = Date.now();
   private last: Snapshot | undefined;
   private stderr = '';
   private readonly child: ChildProcess;
