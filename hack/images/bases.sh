@@ -88,6 +88,8 @@ ensure_base() {
     log "base $name: mmdebstrap -> $tar"
     "$maker" "$tar.tmp" >&2 || die "mmdebstrap failed making the $name base"
     mv "$tar.tmp" "$tar"
+    # older inputs' tarballs of this base are of no further use
+    find "$BASES_DIR" -maxdepth 1 -name "$name-*.tar" ! -name "$name-$key.tar" -delete
   fi
   local args=() c
   for c in "$@"; do args+=(--change "$c"); done

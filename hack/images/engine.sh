@@ -41,5 +41,7 @@ engine_stop() {
   local i
   for i in $(seq 1 60); do kill -0 "$ENGINE_STARTED_PID" 2>/dev/null || break; sleep 1; done
   kill -KILL "$ENGINE_STARTED_PID" 2>/dev/null || true
+  # dockerd leaves its default network namespace mounted here; nothing else uses it
+  umount "$ENGINE_RUN/exec/netns/default" 2>/dev/null || true
   ENGINE_STARTED_PID=
 }
