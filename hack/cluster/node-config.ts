@@ -125,7 +125,8 @@ export function kubeProxyConfig(kubeconfig: string, nodeName: string, net: NodeN
     bindAddress: '0.0.0.0',
     healthzBindAddress: '127.0.0.1:10256',
     metricsBindAddress: '127.0.0.1:10249',
-    // pod -> ClusterIP -> pod on the same bridge answers through the node, not around it
+    // pod -> ClusterIP -> pod on the same bridge answers through the node, not around it, even
+    // where the kernel lacks br_netfilter (here it has it, and hairpin works without this too)
     iptables: { masqueradeAll: true },
     // leave the machine-wide conntrack table size alone
     conntrack: { maxPerCore: 0, min: 0 },

@@ -88,10 +88,20 @@ export async function createNetwork(clusterDir: string): Promise<NodeNetwork> {
   const names = networkNames(clusterDir);
   const net = networkFor(clusterDir, pickSlot(await addressesInUse(), parseInt(names.id.slice(0, 2), 16)));
   await deleteNetwork(net); // leftovers of a killed plane of the same directory
+  try {
+    await setUp(net, names.peerVeth);
+  } catch (err) {
+    await deleteNetwork(net);
+    throw err;
+  }
+  return net;
+}
+
+async function setUp(net: NodeNetwork, peerVeth: string): Promise<void> {
   await ip('netns', 'add', net.netns);
-  await ip('link', 'add', net.hostVeth, 'type', 'veth', 'peer', 'name', names.peerVeth);
-  await ip('link', 'set', names.peerVeth, 'netns', net.netns);
-  await ip('-n', net.netns, 'link', 'set', names.peerVeth, 'name', 'eth0');
+  await ip('link', 'add', net.hostVeth, 'type', 'veth', 'peer', 'name', peerVeth);
+  await ip('link', 'set', peerVeth, 'netns', net.netns);
+  await ip('-n', net.netns, 'link', 'set', peerVeth, 'name', 'eth0');
   await ip('addr', 'add', `${net.hostIp}/30`, 'dev', net.hostVeth);
   await ip('link', 'set', net.hostVeth, 'up');
   await ip('-n', net.netns, 'addr', 'add', `${net.nodeIp}/30`, 'dev', 'eth0');
@@ -103,7 +113,6 @@ export async function createNetwork(clusterDir: string): Promise<NodeNetwork> {
   // where the kernel has br_netfilter (masqueradeAll covers pod -> ClusterIP -> pod without it)
   await inNetns(net, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
   await inNetns(net, 'sysctl', ['-q', '-w', 'net.bridge.bridge-nf-call-iptables=1']).catch(() => undefined);
-  return net;
 }
 
 /** Removes the netns (its end of the veth and so the pair and the pod route go with it). Idempotent. */

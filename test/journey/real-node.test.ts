@@ -10,9 +10,9 @@ import { createNamespace, deleteNamespace, kubeConfig, waitFor } from '../integr
 /**
  * The real node of `cluster:up --real-node` (started by this project's global setup) runs a pod
  * from an image imported into its containerd: the pod becomes Ready, the API server's service
- * proxy reaches it, its ClusterIP answers from the node's network namespace, `kubectl logs`
- * works, and from inside the pod the `kubernetes` Service reaches the API server (what the
- * operator installed by the chart needs).
+ * proxy reaches it, its ClusterIP answers from the node's network namespace and from the pod
+ * itself, `kubectl logs` works, and from inside the pod the `kubernetes` Service reaches the API
+ * server (what the operator installed by the chart needs).
  */
 
 const kc = kubeConfig();
@@ -103,6 +103,12 @@ test('a pod from an imported image runs there, becomes Ready and is reached thro
   const viaClusterIp = await waitFor('an answer on the ClusterIP', async () =>
     (await runInNodeNetns([process.execPath, '-e', fetchScript, `http://${clusterIp}/through-cluster-ip`])).stdout, SLOW);
   expect(viaClusterIp).toBe('echo from echo /through-cluster-ip\n');
+
+  // from the pod to its own Service's ClusterIP and back to itself (hairpin through kube-proxy's rules)
+  const hairpin = await waitFor('the pod reaching its own ClusterIP', async () => String(await core.connectGetNamespacedPodProxyWithPath({
+    namespace: ns, name: 'echo:8080', path: `fetch/${clusterIp}/hairpin`,
+  })), SLOW);
+  expect(hairpin).toBe('echo from echo /hairpin\n');
 
   // in the pod, the ServiceAccount token and the `kubernetes` Service reach the API server
   const fromPod = await core.connectGetNamespacedPodProxyWithPath({ namespace: ns, name: 'echo:8080', path: 'apiserver' });
