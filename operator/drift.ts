@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DESIRED_HASH_ANNOTATION } from './api/constants.js';
 import type { KubeObject } from './api/types.js';
+import { sameQuantity } from './children/quantity.js';
 
 /**
  * Decides whether a child needs a server-side apply, so that steady state makes no API writes.
@@ -41,13 +42,26 @@ export function withDesiredHash<T extends KubeObject>(desired: T): T {
   };
 }
 
+/** Fields whose value is a quantity, and maps whose values are (a container's requests and limits). */
+const QUANTITY_FIELDS = new Set(['divisor', 'averageValue', 'sizeLimit']);
+const QUANTITY_MAPS = new Set(['requests', 'limits']);
+
+type Context = 'quantity' | 'quantities' | undefined;
+
+function fieldContext(parent: Context, key: string): Context {
+  if (parent === 'quantities') return 'quantity';
+  if (QUANTITY_MAPS.has(key)) return 'quantities';
+  return QUANTITY_FIELDS.has(key) ? 'quantity' : undefined;
+}
+
 /**
  * True when every field set in `want` has the same value in `have`. A list matches when each
  * wanted element is contained in a distinct live element: entries other managers added to a
  * keyed list (an extra port, env var or toleration) survive a server-side apply, so they must not
- * count as drift, or every reconcile would re-apply in vain.
+ * count as drift, or every reconcile would re-apply in vain. Quantities compare by value: the
+ * apiserver keeps "0.5" cpu as "500m", which is the same request, not a change.
  */
-export function containsFields(want: unknown, have: unknown): boolean {
+export function containsFields(want: unknown, have: unknown, context?: Context): boolean {
   if (want === undefined) return true;
   if (Array.isArray(want)) {
     if (!Array.isArray(have) || have.length < want.length) return false;
@@ -61,9 +75,11 @@ export function containsFields(want: unknown, have: unknown): boolean {
   }
   if (want !== null && typeof want === 'object') {
     if (have === null || typeof have !== 'object' || Array.isArray(have)) return false;
-    return Object.entries(want).every(([k, v]) => containsFields(v, (have as Record<string, unknown>)[k]));
+    return Object.entries(want).every(([k, v]) => containsFields(v, (have as Record<string, unknown>)[k], fieldContext(context, k)));
   }
-  return want === have;
+  if (want === have) return true;
+  const scalar = (x: unknown): x is string | number => typeof x === 'string' || typeof x === 'number';
+  return context === 'quantity' && scalar(want) && scalar(have) && sameQuantity(want, have);
 }
 
 /** Whether `desired` (already carrying its hash annotation) must be applied over `live`. */

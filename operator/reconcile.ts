@@ -7,6 +7,8 @@ import { routeCanaryWeight } from './children/http-route.js';
 import { childNames } from './children/names.js';
 import { isControlledBy } from './children/owner.js';
 import { needsApply, withDesiredHash } from './drift.js';
+import { handoverKeeps, promotionHandover } from './handover.js';
+import { latestPodFailure } from './pod-failures.js';
 import type { KubeClient } from './kube/client.js';
 import { KubeError, toKubeError } from './kube/errors.js';
 import { CHILD_KINDS, type ChildKind } from './kube/resources.js';
@@ -21,6 +23,8 @@ export interface Caches {
   children(kind: ChildKind, namespace: string): KubeObject[];
   /** Kinds with an informer (HTTPRoute only when the Gateway API is installed). */
   watches(kind: ChildKind): boolean;
+  /** The runtime pods of a DigitModel (label app.kubernetes.io/instance). */
+  pods(namespace: string, dmName: string): KubeObject[];
 }
 
 export interface ReconcilerDeps {
@@ -84,22 +88,37 @@ export class Reconciler {
     const observed: ObservedState = { deployments: {} };
     const canaryDeployment = caches.child('Deployment', namespace, childNames.deployment(name, 'canary'));
     const canaryReady = !!dm.spec.canary && readyReplicas(canaryDeployment) > 0;
-    const desired = desiredChildren(dm, this.deps.defaults, { canaryReady }).map(withDesiredHash);
+    const handover = promotionHandover(dm, {
+      stable: caches.child('Deployment', namespace, childNames.deployment(name, 'stable')),
+      canary: canaryDeployment,
+      route: caches.watches('HTTPRoute') ? caches.child('HTTPRoute', namespace, childNames.httpRoute(name)) : undefined,
+    });
+    if (handover) observed.handover = handover;
+    const failure = latestPodFailure(caches.pods(namespace, name));
+    if (failure) observed.podFailure = failure;
+    const facts = { canaryReady, handoverRouteWeight: handover?.routeCanaryWeight };
+    const desired = desiredChildren(dm, this.deps.defaults, facts).map(withDesiredHash);
 
     for (const child of desired) {
+      let result: KubeObject | undefined;
       try {
-        const result = await this.ensure(dm, child, log);
-        if (child.kind === 'Deployment') {
-          const track = child.metadata.name === childNames.deployment(name, 'canary') ? 'canary' : 'stable';
-          observed.deployments[track] = result;
-        }
+        result = await this.ensure(dm, child, log);
       } catch (err) {
         record(err);
       }
+      if (child.kind === 'Deployment') {
+        const track = child.metadata.name === childNames.deployment(name, 'canary') ? 'canary' : 'stable';
+        // status reports what the cluster holds: the apply's answer, or the cached Deployment when
+        // this pass's write failed — a failed write does not take the pods away (#15 item 1)
+        const held = result ?? caches.child('Deployment', namespace, child.metadata.name);
+        if (held) observed.deployments[track] = held;
+      }
     }
-    if (dm.spec.traffic?.parentRefs?.length) observed.routeCanaryWeight = routeCanaryWeight(dm, canaryReady);
+    if (dm.spec.traffic?.parentRefs?.length) observed.routeCanaryWeight = routeCanaryWeight(dm, facts);
+    // a promotion's handover keeps the canary track, untouched, until stable serves its version
+    const wanted = new Set([...desired.map((c) => `${c.kind}/${c.metadata.name}`), ...(handover ? handoverKeeps(dm) : [])]);
     try {
-      await this.deleteUnwanted(dm, new Set(desired.map((c) => `${c.kind}/${c.metadata.name}`)), log);
+      await this.deleteUnwanted(dm, wanted, log);
     } catch (err) {
       record(err);
     }

@@ -5,6 +5,7 @@ import { serviceUrl } from './children/names.js';
 import { replicaRatioWeight, splitReplicas } from './children/replica-split.js';
 import { mergeCondition, metaTime, type ConditionInput } from './conditions.js';
 import { canonicalJson } from './drift.js';
+import { failureMessage, type PodFailure } from './pod-failures.js';
 import { trackRollout, type TrackRollout } from './rollout.js';
 
 /** What the reconciler observed, the input of the pure status computation. */
@@ -14,6 +15,10 @@ export interface ObservedState {
   routeCanaryWeight?: number;
   /** Why this reconcile failed, if it did. */
   error?: { reason: string; message: string };
+  /** A promotion's handover: the canary Deployment kept serving the promoted version. */
+  handover?: { version: string; canary: KubeObject };
+  /** The latest failure of the DigitModel's runtime pods (their termination message), if any. */
+  podFailure?: PodFailure;
 }
 
 interface TrackView {
@@ -21,13 +26,16 @@ interface TrackView {
   version: string;
   desired: number;
   rollout?: TrackRollout;
+  /** Available pods of the track's version kept from the canary during a promotion's handover. */
+  handoverAvailable: number;
 }
 
 function tracksOf(dm: DigitModel, observed: ObservedState): TrackView[] {
   const split = splitReplicas(dm.spec.replicas ?? 1, dm.spec.canary?.weight);
+  const kept = observed.handover ? trackRollout(observed.handover.canary).availableReplicas : 0;
   const view = (track: Track, version: string): TrackView => {
     const dep = observed.deployments[track];
-    return { track, version, desired: split[track], rollout: dep ? trackRollout(dep) : undefined };
+    return { track, version, desired: split[track], rollout: dep ? trackRollout(dep) : undefined, handoverAvailable: track === 'stable' ? kept : 0 };
   };
   const tracks = [view('stable', dm.spec.model.version)];
   if (dm.spec.canary) tracks.push(view('canary', dm.spec.canary.version));
@@ -47,17 +55,22 @@ function trackStatus(t: TrackView, previous: TrackStatus | undefined): TrackStat
   return { ...(version ? { version } : {}), replicas: r?.replicas ?? 0, readyReplicas: r?.readyReplicas ?? 0 };
 }
 
+/** A track's available pods, counting the canary pods a handover keeps serving its version. */
+function available(t: TrackView): number {
+  return (t.rollout?.availableReplicas ?? 0) + t.handoverAvailable;
+}
+
 function readyCondition(tracks: TrackView[]): ConditionInput {
-  const short = tracks.filter((t) => (t.rollout?.availableReplicas ?? 0) < t.desired || !t.rollout);
+  const short = tracks.filter((t) => available(t) < t.desired || !t.rollout);
   if (short.length === 0) {
     const total = tracks.reduce((n, t) => n + t.desired, 0);
     return { type: CONDITION.ready, status: 'True', reason: REASON.allTracksAvailable, message: `${total} of ${total} desired pods available` };
   }
-  const message = short.map((t) => `${t.track}: ${t.rollout?.availableReplicas ?? 0}/${t.desired} pods available`).join('; ');
+  const message = short.map((t) => `${t.track}: ${available(t)}/${t.desired} pods available`).join('; ');
   return { type: CONDITION.ready, status: 'False', reason: REASON.tracksUnavailable, message };
 }
 
-function progressingCondition(tracks: TrackView[]): ConditionInput {
+function progressingCondition(tracks: TrackView[], observed: ObservedState): ConditionInput {
   const stuck = tracks.find((t) => t.rollout?.deadlineExceeded);
   if (stuck) {
     return {
@@ -68,9 +81,11 @@ function progressingCondition(tracks: TrackView[]): ConditionInput {
     };
   }
   const pending = tracks.filter((t) => !rolledOut(t));
-  if (pending.length > 0) {
-    const message = pending.map((t) => `rolling out ${t.track} version ${t.version}`).join('; ');
-    return { type: CONDITION.progressing, status: 'True', reason: REASON.rolloutInProgress, message };
+  if (pending.length > 0 || observed.handover) {
+    const parts = pending.map((t) => `rolling out ${t.track} version ${t.version}`);
+    const h = observed.handover;
+    if (h) parts.push(`the promoted canary's pods (version ${h.version}) keep serving until stable runs it completely`);
+    return { type: CONDITION.progressing, status: 'True', reason: REASON.rolloutInProgress, message: parts.join('; ') };
   }
   const message = tracks.map((t) => `${t.track} runs version ${t.version}`).join('; ');
   return { type: CONDITION.progressing, status: 'False', reason: REASON.rolloutComplete, message };
@@ -78,15 +93,17 @@ function progressingCondition(tracks: TrackView[]): ConditionInput {
 
 function degradedCondition(tracks: TrackView[], observed: ObservedState): ConditionInput {
   if (observed.error) return { type: CONDITION.degraded, status: 'True', ...observed.error };
+  const failure = observed.podFailure ? failureMessage(observed.podFailure) : undefined;
   const stuck = tracks.find((t) => t.rollout?.deadlineExceeded);
   if (stuck) {
     return {
       type: CONDITION.degraded,
       status: 'True',
       reason: REASON.progressDeadlineExceeded,
-      message: `${stuck.track} version ${stuck.version} never became ready; the previous pods keep serving`,
+      message: `${stuck.track} version ${stuck.version} never became ready; the previous pods keep serving${failure ? `; last failure: ${failure}` : ''}`,
     };
   }
+  if (failure) return { type: CONDITION.degraded, status: 'True', reason: REASON.runtimeFailing, message: failure };
   return { type: CONDITION.degraded, status: 'False', reason: REASON.asExpected, message: '' };
 }
 
@@ -97,10 +114,12 @@ export function computeStatus(dm: DigitModel, observed: ObservedState, now: Date
   const generation = dm.metadata.generation ?? 0;
   const tracks = tracksOf(dm, observed);
   const stable = trackStatus(tracks[0], prev.stable);
+  const kept = observed.handover ? trackRollout(observed.handover.canary) : undefined;
   const status: DigitModelStatus = {
     observedGeneration: generation,
-    replicas: tracks.reduce((n, t) => n + (t.rollout?.replicas ?? 0), 0),
-    readyReplicas: tracks.reduce((n, t) => n + (t.rollout?.readyReplicas ?? 0), 0),
+    // every pod the selector matches, the canary pods a handover keeps included
+    replicas: tracks.reduce((n, t) => n + (t.rollout?.replicas ?? 0), kept?.replicas ?? 0),
+    readyReplicas: tracks.reduce((n, t) => n + (t.rollout?.readyReplicas ?? 0), kept?.readyReplicas ?? 0),
     selector: selectorString(allTracksSelector(name)),
     url: serviceUrl(name, dm.metadata.namespace),
     stable,
@@ -117,7 +136,7 @@ export function computeStatus(dm: DigitModel, observed: ObservedState, now: Date
     };
   }
   const stamp = metaTime(now);
-  status.conditions = [readyCondition(tracks), progressingCondition(tracks), degradedCondition(tracks, observed)].map(
+  status.conditions = [readyCondition(tracks), progressingCondition(tracks, observed), degradedCondition(tracks, observed)].map(
     (c): Condition => mergeCondition(prev.conditions, c, generation, stamp),
   );
   return status;

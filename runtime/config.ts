@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { BATCH_TIMEOUT_MS, MAX_BATCH_SIZE, RELIABILITY_THRESHOLD, SAMPLES } from './limits.js';
 import { newestVersion } from './model/store.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
@@ -25,13 +26,13 @@ const envSchema = z.object({
     .default('mnist-cnn'),
   MODEL_VERSION: z.string().min(1).max(128).optional(),
   MODEL_TRACK: z.enum(['stable', 'canary']).default('stable'),
-  MC_SAMPLES: optionalInt(1, 256),
-  MAX_BATCH_SIZE: int(1, 1024).default(16),
-  BATCH_TIMEOUT_MS: int(0, 10_000).default(2),
+  MC_SAMPLES: optionalInt(SAMPLES.min, SAMPLES.max),
+  MAX_BATCH_SIZE: int(MAX_BATCH_SIZE.min, MAX_BATCH_SIZE.max).default(16),
+  BATCH_TIMEOUT_MS: int(BATCH_TIMEOUT_MS.min, BATCH_TIMEOUT_MS.max).default(2),
   MAX_QUEUE: int(1, 1_000_000).default(512),
   MAX_IMAGES_PER_REQUEST: int(1, 10_000).default(64),
   REQUEST_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
-  RELIABILITY_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
+  RELIABILITY_THRESHOLD: z.coerce.number().min(RELIABILITY_THRESHOLD.min).max(RELIABILITY_THRESHOLD.max).optional(),
   MAX_BODY_BYTES: int(1, 1 << 30).default(10 * 1024 * 1024),
   MAX_INPUT_PIXELS: int(1, 1_000_000_000).default(40_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -18,4 +18,9 @@ export const DEFAULT_CHILD_DEFAULTS: ChildDefaults = {
 export interface ChildFacts {
   /** The canary Deployment has at least one ready pod (HTTPRoute sends it traffic only then). */
   canaryReady: boolean;
+  /**
+   * A promotion's handover is in progress (see operator/handover.ts) and the live HTTPRoute sends
+   * the kept canary this weight: the route keeps it until the handover ends.
+   */
+  handoverRouteWeight?: number;
 }

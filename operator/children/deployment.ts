@@ -5,13 +5,13 @@ import type { ChildDefaults } from './defaults.js';
 import { trackLabels, trackSelector } from './labels.js';
 import { childNames } from './names.js';
 import { ownerReference } from './owner.js';
-import { podTemplate } from './pod-template.js';
+import { podTemplate, type TrackSpec } from './pod-template.js';
 
 /** A track's Deployment: version-free selector, surge-only rolling updates so old pods serve until new ones are ready. */
 export function trackDeployment(
   dm: DigitModel,
   track: Track,
-  model: { version: string; uri: string },
+  model: TrackSpec,
   replicas: number,
   d: ChildDefaults,
 ): V1Deployment {
@@ -31,7 +31,7 @@ export function trackDeployment(
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
       progressDeadlineSeconds: d.progressDeadlineSeconds,
       revisionHistoryLimit: 3,
-      template: podTemplate(dm, track, model.version, model.uri, d),
+      template: podTemplate(dm, track, model, d),
     },
   };
 }

@@ -22,7 +22,7 @@ export function desiredChildren(dm: DigitModel, defaults: ChildDefaults, facts: 
   }
   if (spec.autoscaling) out.push(autoscaler(dm, spec.autoscaling));
   const parentRefs = spec.traffic?.parentRefs;
-  if (parentRefs && parentRefs.length > 0) out.push(httpRoute(dm, parentRefs, facts.canaryReady));
+  if (parentRefs && parentRefs.length > 0) out.push(httpRoute(dm, parentRefs, facts));
   return out as KubeObject[];
 }
 

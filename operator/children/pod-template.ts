@@ -4,23 +4,40 @@ import type { DigitModel } from '../api/types.js';
 import type { ChildDefaults } from './defaults.js';
 import { podLabels, trackSelector } from './labels.js';
 import { resolveModelUri } from './model-uri.js';
-import { runtimeEnv } from './runtime-env.js';
+import { RUNTIME_CONTAINER, runtimeEnv } from './runtime-env.js';
 
-const CONTAINER = 'runtime';
-/** Numeric non-root user (the Node images' `node` user), so runAsNonRoot is verifiable by the kubelet. */
-const RUNTIME_UID = 1000;
+/**
+ * The runtime image's user (Dockerfile.runtime: distroless `nonroot`, `USER 65532:65532`), numeric
+ * so the kubelet can verify runAsNonRoot. The same UID as the image's, so nothing the image owns
+ * or expects (its files are root-owned and world-readable) changes meaning with the template.
+ */
+export const RUNTIME_UID = 65532;
+
+/** A track's model as the spec gives it (spec.model or spec.canary). */
+export interface TrackSpec {
+  version: string;
+  uri: string;
+  sha256?: string;
+  authSecretRef?: { name: string; key: string };
+}
 
 function quantities(q: Record<string, string | number> | undefined): Record<string, string> | undefined {
   if (!q) return undefined;
   return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)]));
 }
 
-/** One track's pod template: the runtime container hardened to the restricted profile, plus spec.pod. */
-export function podTemplate(dm: DigitModel, track: Track, version: string, uri: string, d: ChildDefaults): V1PodTemplateSpec {
+/**
+ * One track's pod template: the runtime container hardened to the restricted profile, plus spec.pod.
+ * The root filesystem is read-only: the runtime itself writes no files; libvips (sharp) may spill
+ * very large decodes to $TMPDIR (/tmp, an emptyDir here), and the failed-start reason goes to the
+ * termination message file, which the kubelet mounts writable.
+ */
+export function podTemplate(dm: DigitModel, track: Track, model: TrackSpec, d: ChildDefaults): V1PodTemplateSpec {
   const name = dm.metadata.name;
   const spec = dm.spec;
   const pod = spec.pod ?? {};
-  const source = resolveModelUri(uri);
+  const version = model.version;
+  const source = resolveModelUri(model.uri);
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
   if (source.claim) {
@@ -64,14 +81,14 @@ export function podTemplate(dm: DigitModel, track: Track, version: string, uri: 
       ],
       containers: [
         {
-          name: CONTAINER,
+          name: RUNTIME_CONTAINER,
           image: spec.image ?? d.image,
           imagePullPolicy: 'IfNotPresent',
           ports: [
             { name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' },
             { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
           ],
-          env: runtimeEnv(name, spec, track, version, source.runtimeUri),
+          env: runtimeEnv(name, spec, track, { version, runtimeUri: source.runtimeUri, sha256: model.sha256, authSecretRef: model.authSecretRef }),
           ...(resources ? { resources } : {}),
           readinessProbe: {
             httpGet: { path: '/readyz', port: 'http', scheme: 'HTTP' },
@@ -93,6 +110,10 @@ export function podTemplate(dm: DigitModel, track: Track, version: string, uri: 
             failureThreshold: 60,
           },
           lifecycle: { preStop: { sleep: { seconds: d.preStopSleepSeconds } } },
+          // the runtime writes why it refused to start there (e.g. a model that contradicts
+          // MODEL_VERSION); the operator reads it from the pod's status into Degraded
+          terminationMessagePath: '/dev/termination-log',
+          terminationMessagePolicy: 'FallbackToLogsOnError',
           securityContext: {
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,

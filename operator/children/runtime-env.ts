@@ -1,26 +1,34 @@
+import type { V1EnvVar } from '@kubernetes/client-node';
 import { HTTP_PORT, METRICS_PORT, type Track } from '../api/constants.js';
 import type { DigitModelSpec } from '../api/types.js';
 
-export interface EnvVar {
-  name: string;
-  value: string;
+/** What one track serves: its version and where the runtime finds it. */
+export interface TrackModel {
+  version: string;
+  /** MODEL_URI as the pod sees it (pvc:// already resolved to the mount). */
+  runtimeUri: string;
+  sha256?: string;
+  authSecretRef?: { name: string; key: string };
 }
 
-/** The runtime's environment (SPEC §3): inference knobs only when set, so unset ones fall back to metadata.json. */
-export function runtimeEnv(
-  dmName: string,
-  spec: DigitModelSpec,
-  track: Track,
-  version: string,
-  modelUri: string,
-): EnvVar[] {
-  const env: EnvVar[] = [
+/** Name of the runtime container; the downward API's resourceFieldRef names it. */
+export const RUNTIME_CONTAINER = 'runtime';
+
+/**
+ * The runtime's environment (SPEC §3): inference knobs only when set, so unset ones fall back to
+ * metadata.json; the pod's CPU limit through the downward API, so the runtime sizes its threads to
+ * it; the model's digest and the private model server's credential when the track has them.
+ */
+export function runtimeEnv(dmName: string, spec: DigitModelSpec, track: Track, model: TrackModel): V1EnvVar[] {
+  const env: V1EnvVar[] = [
     { name: 'PORT', value: String(HTTP_PORT) },
     { name: 'METRICS_PORT', value: String(METRICS_PORT) },
-    { name: 'MODEL_URI', value: modelUri },
+    { name: 'MODEL_URI', value: model.runtimeUri },
     { name: 'MODEL_NAME', value: dmName },
-    { name: 'MODEL_VERSION', value: version },
+    { name: 'MODEL_VERSION', value: model.version },
     { name: 'MODEL_TRACK', value: track },
+    // without a cpu limit the downward API reports the node's allocatable CPU
+    { name: 'CPU_LIMIT_MILLICORES', valueFrom: { resourceFieldRef: { containerName: RUNTIME_CONTAINER, resource: 'limits.cpu', divisor: '1m' } } },
   ];
   const inf = spec.inference ?? {};
   const optional: [string, number | undefined][] = [
@@ -30,5 +38,10 @@ export function runtimeEnv(
     ['RELIABILITY_THRESHOLD', inf.reliabilityThreshold],
   ];
   for (const [name, value] of optional) if (value !== undefined) env.push({ name, value: String(value) });
+  if (model.sha256) env.push({ name: 'MODEL_SHA256', value: model.sha256 });
+  if (model.authSecretRef) {
+    // the kubelet resolves it; the operator never reads the Secret (and needs no RBAC on Secrets)
+    env.push({ name: 'MODEL_AUTH_HEADER', valueFrom: { secretKeyRef: { name: model.authSecretRef.name, key: model.authSecretRef.key } } });
+  }
   return env;
 }

@@ -29,9 +29,17 @@ describe('the apiserver refuses invalid DigitModels with a message that says wha
     ['an unknown URI scheme', { model: { name: 'mnist-cnn', version: '1', uri: 's3://bucket/model' } }, /uri must start with one of the supported schemes/],
     ['samples 0', { inference: { samples: 0 } }, /spec\.inference\.samples.*greater than or equal to 1/],
     ['samples 300', { inference: { samples: 300 } }, /spec\.inference\.samples.*less than or equal to 256/],
+    // the runtime refuses more (runtime/limits.ts), so the CRD does too (#15 item 3)
+    ['maxBatchSize 1025', { inference: { maxBatchSize: 1025 } }, /spec\.inference\.maxBatchSize.*less than or equal to 1024/],
+    ['batchTimeoutMs 10001', { inference: { batchTimeoutMs: 10001 } }, /spec\.inference\.batchTimeoutMs.*less than or equal to 10000/],
     ['scaleDownStabilizationSeconds -1', { autoscaling: { maxReplicas: 3, targetQueueDepth: 4, scaleDownStabilizationSeconds: -1 } }, /scaleDownStabilizationSeconds.*greater than or equal to 0/],
     ['scaleDownStabilizationSeconds 3601', { autoscaling: { maxReplicas: 3, targetQueueDepth: 4, scaleDownStabilizationSeconds: 3601 } }, /scaleDownStabilizationSeconds.*less than or equal to 3600/],
     ['autoscaling without a target', { autoscaling: { maxReplicas: 3 } }, /needs at least one target/],
+    ['a sha256 that is not 64 hex digits', { model: { name: 'mnist-cnn', version: '1', uri: 'https://m.example/1/model.json', sha256: 'abc' } }, /spec\.model\.sha256/],
+    ['an upper-case sha256', { model: { name: 'mnist-cnn', version: '1', uri: 'https://m.example/1/model.json', sha256: 'A'.repeat(64) } }, /spec\.model\.sha256.*should match/],
+    ['a credential for a pvc:// model', { model: { name: 'mnist-cnn', version: '1', uri: 'pvc://models/m/1', authSecretRef: { name: 's', key: 'k' } } }, /spec\.model\.authSecretRef applies to http:\/\/ and https:\/\/ URIs only/],
+    ['a canary credential for a file:// model', { canary: { ...canary, uri: 'file:///models/2', authSecretRef: { name: 's', key: 'k' } } }, /spec\.canary\.authSecretRef applies to http:\/\/ and https:\/\/ URIs only/],
+    ['a credential without a key', { model: { name: 'mnist-cnn', version: '1', uri: 'https://m.example/1/model.json', authSecretRef: { name: 's' } as { name: string; key: string } } }, /spec\.model\.authSecretRef\.key: Required value/],
     ['a malformed pvc URI', { model: { name: 'mnist-cnn', version: '1', uri: 'pvc://Not_A_Claim/x' } }, /pvc:\/\/<claim>\/<path>/],
   ])('refuses %s', async (_what, overrides, message) => {
     const err = await refusal(() => createDm(client, ns, 'bad', dmSpec(overrides)));
@@ -56,6 +64,17 @@ describe('the apiserver refuses invalid DigitModels with a message that says wha
     expect(err.code).toBe('Invalid');
   });
 
+  it('admits a digest and a Secret-referenced credential on http(s) models of both tracks', async () => {
+    const sha256 = '0123456789abcdef'.repeat(4);
+    const authSecretRef = { name: 'model-server', key: 'authorization' };
+    const created = await createDm(client, ns, 'private', dmSpec({
+      model: { name: 'mnist-cnn', version: '1', uri: 'https://models.example/1/model.json', sha256, authSecretRef },
+      canary: { ...canary, uri: 'http://models.example/2/model.json', sha256, authSecretRef },
+    }));
+    expect(created.spec.model).toMatchObject({ sha256, authSecretRef });
+    expect(created.spec.canary).toMatchObject({ sha256, authSecretRef });
+  });
+
   it('defaults spec.replicas to 1 and nothing else', async () => {
     const spec = dmSpec();
     delete spec.replicas;
@@ -74,6 +93,7 @@ describe('the apiserver refuses invalid DigitModels with a message that says wha
     const json = JSON.stringify(doc);
     expect(json).toContain('Percent of traffic for the canary, 0-100.');
     expect(json).toContain('Monte-Carlo-dropout forward samples T per image (1-256).');
+    expect(json).toContain('whose value is the full Authorization header value');
   });
 });
 

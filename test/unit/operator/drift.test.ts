@@ -50,3 +50,49 @@ describe('drift detection', () => {
     expect(containsFields(['x'], [])).toBe(false);
   });
 });
+
+describe('quantities in drift detection (#15 item 6)', () => {
+  const deployment = withDesiredHash({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'd', namespace: 'n', labels: { 'digitserve.dev/model-version': '1.0' } },
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            {
+              name: 'runtime',
+              resources: { requests: { cpu: '0.5', memory: '1073741824' }, limits: { cpu: 2, memory: '0.5Gi' } },
+              env: [{ name: 'CPU_LIMIT_MILLICORES', valueFrom: { resourceFieldRef: { containerName: 'runtime', resource: 'limits.cpu', divisor: '1m' } } }],
+            },
+          ],
+        },
+      },
+    },
+  } as KubeObject);
+
+  // what the apiserver hands back: every quantity in its canonical spelling
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests poke at arbitrary JSON paths
+  function stored(patch: (o: Record<string, any>) => void = () => {}): KubeObject {
+    const o = JSON.parse(JSON.stringify(deployment));
+    o.spec.template.spec.containers[0].resources = { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '512Mi' } };
+    patch(o);
+    return o;
+  }
+
+  it('sees no drift when the apiserver respelled a quantity ("0.5" is "500m", "1073741824" is "1Gi")', () => {
+    expect(needsApply(deployment, stored())).toBe(false);
+  });
+
+  it('still sees a changed quantity', () => {
+    expect(needsApply(deployment, stored((o) => (o.spec.template.spec.containers[0].resources.requests.cpu = '501m')))).toBe(true);
+    expect(needsApply(deployment, stored((o) => (o.spec.template.spec.containers[0].resources.limits.memory = '512M')))).toBe(true);
+    expect(needsApply(deployment, stored((o) => (o.spec.template.spec.containers[0].env[0].valueFrom.resourceFieldRef.divisor = '1')))).toBe(true);
+  });
+
+  it('compares only quantity fields by value: a label "1.0" is not "1"', () => {
+    expect(needsApply(deployment, stored((o) => (o.metadata.labels['digitserve.dev/model-version'] = '1')))).toBe(true);
+    expect(containsFields({ x: '0.5' }, { x: '500m' })).toBe(false);
+    expect(containsFields({ requests: { cpu: '0.5' } }, { requests: { cpu: '500m' } })).toBe(true);
+  });
+});

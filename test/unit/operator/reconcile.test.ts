@@ -51,6 +51,7 @@ class FakeCluster {
       child: (kind, ns, name) => this.objects.get(this.key(kind, ns, name)),
       children: (kind: ChildKind, ns) => [...this.objects.values()].filter((o) => o.kind === kind && o.metadata.namespace === ns),
       watches: () => true,
+      pods: (ns, dm) => [...this.objects.values()].filter((o) => o.kind === 'Pod' && o.metadata.namespace === ns && o.metadata.labels?.['app.kubernetes.io/instance'] === dm),
     };
   }
 
@@ -132,6 +133,34 @@ describe('Reconciler', () => {
     expect(cluster.writes.filter((w) => w.startsWith('delete')).sort()).toEqual(['delete Deployment postcodes-canary', 'delete Service postcodes-canary']);
   });
 
+  it('keeps a promoted canary serving until stable runs its version completely, then deletes it (#15 item 2)', async () => {
+    const { cluster, reconciler, update, dmNow } = setup(digitModel({ canary: { version: '4', uri: 'pvc://models/m/4', weight: 50 } }));
+    await reconciler.reconcile('mail', 'postcodes');
+    cluster.settleDeployments();
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(dmNow().status).toMatchObject({ readyReplicas: 4, stable: { replicas: 2 }, canary: { replicas: 2 } });
+    update({ model: { name: 'mnist-cnn', version: '4', uri: 'pvc://models/m/4' }, canary: undefined });
+    cluster.writes = [];
+    await reconciler.reconcile('mail', 'postcodes');
+    // stable rolls to version 4 with all 4 replicas; the canary track is left as it is
+    expect(cluster.writes.filter((w) => !w.includes('status'))).toEqual(['apply Deployment postcodes-stable']);
+    const during = dmNow().status!;
+    expect(during).toMatchObject({ replicas: 4, readyReplicas: 4 });
+    expect(during.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+    expect(during.conditions?.find((c) => c.type === 'Progressing')?.message).toMatch(/promoted canary's pods \(version 4\) keep serving/);
+    // the stable Deployment's new pods are not all available yet: still no deletion
+    const k = cluster.key('Deployment', 'mail', 'postcodes-stable');
+    const dep = cluster.objects.get(k)!;
+    cluster.objects.set(k, { ...dep, metadata: { ...dep.metadata, generation: 2 }, status: { observedGeneration: 2, replicas: 5, updatedReplicas: 3, readyReplicas: 4, availableReplicas: 4 } });
+    cluster.writes = [];
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(cluster.writes.filter((w) => w.startsWith('delete'))).toEqual([]);
+    cluster.settleDeployments();
+    cluster.writes = [];
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(cluster.writes.filter((w) => w.startsWith('delete')).sort()).toEqual(['delete Deployment postcodes-canary', 'delete Service postcodes-canary']);
+  });
+
   it('reports a failed apply as Degraded=True with the apiserver message, and throws for a retry', async () => {
     const { cluster, reconciler, dmNow, events } = setup(digitModel());
     cluster.failApply = (o) => (o.kind === 'PodDisruptionBudget' ? new KubeError('Forbidden', 'apply PodDisruptionBudget mail/postcodes: forbidden') : undefined);
@@ -143,6 +172,29 @@ describe('Reconciler', () => {
     cluster.failApply = undefined;
     await reconciler.reconcile('mail', 'postcodes');
     expect(dmNow().status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
+  });
+
+  it('keeps the last known counts when a Deployment write fails: Degraded and an Event, no outage, no RolloutStarted (#15 item 1)', async () => {
+    const { cluster, reconciler, dmNow, events } = setup(digitModel());
+    await reconciler.reconcile('mail', 'postcodes');
+    cluster.settleDeployments();
+    await reconciler.reconcile('mail', 'postcodes');
+    expect(dmNow().status).toMatchObject({ replicas: 4, readyReplicas: 4 });
+    events.length = 0;
+    // a hand edit makes the operator re-apply the Deployment, and the apiserver refuses that write
+    const k = cluster.key('Deployment', 'mail', 'postcodes-stable');
+    const dep = cluster.objects.get(k)!;
+    cluster.objects.set(k, { ...dep, spec: { ...(dep.spec as object), revisionHistoryLimit: 9 } });
+    cluster.failApply = (o) => (o.kind === 'Deployment' ? new KubeError('Conflict', 'apply Deployment mail/postcodes-stable: the object has been modified') : undefined);
+    await expect(reconciler.reconcile('mail', 'postcodes')).rejects.toThrow(/has been modified/);
+    const status = dmNow().status!;
+    expect(status).toMatchObject({ replicas: 4, readyReplicas: 4, stable: { version: '3', replicas: 4, readyReplicas: 4 } });
+    const cond = (type: string) => status.conditions?.find((c) => c.type === type);
+    expect(cond('Ready')).toMatchObject({ status: 'True', reason: 'AllTracksAvailable' });
+    expect(cond('Progressing')).toMatchObject({ status: 'False', reason: 'RolloutComplete' });
+    expect(cond('Degraded')).toMatchObject({ status: 'True', reason: 'ReconcileError' });
+    expect(cond('Degraded')?.message).toMatch(/apply Deployment mail\/postcodes-stable: the object has been modified/);
+    expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Warning ReconcileFailed']);
   });
 
   it('refuses to take over an object controlled by someone else', async () => {

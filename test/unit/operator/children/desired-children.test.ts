@@ -1,4 +1,5 @@
-import type { V1Deployment, V1PodDisruptionBudget, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import fs from 'node:fs';
+import type { V1Deployment, V1EnvVarSource, V1PodDisruptionBudget, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { desiredChildren } from '../../../../operator/children/index.js';
 import { defaults, digitModel, find } from '../fixtures.js';
 
@@ -10,7 +11,11 @@ const LABELS = {
 const canary = { version: '4', uri: 'https://models.example/mnist-cnn/4/model.json', weight: 10 };
 
 function envOf(d: V1Deployment): Record<string, string> {
-  return Object.fromEntries((d.spec?.template.spec?.containers[0].env ?? []).map((e) => [e.name, e.value ?? '']));
+  return Object.fromEntries((d.spec?.template.spec?.containers[0].env ?? []).filter((e) => !e.valueFrom).map((e) => [e.name, e.value ?? '']));
+}
+
+function envFrom(d: V1Deployment): Record<string, V1EnvVarSource | undefined> {
+  return Object.fromEntries((d.spec?.template.spec?.containers[0].env ?? []).filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom]));
 }
 
 describe('desiredChildren', () => {
@@ -83,6 +88,7 @@ describe('desiredChildren', () => {
 
   it('sets the runtime env, with inference knobs only when the spec sets them', () => {
     const plain = find<V1Deployment>(desiredChildren(digitModel({ canary }), defaults), 'Deployment', 'postcodes-canary');
+    expect(Object.keys(envFrom(plain))).toEqual(['CPU_LIMIT_MILLICORES']);
     expect(envOf(plain)).toEqual({
       PORT: '8080',
       METRICS_PORT: '9090',
@@ -97,6 +103,46 @@ describe('desiredChildren', () => {
       'postcodes-stable',
     );
     expect(envOf(tuned)).toMatchObject({ MC_SAMPLES: '30', MAX_BATCH_SIZE: '64', BATCH_TIMEOUT_MS: '5', RELIABILITY_THRESHOLD: '0.8', MODEL_TRACK: 'stable' });
+  });
+
+  it('passes the container CPU limit in millicores through the downward API (#15 item 11)', () => {
+    for (const dm of [digitModel(), digitModel({ resources: { limits: { cpu: '0.5' } } })]) {
+      const d = find<V1Deployment>(desiredChildren(dm, defaults), 'Deployment', 'postcodes-stable');
+      const container = d.spec!.template.spec!.containers[0];
+      expect(envFrom(d).CPU_LIMIT_MILLICORES).toEqual({ resourceFieldRef: { containerName: container.name, resource: 'limits.cpu', divisor: '1m' } });
+    }
+  });
+
+  it("passes each track's sha256 as MODEL_SHA256 and its credential as a secretKeyRef, never the Secret's value (#15 item 14)", () => {
+    const stableSha = 'a'.repeat(64);
+    const canarySha = 'b'.repeat(64);
+    const dm = digitModel({
+      model: { name: 'mnist-cnn', version: '3', uri: 'https://models.example/3/model.json', sha256: stableSha, authSecretRef: { name: 'models-auth', key: 'header' } },
+      canary: { ...canary, sha256: canarySha, authSecretRef: { name: 'canary-auth', key: 'token' } },
+    });
+    const children = desiredChildren(dm, defaults);
+    const stable = find<V1Deployment>(children, 'Deployment', 'postcodes-stable');
+    const canaryDep = find<V1Deployment>(children, 'Deployment', 'postcodes-canary');
+    expect(envOf(stable).MODEL_SHA256).toBe(stableSha);
+    expect(envOf(canaryDep).MODEL_SHA256).toBe(canarySha);
+    expect(envFrom(stable).MODEL_AUTH_HEADER).toEqual({ secretKeyRef: { name: 'models-auth', key: 'header' } });
+    expect(envFrom(canaryDep).MODEL_AUTH_HEADER).toEqual({ secretKeyRef: { name: 'canary-auth', key: 'token' } });
+    const plain = find<V1Deployment>(desiredChildren(digitModel(), defaults), 'Deployment', 'postcodes-stable');
+    expect(envOf(plain).MODEL_SHA256).toBeUndefined();
+    expect(envFrom(plain).MODEL_AUTH_HEADER).toBeUndefined();
+  });
+
+  it('runs as the runtime image\'s user, 65532 (#15 item 7)', () => {
+    const user = /^USER\s+(\d+):(\d+)\s*$/m.exec(fs.readFileSync('Dockerfile.runtime', 'utf8'));
+    expect(user).not.toBeNull();
+    const pod = find<V1Deployment>(desiredChildren(digitModel(), defaults), 'Deployment', 'postcodes-stable').spec!.template.spec!;
+    expect(pod.securityContext).toMatchObject({ runAsUser: Number(user![1]), runAsGroup: Number(user![2]), fsGroup: Number(user![2]) });
+    expect(pod.securityContext?.runAsUser).toBe(65532);
+  });
+
+  it('keeps a failed start\'s reason as the termination message (from the file, else the log tail)', () => {
+    const c = find<V1Deployment>(desiredChildren(digitModel(), defaults), 'Deployment', 'postcodes-stable').spec!.template.spec!.containers[0];
+    expect(c).toMatchObject({ terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'FallbackToLogsOnError' });
   });
 
   it('hardens the runtime container to the restricted profile with a writable /tmp only', () => {
