@@ -6,7 +6,7 @@ import { render, type Manifest } from './support.js';
 // Checked against the operator's own pod template: the policy must select the pods the operator
 // makes and name the ports they declare, or it would fence nothing (or everything).
 
-const template = podTemplate(digitModel(), 'stable', '1', 'file:///models/mnist-cnn', defaults);
+const template = podTemplate(digitModel(), 'stable', { version: '1', uri: 'file:///models/mnist-cnn' }, defaults);
 const podLabels = template.metadata?.labels ?? {};
 const portNames = (template.spec?.containers[0].ports ?? []).map((p) => p.name);
 const policies = (m: Manifest[]) => m.filter((x) => x.kind === 'NetworkPolicy');
