@@ -45,7 +45,7 @@ interface ImageConfig {
   [k: string]: unknown;
 }
 
-// execFile, not hack/cluster/exec.ts: tar needs no stdin (a quick exit raced exec's stdin write: EPIPE)
+// tar reads no stdin and prints nothing worth keeping: a plain execFile
 const run = (cmd: string, args: string[]) => promisify(execFile)(cmd, args, { maxBuffer: 16 * 1024 * 1024 });
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
