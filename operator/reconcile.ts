@@ -8,6 +8,7 @@ import { childNames } from './children/names.js';
 import { isControlledBy } from './children/owner.js';
 import { needsApply, withDesiredHash } from './drift.js';
 import { handoverKeeps, promotionHandover } from './handover.js';
+import { latestPodFailure } from './pod-failures.js';
 import type { KubeClient } from './kube/client.js';
 import { KubeError, toKubeError } from './kube/errors.js';
 import { CHILD_KINDS, type ChildKind } from './kube/resources.js';
@@ -22,6 +23,8 @@ export interface Caches {
   children(kind: ChildKind, namespace: string): KubeObject[];
   /** Kinds with an informer (HTTPRoute only when the Gateway API is installed). */
   watches(kind: ChildKind): boolean;
+  /** The runtime pods of a DigitModel (label app.kubernetes.io/instance). */
+  pods(namespace: string, dmName: string): KubeObject[];
 }
 
 export interface ReconcilerDeps {
@@ -91,6 +94,8 @@ export class Reconciler {
       route: caches.watches('HTTPRoute') ? caches.child('HTTPRoute', namespace, childNames.httpRoute(name)) : undefined,
     });
     if (handover) observed.handover = handover;
+    const failure = latestPodFailure(caches.pods(namespace, name));
+    if (failure) observed.podFailure = failure;
     const facts = { canaryReady, handoverRouteWeight: handover?.routeCanaryWeight };
     const desired = desiredChildren(dm, this.deps.defaults, facts).map(withDesiredHash);
 

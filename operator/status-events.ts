@@ -33,7 +33,12 @@ export function statusEvents(prev: DigitModelStatus | undefined, next: DigitMode
   const pDeg = findCondition(prev?.conditions, CONDITION.degraded);
   const nDeg = findCondition(next.conditions, CONDITION.degraded);
   if (nDeg?.status === 'True' && (pDeg?.status !== 'True' || pDeg.reason !== nDeg.reason)) {
-    const reason = nDeg.reason === REASON.progressDeadlineExceeded ? EVENT_REASON.progressDeadlineExceeded : EVENT_REASON.reconcileFailed;
+    const reason =
+      nDeg.reason === REASON.progressDeadlineExceeded
+        ? EVENT_REASON.progressDeadlineExceeded
+        : nDeg.reason === REASON.runtimeFailing
+          ? EVENT_REASON.runtimeFailing
+          : EVENT_REASON.reconcileFailed;
     events.push({ type: 'Warning', reason, message: nDeg.message });
   }
   if (nDeg?.status === 'False' && pDeg?.status === 'True') {

@@ -5,6 +5,7 @@ import { serviceUrl } from './children/names.js';
 import { replicaRatioWeight, splitReplicas } from './children/replica-split.js';
 import { mergeCondition, metaTime, type ConditionInput } from './conditions.js';
 import { canonicalJson } from './drift.js';
+import { failureMessage, type PodFailure } from './pod-failures.js';
 import { trackRollout, type TrackRollout } from './rollout.js';
 
 /** What the reconciler observed, the input of the pure status computation. */
@@ -16,6 +17,8 @@ export interface ObservedState {
   error?: { reason: string; message: string };
   /** A promotion's handover: the canary Deployment kept serving the promoted version. */
   handover?: { version: string; canary: KubeObject };
+  /** The latest failure of the DigitModel's runtime pods (their termination message), if any. */
+  podFailure?: PodFailure;
 }
 
 interface TrackView {
@@ -90,15 +93,17 @@ function progressingCondition(tracks: TrackView[], observed: ObservedState): Con
 
 function degradedCondition(tracks: TrackView[], observed: ObservedState): ConditionInput {
   if (observed.error) return { type: CONDITION.degraded, status: 'True', ...observed.error };
+  const failure = observed.podFailure ? failureMessage(observed.podFailure) : undefined;
   const stuck = tracks.find((t) => t.rollout?.deadlineExceeded);
   if (stuck) {
     return {
       type: CONDITION.degraded,
       status: 'True',
       reason: REASON.progressDeadlineExceeded,
-      message: `${stuck.track} version ${stuck.version} never became ready; the previous pods keep serving`,
+      message: `${stuck.track} version ${stuck.version} never became ready; the previous pods keep serving${failure ? `; last failure: ${failure}` : ''}`,
     };
   }
+  if (failure) return { type: CONDITION.degraded, status: 'True', reason: REASON.runtimeFailing, message: failure };
   return { type: CONDITION.degraded, status: 'False', reason: REASON.asExpected, message: '' };
 }
 

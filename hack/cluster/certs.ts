@@ -17,6 +17,9 @@ export interface Pki {
   adminKey: string;
   saKey: string;
   saPub: string;
+  /** The apiserver's client certificate towards aggregated API servers (CN front-proxy-client). */
+  proxyClientCert: string;
+  proxyClientKey: string;
 }
 
 const DAYS = '825';
@@ -59,6 +62,9 @@ export async function createPki(dir: string, opts: PkiOptions = {}): Promise<Pki
     `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans}\n`, dir);
   await issue('admin', '/O=system:masters/CN=digitserve-admin',
     'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n', dir);
+  // the aggregation layer: the apiserver proxies to extension API servers (prometheus-adapter) as this client
+  await issue('front-proxy-client', '/CN=front-proxy-client',
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n', dir);
   // service-account tokens: RSA, the algorithm every consumer of the tokens accepts
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], dir);
   await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
@@ -66,6 +72,7 @@ export async function createPki(dir: string, opts: PkiOptions = {}): Promise<Pki
   return {
     dir, caCert: p('ca.crt'), caKey: p('ca.key'), serverCert: p('apiserver.crt'), serverKey: p('apiserver.key'),
     adminCert: p('admin.crt'), adminKey: p('admin.key'), saKey: p('sa.key'), saPub: p('sa.pub'),
+    proxyClientCert: p('front-proxy-client.crt'), proxyClientKey: p('front-proxy-client.key'),
   };
 }
 

@@ -2,6 +2,7 @@ import { ensureBinaries } from './build.js';
 import { down, up } from './cluster.js';
 import { log } from './log.js';
 import { loadImages } from './load-images.js';
+import { startMonitoring } from './monitoring.js';
 import { PrerequisiteError } from './prereqs.js';
 
 /**
@@ -11,9 +12,11 @@ import { PrerequisiteError } from './prereqs.js';
  * (`build --real-node`: kubelet and kube-proxy too).
  * `load-images` imports the tars of `.images/images.json` into the running real node (skips otherwise).
  * `up --json` prints {"kubeconfig": ..., "started": bool} on stdout (for the jest global setup).
+ * `monitoring` starts Prometheus and prometheus-adapter for the HPA on a plane with a real node
+ * (monitoring.ts); `down` stops them with the rest.
  */
 
-const usage = 'usage: tsx hack/cluster/cli.ts up [--json] [--real-node] | down | build [--real-node] | load-images';
+const usage = 'usage: tsx hack/cluster/cli.ts up [--json] [--real-node] | down | build [--real-node] | load-images | monitoring';
 
 async function main(command: string | undefined, flags: string[]): Promise<void> {
   const realNode = flags.includes('--real-node');
@@ -41,6 +44,11 @@ async function main(command: string | undefined, flags: string[]): Promise<void>
     case 'load-images':
       await loadImages();
       return;
+    case 'monitoring': {
+      const m = await startMonitoring();
+      process.stdout.write(`${JSON.stringify(m)}\n`);
+      return;
+    }
     default:
       throw new Error(usage);
   }

@@ -57,6 +57,19 @@ export function apiserverArgs(pki: Pki, p: Ports, certDir: string, net: Apiserve
     '--allow-privileged=true',
     '--profiling=false',
     ...kubelet,
+    // the aggregation layer, configured as in any cluster, for extension API servers such as the
+    // journey's prometheus-adapter (custom.metrics.k8s.io): the apiserver proxies as
+    // front-proxy-client, the extension trusts the user it names in these headers
+    `--requestheader-client-ca-file=${pki.caCert}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${pki.proxyClientCert}`,
+    `--proxy-client-key-file=${pki.proxyClientKey}`,
+    // dial an APIService's endpoint, not its ClusterIP: the apiserver runs in the machine's
+    // network namespace, where no kube-proxy routes ClusterIPs
+    '--enable-aggregator-routing=true',
   ];
 }
 

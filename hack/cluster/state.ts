@@ -18,6 +18,8 @@ export interface ClusterState {
   startedAt: string;
   /** Only with `up --real-node`: its name, netns and how to enter it (see hack/cluster/real-node.ts). */
   realNode?: RealNodeState;
+  /** Only after `cli.ts monitoring`: Prometheus and the custom metrics adapter (monitoring.ts). */
+  monitoring?: { prometheusUrl: string; adapterUrl: string };
 }
 
 export function readState(): ClusterState | undefined {

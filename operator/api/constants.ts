@@ -47,6 +47,7 @@ export const REASON = {
   asExpected: 'AsExpected',
   reconcileError: 'ReconcileError',
   invalidSpec: 'InvalidSpec',
+  runtimeFailing: 'RuntimeFailing',
 } as const;
 
 /** Event reasons users see in `kubectl describe dm`. */
@@ -57,6 +58,7 @@ export const EVENT_REASON = {
   canaryRemoved: 'CanaryRemoved',
   progressDeadlineExceeded: 'ProgressDeadlineExceeded',
   reconcileFailed: 'ReconcileFailed',
+  runtimeFailing: 'RuntimeFailing',
   recovered: 'Recovered',
 } as const;
 

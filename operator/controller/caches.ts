@@ -16,6 +16,8 @@ export interface CacheListener {
   onDigitModelDelete(o: KubeObject): void;
   /** Any add, update or delete of a child the operator manages. */
   onChild(o: KubeObject): void;
+  /** Any add, update or delete of a runtime pod (its status carries the termination messages). */
+  onPod(o: KubeObject): void;
 }
 
 export interface ClusterCachesOptions {
@@ -39,6 +41,7 @@ export interface ClusterCachesOptions {
  */
 export class ClusterCaches implements Caches {
   private dms?: InformerSet;
+  private pods_?: InformerSet;
   private readonly childSets = new Map<ChildKind, InformerSet>();
   private listener?: CacheListener;
   private stopped = false;
@@ -71,7 +74,11 @@ export class ClusterCaches implements Caches {
       if (kind === 'HTTPRoute' && !this.gatewayApi) continue;
       this.childSets.set(kind, new InformerSet({ kc, client, kind, labelSelector: selector, log, ...backoff }, namespaces, { onAdd: onChild, onUpdate: onChild, onDelete: onChild }));
     }
+    // the runtime pods, for their termination messages (RBAC: pods list/watch)
+    const onPod = (o: KubeObject) => this.listener?.onPod(o);
+    this.pods_ = new InformerSet({ kc, client, kind: 'Pod', labelSelector: selector, log, ...backoff }, namespaces, { onAdd: onPod, onUpdate: onPod, onDelete: onPod });
     for (const inf of this.childSets.values()) inf.start();
+    this.pods_.start();
     this.dms.start();
   }
 
@@ -91,12 +98,12 @@ export class ClusterCaches implements Caches {
   retryWaiting(): void {
     if (this.stopped) return;
     this.wake?.();
-    const informers = [this.dms, ...this.childSets.values()].reduce((n, set) => n + (set?.retryNow() ?? 0), 0);
+    const informers = [this.dms, this.pods_, ...this.childSets.values()].reduce((n, set) => n + (set?.retryNow() ?? 0), 0);
     if (informers > 0) this.o.log.info({ informers }, 'informers waiting in backoff retried for the new term');
   }
 
   synced(): boolean {
-    return !!this.dms?.hasSynced() && [...this.childSets.values()].every((i) => i.hasSynced());
+    return !!this.dms?.hasSynced() && !!this.pods_?.hasSynced() && [...this.childSets.values()].every((i) => i.hasSynced());
   }
 
   digitModel(namespace: string, name: string): KubeObject | undefined {
@@ -119,11 +126,15 @@ export class ClusterCaches implements Caches {
     return this.childSets.has(kind);
   }
 
+  pods(namespace: string, dmName: string): KubeObject[] {
+    return (this.pods_?.list(namespace) ?? []).filter((p) => p.metadata.labels?.[LABELS.instance] === dmName);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.started;
-    await Promise.all([this.dms?.stop(), ...[...this.childSets.values()].map((i) => i.stop())]);
+    await Promise.all([this.dms?.stop(), this.pods_?.stop(), ...[...this.childSets.values()].map((i) => i.stop())]);
   }
 
   private async discoverHttpRoutes(): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CONTROLLER_NAME } from '../api/constants.js';
+import { CONTROLLER_NAME, LABELS } from '../api/constants.js';
 import type { DigitModel, KubeObject } from '../api/types.js';
 import type { ChildDefaults } from '../children/index.js';
 import { controllingDigitModel } from '../children/owner.js';
@@ -62,6 +62,11 @@ export class DigitModelController {
       onChild: (o) => {
         const owner = controllingDigitModel(o.metadata.ownerReferences);
         if (owner && o.metadata.namespace) this.queue.add(`${o.metadata.namespace}/${owner}`);
+      },
+      // pods belong to ReplicaSets; their DigitModel is the instance label
+      onPod: (o) => {
+        const dm = o.metadata.labels?.[LABELS.instance];
+        if (dm && o.metadata.namespace) this.queue.add(`${o.metadata.namespace}/${dm}`);
       },
     });
     void caches.start();

@@ -21,6 +21,7 @@ import {
   waitFor,
   waitReady,
 } from '../operator/support/harness.js';
+import { crashLoopStatus, type Pod } from '../operator/support/pod-status.js';
 import { kubectl, kubectlOk, suffix } from './support.js';
 
 /**
@@ -226,6 +227,18 @@ describe('with exactly the chart RBAC', () => {
       return ours.length > 0 ? ours : undefined;
     });
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['CanaryRemoved']));
+  });
+
+  test("it reads the runtime pods' termination messages into Degraded (pods list/watch)", async () => {
+    const pods = (await admin.list<Pod>('Pod', s.ns, 'app.kubernetes.io/instance=digits')).items.filter((p) => !p.metadata.deletionTimestamp);
+    const victim = pods[0];
+    const message = 'MODEL_VERSION "3" contradicts the model; refusing to serve';
+    await mergePatch(admin, 'Pod', s.ns, victim.metadata.name, crashLoopStatus(victim, message, new Date().toISOString().replace(/\.\d+Z$/, 'Z')), 'status');
+    const dm = await waitFor('Degraded=True RuntimeFailing', async () => {
+      const got = await getDm(admin, s.ns, 'digits');
+      return condition(got, 'Degraded')?.reason === 'RuntimeFailing' ? got : undefined;
+    }, 60_000, 250);
+    expect(condition(dm, 'Degraded')?.message).toContain(message);
   });
 });
 

@@ -62,17 +62,17 @@ describe('steady state', () => {
       autoscaling: { minReplicas: 2, maxReplicas: 8, targetQueueDepth: 4, targetLatencyMs: 250 },
       traffic: { parentRefs: [{ name: 'gw', namespace: 'gateways' }] },
     }));
-    // quantities as a user may spell them, which the apiserver stores respelled ("500m", "1Gi",
-    // "1500m", "512Mi"): still no write (#15 item 6)
+    // quantities as a user may spell them, which the apiserver stores respelled in its canonical
+    // form ("500m", "512Mi", "1500m", "1536Mi"): still no write (#15 item 6)
     await createDm(client, ns, 'spelled', dmSpec({
       replicas: 1,
-      resources: { requests: { cpu: '0.5', memory: '1073741824' }, limits: { cpu: '1.5', memory: '0.5Gi' } },
+      resources: { requests: { cpu: '0.5', memory: '0.5Gi' }, limits: { cpu: '1.5', memory: '1.5Gi' } },
     }));
     await waitReady(client, ns, 'plain');
     await waitReady(client, ns, 'full');
     await waitReady(client, ns, 'spelled');
     const stored = await findChild<{ spec: { template: { spec: { containers: { resources: unknown }[] } } } }>(client, 'Deployment', ns, 'spelled-stable');
-    expect(stored?.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1500m', memory: '512Mi' } });
+    expect(stored?.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '500m', memory: '512Mi' }, limits: { cpu: '1500m', memory: '1536Mi' } });
     // settle: other controllers finish their first passes too — the HPA controller writes its first
     // status some 15-30 s after creation, and on a plane whose CRD was just installed its first
     // statuses say FailedGetScale until its discovery knows DigitModels (then it writes again) —

@@ -21,6 +21,7 @@ describe('RBAC', () => {
     expect(grants(clusterRole)).toEqual([
       'apps/deployments: list,watch,create,patch,delete',
       'autoscaling/horizontalpodautoscalers: list,watch,create,patch,delete',
+      'core/pods: list,watch',
       'core/services: list,watch,create,patch,delete',
       'digitserve.dev/digitmodels/finalizers: update',
       'digitserve.dev/digitmodels/status: patch',
@@ -36,11 +37,12 @@ describe('RBAC', () => {
     expect(grants(role)).toEqual(['coordination.k8s.io/leases: create', 'coordination.k8s.io/leases[ds-digitserve]: get,update']);
   });
 
-  test('no wildcard and no Secret, Pod or RBAC access anywhere', () => {
+  test('no wildcard, no Secret or RBAC access, and Pods read-only (list and watch) anywhere', () => {
     for (const r of m.filter((x) => x.kind === 'ClusterRole' || x.kind === 'Role').flatMap((x) => x.rules as Rule[])) {
       for (const v of [...r.apiGroups, ...r.resources, ...r.verbs]) expect(v).not.toContain('*');
       expect(r.resources).not.toEqual(expect.arrayContaining(['secrets']));
-      expect(r.resources).not.toEqual(expect.arrayContaining(['pods']));
+      if (r.resources.includes('pods')) expect(r.verbs).toEqual(['list', 'watch']);
+      expect(r.resources.filter((x) => x.startsWith('pods/'))).toEqual([]);
       expect(r.apiGroups).not.toContain('rbac.authorization.k8s.io');
       expect(r.verbs).not.toEqual(expect.arrayContaining(['escalate', 'bind', 'impersonate']));
     }

@@ -51,6 +51,7 @@ class FakeCluster {
       child: (kind, ns, name) => this.objects.get(this.key(kind, ns, name)),
       children: (kind: ChildKind, ns) => [...this.objects.values()].filter((o) => o.kind === kind && o.metadata.namespace === ns),
       watches: () => true,
+      pods: (ns, dm) => [...this.objects.values()].filter((o) => o.kind === 'Pod' && o.metadata.namespace === ns && o.metadata.labels?.['app.kubernetes.io/instance'] === dm),
     };
   }
 

@@ -5,8 +5,8 @@ import { OperatorMetrics } from '../../../../operator/metrics.js';
 import { capturingLogger, FakeApiserver, until } from './fake-apiserver.js';
 
 const DMS = '/apis/digitserve.dev/v1alpha1/namespaces/ns/digitmodels';
-// DigitModels and the children without HTTPRoute (the fake serves no Gateway API discovery)
-const WATCHED = 5;
+// DigitModels, the children without HTTPRoute (the fake serves no Gateway API discovery) and the runtime pods
+const WATCHED = 6;
 
 describe('ClusterCaches and leadership terms', () => {
   let fake: FakeApiserver;
