@@ -27,6 +27,8 @@ export interface OperatorConfig {
   resyncSeconds: number;
   /** Watches ask the server to end them after a random [min, 2×min) seconds; 0 = as the apiserver decides (and no idle guard). */
   minWatchTimeoutSeconds: number;
+  /** Ask API discovery whether the Gateway API is (still) installed this often; 0 = only when an HTTPRoute apply says so. */
+  gatewayApiRecheckSeconds: number;
   logLevel: string;
 }
 
@@ -53,6 +55,7 @@ const OPTIONS = {
   concurrency: 'CONCURRENCY',
   'resync-seconds': 'RESYNC_SECONDS',
   'min-watch-timeout-seconds': 'MIN_WATCH_TIMEOUT_SECONDS',
+  'gateway-api-recheck-seconds': 'GATEWAY_API_RECHECK_SECONDS',
   'log-level': 'LOG_LEVEL',
 } as const;
 type Option = keyof typeof OPTIONS;
@@ -99,6 +102,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     concurrency: int('concurrency', get('concurrency'), 4, 1, 64),
     resyncSeconds: int('resync-seconds', get('resync-seconds'), 600, 0, 86_400 * 7),
     minWatchTimeoutSeconds: int('min-watch-timeout-seconds', get('min-watch-timeout-seconds'), 300, 0, 86_400),
+    gatewayApiRecheckSeconds: int('gateway-api-recheck-seconds', get('gateway-api-recheck-seconds'), 60, 0, 86_400),
     logLevel: get('log-level') || 'info',
   };
   if (cfg.leaderElection && !(cfg.leaseDurationSeconds > cfg.renewDeadlineSeconds && cfg.renewDeadlineSeconds > cfg.retryPeriodSeconds)) {

@@ -49,7 +49,14 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
   let controller: DigitModelController | undefined;
   let term: AbortController | undefined;
   // the caches run for the whole process, on a standby too; only the reconciling follows the Lease
-  const caches = new ClusterCaches({ kc, client, log, namespaces: cfg.watchNamespaces, minWatchTimeoutSeconds: cfg.minWatchTimeoutSeconds });
+  const caches = new ClusterCaches({
+    kc,
+    client,
+    log,
+    namespaces: cfg.watchNamespaces,
+    minWatchTimeoutSeconds: cfg.minWatchTimeoutSeconds,
+    gatewayApiRecheckMs: cfg.gatewayApiRecheckSeconds * 1000,
+  });
   void caches.start();
 
   const startController = async () => {

@@ -25,6 +25,8 @@ export interface Caches {
   watches(kind: ChildKind): boolean;
   /** The runtime pods of a DigitModel (label app.kubernetes.io/instance). */
   pods(namespace: string, dmName: string): KubeObject[];
+  /** A child of an unwatched kind was applied (or refused): the caches should ask discovery again. */
+  recheck?(kind: ChildKind): void;
 }
 
 export interface ReconcilerDeps {
@@ -141,9 +143,21 @@ export class Reconciler {
     }
     if (!needsApply(child, live)) return live;
     log.info({ kind, child: child.metadata.name, create: !live }, live ? 'applying drifted child' : 'creating child');
-    const result = await this.deps.client.apply(child);
-    this.deps.metrics?.childWrites.inc({ kind, operation: 'apply' });
-    return result;
+    const watched = this.deps.caches.watches(kind);
+    try {
+      const result = await this.deps.client.apply(child);
+      this.deps.metrics?.childWrites.inc({ kind, operation: 'apply' });
+      return result;
+    } catch (err) {
+      const e = toKubeError(err);
+      if (kind === 'HTTPRoute' && e.code === 'NotFound') {
+        throw new KubeError('NotFound', `apply HTTPRoute ${dm.metadata.namespace}/${child.metadata.name}: this cluster does not serve the Gateway API's HTTPRoutes (install the Gateway API CRDs, or remove spec.traffic)`, e.status, { cause: e });
+      }
+      throw e;
+    } finally {
+      // applied, or refused, while unwatched: discovery's view of the Gateway API may be out of date
+      if (!watched) this.deps.caches.recheck?.(kind);
+    }
   }
 
   private async deleteUnwanted(dm: DigitModel, wanted: Set<string>, log: Logger): Promise<void> {

@@ -7,7 +7,10 @@ import { KubeError } from '../kube/errors.js';
 import { CHILD_KINDS, type ChildKind } from '../kube/resources.js';
 import type { Caches } from '../reconcile.js';
 import { backoffDelay } from './backoff.js';
+import { GatewayRoutes } from './gateway-routes.js';
 import { InformerSet } from './informer.js';
+
+const MANAGED = `${LABELS.managedBy}=${FIELD_MANAGER}`;
 
 /** What the controller of the current leadership term hears from the caches. */
 export interface CacheListener {
@@ -18,6 +21,8 @@ export interface CacheListener {
   onChild(o: KubeObject): void;
   /** Any add, update or delete of a runtime pod (its status carries the termination messages). */
   onPod(o: KubeObject): void;
+  /** What the caches watch changed (the Gateway API came or went): reconcile every DigitModel. */
+  onResync(): void;
 }
 
 export interface ClusterCachesOptions {
@@ -30,6 +35,8 @@ export interface ClusterCachesOptions {
   backoffMaxMs?: number;
   /** See InformerOptions. */
   minWatchTimeoutSeconds?: number;
+  /** Ask API discovery about HTTPRoutes again this often (default 60 s; 0 = only when the reconciler finds it wrong). */
+  gatewayApiRecheckMs?: number;
 }
 
 /**
@@ -47,10 +54,29 @@ export class ClusterCaches implements Caches {
   private stopped = false;
   private started?: Promise<void>;
   private wake?: () => void;
-  /** Whether the Gateway API's HTTPRoutes are served (decided once, at start). */
-  gatewayApi = false;
+  private readonly routes: GatewayRoutes;
 
-  constructor(private readonly o: ClusterCachesOptions) {}
+  constructor(private readonly o: ClusterCachesOptions) {
+    const backoff = { backoffBaseMs: o.backoffBaseMs, backoffMaxMs: o.backoffMaxMs, minWatchTimeoutSeconds: o.minWatchTimeoutSeconds };
+    const onChild = (obj: KubeObject) => this.listener?.onChild(obj);
+    this.routes = new GatewayRoutes({
+      makeInformer: () =>
+        new InformerSet({ kc: o.kc, client: o.client, kind: 'HTTPRoute', labelSelector: MANAGED, log: o.log, ...backoff }, o.namespaces, {
+          onAdd: onChild,
+          onUpdate: onChild,
+          onDelete: onChild,
+        }),
+      discover: () => this.probeHttpRoutes(),
+      log: o.log,
+      recheckMs: o.gatewayApiRecheckMs ?? 60_000,
+      onChange: () => this.listener?.onResync(),
+    });
+  }
+
+  /** Whether the Gateway API's HTTPRoutes are served, as discovery last said. */
+  get gatewayApi(): boolean {
+    return this.routes.served();
+  }
 
   /** Starts the informers (after asking discovery about HTTPRoutes, retried while the apiserver is unreachable). */
   start(): Promise<void> {
@@ -60,8 +86,9 @@ export class ClusterCaches implements Caches {
 
   private async run(): Promise<void> {
     const { kc, client, log, namespaces } = this.o;
-    this.gatewayApi = await this.discoverHttpRoutes();
+    const gatewayApi = await this.discoverHttpRoutes();
     if (this.stopped) return;
+    this.routes.init(gatewayApi);
     const backoff = { backoffBaseMs: this.o.backoffBaseMs, backoffMaxMs: this.o.backoffMaxMs, minWatchTimeoutSeconds: this.o.minWatchTimeoutSeconds };
     this.dms = new InformerSet({ kc, client, kind: 'DigitModel', log, ...backoff }, namespaces, {
       onAdd: (o) => this.listener?.onDigitModelAdd(o),
@@ -69,9 +96,9 @@ export class ClusterCaches implements Caches {
       onDelete: (o) => this.listener?.onDigitModelDelete(o),
     });
     const onChild = (o: KubeObject) => this.listener?.onChild(o);
-    const selector = `${LABELS.managedBy}=${FIELD_MANAGER}`;
+    const selector = MANAGED;
     for (const kind of CHILD_KINDS) {
-      if (kind === 'HTTPRoute' && !this.gatewayApi) continue;
+      if (kind === 'HTTPRoute') continue; // GatewayRoutes follows the Gateway API as it comes and goes
       this.childSets.set(kind, new InformerSet({ kc, client, kind, labelSelector: selector, log, ...backoff }, namespaces, { onAdd: onChild, onUpdate: onChild, onDelete: onChild }));
     }
     // the runtime pods, for their termination messages (RBAC: pods list/watch)
@@ -98,12 +125,12 @@ export class ClusterCaches implements Caches {
   retryWaiting(): void {
     if (this.stopped) return;
     this.wake?.();
-    const informers = [this.dms, this.pods_, ...this.childSets.values()].reduce((n, set) => n + (set?.retryNow() ?? 0), 0);
+    const informers = [this.dms, this.pods_, ...this.childSets.values()].reduce((n, set) => n + (set?.retryNow() ?? 0), 0) + this.routes.retryNow();
     if (informers > 0) this.o.log.info({ informers }, 'informers waiting in backoff retried for the new term');
   }
 
   synced(): boolean {
-    return !!this.dms?.hasSynced() && !!this.pods_?.hasSynced() && [...this.childSets.values()].every((i) => i.hasSynced());
+    return !!this.dms?.hasSynced() && !!this.pods_?.hasSynced() && this.routes.startupSynced() && [...this.childSets.values()].every((i) => i.hasSynced());
   }
 
   digitModel(namespace: string, name: string): KubeObject | undefined {
@@ -115,15 +142,22 @@ export class ClusterCaches implements Caches {
   }
 
   child(kind: ChildKind, namespace: string, name: string): KubeObject | undefined {
+    if (kind === 'HTTPRoute') return this.routes.get(namespace, name);
     return this.childSets.get(kind)?.get(namespace, name);
   }
 
   children(kind: ChildKind, namespace: string): KubeObject[] {
+    if (kind === 'HTTPRoute') return this.routes.list(namespace);
     return this.childSets.get(kind)?.list(namespace) ?? [];
   }
 
   watches(kind: ChildKind): boolean {
-    return this.childSets.has(kind);
+    return kind === 'HTTPRoute' ? this.routes.watching() : this.childSets.has(kind);
+  }
+
+  /** The reconciler found the view of `kind` wrong (an HTTPRoute applied while none is watched): ask discovery again. */
+  recheck(kind: ChildKind): void {
+    if (kind === 'HTTPRoute' && !this.stopped) void this.routes.recheck();
   }
 
   pods(namespace: string, dmName: string): KubeObject[] {
@@ -134,7 +168,18 @@ export class ClusterCaches implements Caches {
     this.stopped = true;
     this.wake?.();
     await this.started;
-    await Promise.all([this.dms?.stop(), this.pods_?.stop(), ...[...this.childSets.values()].map((i) => i.stop())]);
+    await Promise.all([this.dms?.stop(), this.pods_?.stop(), this.routes.stop(), ...[...this.childSets.values()].map((i) => i.stop())]);
+  }
+
+  /** One discovery request: whether HTTPRoutes are served; undefined when the apiserver did not answer. */
+  private async probeHttpRoutes(): Promise<boolean | undefined> {
+    try {
+      const list = await this.o.client.request<{ resources?: { name: string }[] }>('GET', '/apis/gateway.networking.k8s.io/v1');
+      return !!list.resources?.some((r) => r.name === 'httproutes');
+    } catch (err) {
+      if (err instanceof KubeError && err.code === 'Unavailable') return undefined;
+      return false; // 404: not installed (any more); 403: not ours to see
+    }
   }
 
   private async discoverHttpRoutes(): Promise<boolean> {

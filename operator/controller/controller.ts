@@ -63,6 +63,10 @@ export class DigitModelController {
         const owner = controllingDigitModel(o.metadata.ownerReferences);
         if (owner && o.metadata.namespace) this.queue.add(`${o.metadata.namespace}/${owner}`);
       },
+      // the Gateway API came or went: every DigitModel's route is to be applied or forgotten
+      onResync: () => {
+        for (const dm of caches.digitModels()) this.queue.add(key(dm));
+      },
       // pods belong to ReplicaSets; their DigitModel is the instance label
       onPod: (o) => {
         const dm = o.metadata.labels?.[LABELS.instance];

@@ -53,7 +53,7 @@ describe('kube-apiserver outage', () => {
     const perInformer = new Map<string, number[]>();
     for (const l of restarts) perInformer.set(String(l.kind), [...(perInformer.get(String(l.kind)) ?? []), Number(l.delayMs)]);
     // every informer lost its watch and kept trying: none died, none was silently dropped
-    expect([...perInformer.keys()].sort()).toEqual(['Deployment', 'DigitModel', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
+    expect([...perInformer.keys()].sort()).toEqual(['Deployment', 'DigitModel', 'HTTPRoute', 'HorizontalPodAutoscaler', 'Pod', 'PodDisruptionBudget', 'Service']);
     for (const [kind, delays] of perInformer) {
       expect({ kind, attempts: delays.length, fewEnough: delays.length <= 10 }).toMatchObject({ fewEnough: true });
       if (delays.length >= 3) expect(Math.max(...delays)).toBeGreaterThan(delays[0]);
@@ -97,8 +97,8 @@ describe('a watch expired by etcd compaction (410 Gone)', () => {
       // each informer's watch is ended by the server within 10 s, its resume from the stale
       // resourceVersion gets 410, and it lists afresh
       const relisted = () => [...new Set(op.linesWith('informer listed').filter((l) => l.time >= compactedTime).map((l) => String(l.kind)))].sort();
-      await waitFor('every informer to relist after a 410', () => relisted().length === 6, 60_000);
-      expect(relisted()).toEqual(['Deployment', 'DigitModel', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
+      await waitFor('every informer to relist after a 410', () => relisted().length === 7, 60_000);
+      expect(relisted()).toEqual(['Deployment', 'DigitModel', 'HTTPRoute', 'HorizontalPodAutoscaler', 'Pod', 'PodDisruptionBudget', 'Service']);
 
       await mergePatch(client, 'DigitModel', ns, 'steady', { spec: { replicas: 3 } });
       await client.delete('Deployment', ns, 'steady-stable');

@@ -62,7 +62,8 @@ describe('a runtime that refuses to start', () => {
     }, 60_000, 200);
     expect(condition(degraded, 'Degraded')).toMatchObject({ reason: 'RuntimeFailing' });
     expect(condition(degraded, 'Degraded')?.message).toBe(`stable pod ${victim.metadata.name} (version 1): exited 1: ${REFUSAL}`);
-    expect(degraded.status).toMatchObject({ readyReplicas: 1 });
+    // the Deployment controller counts the pod out a moment later
+    await waitFor('the failing pod to be counted unready', async () => (await getDm(client, ns, 'contradicted')).status?.readyReplicas === 1, 60_000, 200);
     const event = await waitFor('a RuntimeFailing event', async () => {
       const list = await client.list<{ reason: string; type: string; note?: string; regarding: { name: string } }>('Event', ns);
       return list.items.find((e) => e.regarding?.name === 'contradicted' && e.reason === 'RuntimeFailing');

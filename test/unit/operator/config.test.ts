@@ -16,6 +16,7 @@ describe('parseConfig', () => {
       healthPort: 8081,
       progressDeadlineSeconds: 600,
       minWatchTimeoutSeconds: 300,
+      gatewayApiRecheckSeconds: 60,
     });
     expect(c.identity).toMatch(/.+_[0-9a-f]{8}$/);
   });
