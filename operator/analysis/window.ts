@@ -12,12 +12,8 @@ export interface Buckets {
   counts: number[];
 }
 
-/** One pod's cumulative counters at one scrape (mirrored requests already left out by the runtime). */
-export interface PodCounters {
-  /** Identifies the pod across scrapes (its UID). */
-  pod: string;
-  /** process_start_time_seconds: a change means the counters were reset. */
-  startTime: number;
+/** A track's counts over one window, summed over its pods (mirrored requests already left out by the runtime). */
+export interface TrackWindow {
   /** Predictions answered 2xx. */
   ok: number;
   /** Predictions answered 5xx (504 deadline included). */
@@ -27,22 +23,18 @@ export interface PodCounters {
   /** Images predicted, and of them those answered `reliable: false`. */
   images: number;
   unreliable: number;
-  /** Requests this pod mirrored to the other track, and those whose digits differed. */
+  /** Requests the pods mirrored to the other track, and those whose digits differed. */
   mirrored: number;
   disagreements: number;
   latency: Buckets;
 }
 
-/** A track's counts over one window, summed over its pods. */
-export interface TrackWindow {
-  ok: number;
-  errors: number;
-  shed: number;
-  images: number;
-  unreliable: number;
-  mirrored: number;
-  disagreements: number;
-  latency: Buckets;
+/** One pod's cumulative counters at one scrape: the same fields, counted since the pod started. */
+export interface PodCounters extends TrackWindow {
+  /** Identifies the pod across scrapes (its UID). */
+  pod: string;
+  /** process_start_time_seconds: a change means the counters were reset. */
+  startTime: number;
 }
 
 const COUNTERS = ['ok', 'errors', 'shed', 'images', 'unreliable', 'mirrored', 'disagreements'] as const;
@@ -52,14 +44,14 @@ function emptyBuckets(le: number[]): Buckets {
 }
 
 /** The pod's counts since `before` (or since it started, when it is new or was restarted). */
-export function podDelta(before: PodCounters | undefined, now: PodCounters): Omit<PodCounters, 'pod' | 'startTime'> {
+export function podDelta(before: PodCounters | undefined, now: PodCounters): TrackWindow {
   const reset =
     !before ||
     before.startTime !== now.startTime ||
     COUNTERS.some((k) => now[k] < before[k]) ||
     now.latency.counts.some((c, i) => c < (before.latency.counts[i] ?? 0));
   const base = reset ? undefined : before;
-  const out = { latency: emptyBuckets(now.latency.le) } as Omit<PodCounters, 'pod' | 'startTime'>;
+  const out = { latency: emptyBuckets(now.latency.le) } as TrackWindow;
   for (const k of COUNTERS) out[k] = now[k] - (base?.[k] ?? 0);
   out.latency.counts = now.latency.counts.map((c, i) => c - (base?.latency.counts[i] ?? 0));
   return out;
