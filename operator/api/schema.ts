@@ -16,12 +16,31 @@ export const ModelRefSchema = z.object({
   authSecretRef: SecretKeyRefSchema.optional(),
 });
 
+export const AnalysisChecksSchema = z.object({
+  maxErrorRate: z.number().min(0).max(1).optional(),
+  maxLatencyP95Ms: z.number().gt(0).max(600000).optional(),
+  maxUnreliableIncrease: z.number().min(0).max(1).optional(),
+  maxDisagreement: z.number().min(0).max(1).optional(),
+});
+
+export const AnalysisSchema = z.object({
+  interval: z.string().min(2).max(32).regex(new RegExp('^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$')).optional(),
+  stepWeight: z.int().min(1).max(100).optional(),
+  maxWeight: z.int().min(1).max(100).optional(),
+  minPredictions: z.int().min(1).max(1000000).optional(),
+  mirrorPercent: z.int().min(0).max(100).optional(),
+  failureLimit: z.int().min(1).max(100).optional(),
+  promotion: z.enum(['Auto', 'Manual']).optional(),
+  checks: AnalysisChecksSchema.optional(),
+});
+
 export const CanarySchema = z.object({
   version: z.string().min(1).max(63).regex(new RegExp('^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')),
   uri: z.string().min(1).max(2048),
   weight: z.int().min(0).max(100),
   sha256: z.string().min(64).max(64).regex(new RegExp('^[0-9a-f]{64}$')).optional(),
   authSecretRef: SecretKeyRefSchema.optional(),
+  analysis: AnalysisSchema.optional(),
 });
 
 export const InferenceSchema = z.object({
@@ -85,6 +104,15 @@ export const DigitModelSpecSchema = z.object({
   pod: PodSchema.optional(),
 });
 
+export const CheckStatusSchema = z.object({
+  name: z.enum(['errorRate', 'latencyP95', 'unreliableIncrease', 'disagreement']),
+  canary: z.number().optional(),
+  stable: z.number().optional(),
+  limit: z.number(),
+  verdict: z.enum(['Pass', 'Fail', 'Inconclusive']),
+  reason: z.string().max(1024).optional(),
+});
+
 export const ConditionSchema = z.object({
   type: z.string().max(316),
   status: z.enum(['True', 'False', 'Unknown']),
@@ -111,6 +139,11 @@ export const DigitModelStatusSchema = z.object({
     readyReplicas: z.int().optional(),
     weight: z.int().optional(),
     effectiveWeight: z.int().optional(),
+    phase: z.enum(['Progressing', 'Paused', 'Promoted', 'Aborted']).optional(),
+    analysisWeight: z.int().min(0).max(100).optional(),
+    step: z.int().min(0).optional(),
+    failures: z.int().min(0).optional(),
+    checks: z.array(CheckStatusSchema).max(8).optional(),
   }).optional(),
   conditions: z.array(ConditionSchema).max(8).optional(),
 });

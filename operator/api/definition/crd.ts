@@ -50,9 +50,16 @@ const root: SchemaNode = {
 const printerColumns = [
   { name: 'Version', type: 'string', description: 'Model version served by the stable track.', jsonPath: '.spec.model.version' },
   { name: 'Canary', type: 'string', description: 'Model version served by the canary track, if any.', jsonPath: '.spec.canary.version' },
-  { name: 'Weight', type: 'integer', description: 'Percent of traffic requested for the canary.', jsonPath: '.spec.canary.weight' },
+  {
+    name: 'Weight',
+    type: 'integer',
+    description: 'Percent of traffic requested for the canary (spec.canary.weight); with analysis the starting weight, and Analysis shows the weight in force.',
+    jsonPath: '.spec.canary.weight',
+  },
   { name: 'Replicas', type: 'integer', description: 'Desired pods across both tracks.', jsonPath: '.spec.replicas' },
   { name: 'Ready', type: 'integer', description: 'Ready pods across both tracks.', jsonPath: '.status.readyReplicas' },
+  { name: 'Phase', type: 'string', description: 'Canary analysis phase: Progressing, Paused, Promoted or Aborted.', jsonPath: '.status.canary.phase' },
+  { name: 'Analysis', type: 'integer', description: 'Canary weight in force while analysis runs (status.canary.analysisWeight).', jsonPath: '.status.canary.analysisWeight' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 

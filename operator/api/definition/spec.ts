@@ -1,4 +1,5 @@
 import { BATCH_TIMEOUT_MS, MAX_BATCH_SIZE, RELIABILITY_THRESHOLD, SAMPLES, SHA256_HEX_PATTERN } from '../../../runtime/limits.js';
+import { analysisSchema, analysisWeightRule } from './analysis.js';
 import { int, list, map, num, obj, str, type Rule, type SchemaNode } from './nodes.js';
 
 /** `spec` of a DigitModel (SPEC §2, §7). Runtime-bound limits come from runtime/limits.ts. */
@@ -71,11 +72,21 @@ const canary = obj(
   {
     version: version('Canary model version; must differ from spec.model.version.'),
     uri: str('Where the canary version lives, with the same schemes as spec.model.uri.', 2048, { minLength: 1, 'x-kubernetes-validations': uriRules }),
-    weight: int('Percent of traffic for the canary, 0-100. Exact with spec.traffic (HTTPRoute weights); otherwise approximated by the replica split.', 0, 100),
+    weight: int(
+      'Percent of traffic for the canary, 0-100. Exact with spec.traffic (HTTPRoute weights); otherwise approximated by the replica split. ' +
+        'With spec.canary.analysis it is the starting weight and status.canary.analysisWeight is the weight in force.',
+      0,
+      100,
+    ),
     sha256: sha256('canary'),
     authSecretRef: authSecretRef('canary'),
+    analysis: analysisSchema,
   },
-  { required: ['version', 'uri', 'weight'], 'x-kubernetes-validations': [authOnlyOverHttp('spec.canary')], zodName: 'CanarySchema' },
+  {
+    required: ['version', 'uri', 'weight'],
+    'x-kubernetes-validations': [authOnlyOverHttp('spec.canary'), analysisWeightRule],
+    zodName: 'CanarySchema',
+  },
 );
 
 const inference = obj(

@@ -1,3 +1,4 @@
+import { analysisStatusFields } from './analysis.js';
 import { int, obj, str, type SchemaNode } from './nodes.js';
 
 /** `status` of a DigitModel, written by the operator only (SPEC §2). */
@@ -30,7 +31,7 @@ export const statusSchema: SchemaNode = obj(
     selector: str('Label selector of all runtime pods of this DigitModel (for the scale subresource).', 1024),
     url: str('In-cluster URL of the Service that spreads traffic over both tracks.', 1024),
     stable: obj('The stable track. version is the version whose rollout completed.', trackFields()),
-    canary: obj('The canary track, present while spec.canary is set.', {
+    canary: obj('The canary track, present while spec.canary is set; phase, analysisWeight, step, failures and checks while spec.canary.analysis is set.', {
       ...trackFields(),
       weight: int('The requested canary weight (spec.canary.weight).', undefined, undefined),
       effectiveWeight: int(
@@ -38,6 +39,7 @@ export const statusSchema: SchemaNode = obj(
         undefined,
         undefined,
       ),
+      ...analysisStatusFields,
     }),
     conditions: {
       description: 'Ready, Progressing and Degraded, with metav1.Condition semantics.',

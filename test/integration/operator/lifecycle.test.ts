@@ -74,7 +74,7 @@ describe('a DigitModel in, its children out', () => {
     await waitReady(client, ns, 'digits');
     // what kubectl asks for: the server-side Table rendering with the CRD's printer columns
     const raw = await rawTable(client, `/apis/digitserve.dev/v1alpha1/namespaces/${ns}/digitmodels`);
-    expect(raw.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Version', 'Canary', 'Weight', 'Replicas', 'Ready', 'Age']);
+    expect(raw.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Version', 'Canary', 'Weight', 'Replicas', 'Ready', 'Phase', 'Analysis', 'Age']);
     expect(raw.rows[0].cells.slice(0, 6)).toEqual(['digits', '1', '2', 10, 4, 4]);
   });
 

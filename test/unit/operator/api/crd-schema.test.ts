@@ -90,8 +90,8 @@ describe('the CRD and the TypeScript types', () => {
     });
   });
 
-  it('prints Version, Canary, Weight, Replicas, Ready and Age', () => {
-    expect(version.additionalPrinterColumns.map((c: Node) => c.name)).toEqual(['Version', 'Canary', 'Weight', 'Replicas', 'Ready', 'Age']);
+  it('prints Version, Canary, Weight, Replicas, Ready, Phase, Analysis and Age', () => {
+    expect(version.additionalPrinterColumns.map((c: Node) => c.name)).toEqual(['Version', 'Canary', 'Weight', 'Replicas', 'Ready', 'Phase', 'Analysis', 'Age']);
     expect(version.additionalPrinterColumns.find((c: Node) => c.name === 'Ready').jsonPath).toBe('.status.readyReplicas');
   });
 
