@@ -41,6 +41,20 @@ describe('the apiserver refuses invalid DigitModels with a message that says wha
     ['a canary credential for a file:// model', { canary: { ...canary, uri: 'file:///models/2', authSecretRef: { name: 's', key: 'k' } } }, /spec\.canary\.authSecretRef applies to http:\/\/ and https:\/\/ URIs only/],
     ['a credential without a key', { model: { name: 'mnist-cnn', version: '1', uri: 'https://m.example/1/model.json', authSecretRef: { name: 's' } as { name: string; key: string } } }, /spec\.model\.authSecretRef\.key: Required value/],
     ['a malformed pvc URI', { model: { name: 'mnist-cnn', version: '1', uri: 'pvc://Not_A_Claim/x' } }, /pvc:\/\/<claim>\/<path>/],
+    // canary analysis (#17, SPEC §7)
+    ['analysis stepWeight 0', { canary: { ...canary, analysis: { stepWeight: 0 } } }, /spec\.canary\.analysis\.stepWeight.*greater than or equal to 1/],
+    ['analysis maxWeight 101', { canary: { ...canary, analysis: { maxWeight: 101 } } }, /spec\.canary\.analysis\.maxWeight.*less than or equal to 100/],
+    ['analysis maxWeight below the starting weight', { canary: { ...canary, weight: 30, analysis: { maxWeight: 20 } } }, /maxWeight must be at least spec\.canary\.weight/],
+    ['analysis interval without a unit', { canary: { ...canary, analysis: { interval: '30' } } }, /spec\.canary\.analysis\.interval.*should match/],
+    ['analysis interval in days', { canary: { ...canary, analysis: { interval: '1d' } } }, /spec\.canary\.analysis\.interval.*should match/],
+    ['analysis interval 0s', { canary: { ...canary, analysis: { interval: '0s' } } }, /interval must be a positive duration/],
+    ['analysis mirrorPercent 101', { canary: { ...canary, analysis: { mirrorPercent: 101 } } }, /spec\.canary\.analysis\.mirrorPercent.*less than or equal to 100/],
+    ['analysis failureLimit 0', { canary: { ...canary, analysis: { failureLimit: 0 } } }, /spec\.canary\.analysis\.failureLimit.*greater than or equal to 1/],
+    ['analysis minPredictions 0', { canary: { ...canary, analysis: { minPredictions: 0 } } }, /spec\.canary\.analysis\.minPredictions.*greater than or equal to 1/],
+    ['analysis promotion Sometimes', { canary: { ...canary, analysis: { promotion: 'Sometimes' as 'Auto' } } }, /spec\.canary\.analysis\.promotion.*Unsupported value/],
+    ['analysis maxErrorRate 1.5', { canary: { ...canary, analysis: { checks: { maxErrorRate: 1.5 } } } }, /spec\.canary\.analysis\.checks\.maxErrorRate.*less than or equal to 1/],
+    ['analysis maxDisagreement -0.1', { canary: { ...canary, analysis: { checks: { maxDisagreement: -0.1 } } } }, /spec\.canary\.analysis\.checks\.maxDisagreement.*greater than or equal to 0/],
+    ['analysis maxLatencyP95Ms 0', { canary: { ...canary, analysis: { checks: { maxLatencyP95Ms: 0 } } } }, /spec\.canary\.analysis\.checks\.maxLatencyP95Ms.*greater than 0/],
   ])('refuses %s', async (_what, overrides, message) => {
     const err = await refusal(() => createDm(client, ns, 'bad', dmSpec(overrides)));
     expect(err.code).toBe('Invalid');
@@ -75,6 +89,31 @@ describe('the apiserver refuses invalid DigitModels with a message that says wha
     expect(created.spec.canary).toMatchObject({ sha256, authSecretRef });
   });
 
+  it("admits SPEC §7's canary analysis as written, and an empty one, without defaulting a field", async () => {
+    const analysis = {
+      interval: '1m30s', stepWeight: 10, maxWeight: 50, minPredictions: 200, mirrorPercent: 5, failureLimit: 2, promotion: 'Manual' as const,
+      checks: { maxErrorRate: 0.01, maxLatencyP95Ms: 250, maxUnreliableIncrease: 0.05, maxDisagreement: 0.02 },
+    };
+    const full = await createDm(client, ns, 'analysed', dmSpec({ canary: { ...canary, analysis } }));
+    expect(full.spec.canary?.analysis).toEqual(analysis);
+    const empty = await createDm(client, ns, 'analysed-defaults', dmSpec({ canary: { ...canary, weight: 80, analysis: {} } }));
+    expect(empty.spec.canary?.analysis).toEqual({});
+  });
+
+  it('admits the analysis status the operator writes', async () => {
+    await createDm(client, ns, 'analysed-status', dmSpec({ canary: { ...canary, analysis: { interval: '30s' } } }));
+    const checks = [
+      { name: 'errorRate', canary: 0, stable: 0.001, limit: 0.01, verdict: 'Pass' },
+      { name: 'disagreement', stable: 0, limit: 0.02, verdict: 'Inconclusive', reason: '3 mirrored requests in the window, 50 needed' },
+    ];
+    const written = await mergePatch<{ status: { canary: unknown } }>(client, 'DigitModel', ns, 'analysed-status', {
+      status: { canary: { weight: 10, phase: 'Progressing', analysisWeight: 20, step: 1, failures: 0, checks } },
+    }, 'status');
+    expect(written.status.canary).toEqual({ weight: 10, phase: 'Progressing', analysisWeight: 20, step: 1, failures: 0, checks });
+    const err = await refusal(() => mergePatch(client, 'DigitModel', ns, 'analysed-status', { status: { canary: { phase: 'Walking' } } }, 'status'));
+    expect(err.message).toMatch(/status\.canary\.phase.*Unsupported value/);
+  });
+
   it('defaults spec.replicas to 1 and nothing else', async () => {
     const spec = dmSpec();
     delete spec.replicas;
@@ -94,6 +133,8 @@ describe('the apiserver refuses invalid DigitModels with a message that says wha
     expect(json).toContain('Percent of traffic for the canary, 0-100.');
     expect(json).toContain('Monte-Carlo-dropout forward samples T per image (1-256).');
     expect(json).toContain('whose value is the full Authorization header value');
+    expect(json).toContain('Automated canary analysis: when set, the operator drives the canary weight itself.');
+    expect(json).toContain('Time between judgements, as a Go duration of ms, s, m and h parts (30s, 2m, 1m30s). Default 60s.');
   });
 });
 
