@@ -8,15 +8,18 @@ import type { Phase } from '../../../../operator/analysis/step.js';
 
 // Type-level agreement: tsc (npm run typecheck, and ts-jest here) fails when the generated zod type
 // of spec.canary.analysis and settings.ts's AnalysisSpec drift apart, in either direction.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// (mutual assignability alone would miss an optional field that only one side has: keys are compared too)
+type Assignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Same<A, B> = Assignable<A, B> extends true ? Assignable<keyof NonNullable<A>, keyof NonNullable<B>> : false;
 const specAgrees: Same<z.infer<typeof AnalysisSchema>, AnalysisSpec> = true;
+const checksAgree: Same<z.infer<typeof AnalysisSchema>['checks'], AnalysisSpec['checks']> = true;
 const phaseAgrees: Same<NonNullable<z.infer<typeof DigitModelStatusSchema>['canary']>['phase'], Phase | undefined> = true;
 const checkNameAgrees: Same<z.infer<typeof CheckStatusSchema>['name'], CheckResult['name']> = true;
 const verdictAgrees: Same<z.infer<typeof CheckStatusSchema>['verdict'], CheckResult['verdict']> = true;
 
 describe('the spec.canary.analysis API', () => {
   it('has the same type as the AnalysisSpec the settings read', () => {
-    expect([specAgrees, phaseAgrees, checkNameAgrees, verdictAgrees]).toEqual([true, true, true, true]);
+    expect([specAgrees, checksAgree, phaseAgrees, checkNameAgrees, verdictAgrees]).toEqual([true, true, true, true, true]);
   });
 
   it("accepts SPEC §7's example and turns it into settings", () => {
