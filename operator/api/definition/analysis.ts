@@ -54,7 +54,9 @@ export const analysisSchema: SchemaNode = obj(
     'weight (capped at maxWeight); the weight in force is status.canary.analysisWeight. Each interval the canary is judged ' +
     'against the checks: a pass adds stepWeight, a window that cannot be judged (too few predictions, metrics unreachable) ' +
     'holds the weight and never promotes, failureLimit failed judgements abort (weight back to 0, Degraded=True CanaryAborted, ' +
-    'the canary Deployment kept for inspection). Every field is optional; unset fields take the defaults named in their descriptions.',
+    'the canary Deployment kept for inspection). Every field is optional; unset fields take the defaults named in their descriptions. ' +
+    'NOT ACTED ON YET by this operator version: it validates and stores the analysis but still serves spec.canary.weight ' +
+    '(docs/operator.md, "Canary analysis").',
   {
     interval: str(
       `Time between judgements, as a Go duration of ms, s, m and h parts (30s, 2m, 1m30s). Default ${d.interval}.`,
