@@ -398,9 +398,13 @@ test('6. a runtime container and the operator leader killed under load: only con
   // outcome times on the generator's clock: ms since final.startedAt
   const kill = tKill - final.startedAt;
   rec.notes.failuresAfterKillMs = final.firstFailures.map((f) => f.at - kill);
-  // what may fail: connections to the dead process, from the kill until kube-proxy stops sending new ones there
-  const connectionErrors = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'];
-  expect(Object.keys(final.failures).filter((k) => !connectionErrors.includes(k))).toEqual([]);
+  // what may fail, only between the kill and recovery: connections to the dead process, and 503s from
+  // its restarted container (listening, model not loaded yet) for requests kube-proxy still sends to
+  // the pod until the kubelet's not-ready status reaches the endpoints — the retry window the runtime
+  // documents (a 503 is answered at once, before any work, and is safe to retry)
+  const transient = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '503'];
+  rec.notes.failuresByKind = final.failures;
+  expect(Object.keys(final.failures).filter((k) => !transient.includes(k))).toEqual([]);
   for (const f of final.firstFailures) {
     expect(f.at).toBeGreaterThanOrEqual(kill);
     expect(f.at).toBeLessThanOrEqual(recoveredAt - final.startedAt);
