@@ -51,6 +51,17 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(1, 3_600_000).default(30_000),
   /** tfjs backend: auto = native TensorFlow where @tensorflow/tfjs-node is installed, else wasm. */
   TFJS_BACKEND: z.enum(BACKEND_PREFERENCES).default('auto'),
+  /** Base URL of the other track (canary analysis, SPEC §7): a sample of :predict requests is mirrored there. */
+  MIRROR_URL: z
+    .string()
+    .url()
+    .refine((u) => /^https?:$/.test(new URL(u).protocol), 'an http:// or https:// URL')
+    .refine((u) => !new URL(u).search && !new URL(u).hash, 'a base URL without query or fragment')
+    .optional(),
+  /** Percentage (0–100) of answered :predict requests mirrored to MIRROR_URL. */
+  MIRROR_PERCENT: z.coerce.number().min(0).max(100).default(0),
+  /** Longest wait for the other track's answer to a mirrored request (then counted as error). */
+  MIRROR_TIMEOUT_MS: int(1, 600_000).default(2000),
 });
 
 export interface RuntimeConfig {
@@ -88,6 +99,12 @@ export interface RuntimeConfig {
   shutdownTimeoutMs: number;
   /** TFJS_BACKEND; the backend in use is reported by GET /v1/models/{name} and the `engine ready` log. */
   backend: BackendPreference;
+  /** MIRROR_URL: where a sample of :predict requests is mirrored (undefined: no mirroring). */
+  mirrorUrl?: string;
+  /** MIRROR_PERCENT: the sample's share in percent (0 = none). */
+  mirrorPercent: number;
+  /** MIRROR_TIMEOUT_MS. */
+  mirrorTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +127,9 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
   const e = r.data;
   if (e.MAX_QUEUE < e.MAX_IMAGES_PER_REQUEST) {
     throw new ConfigError(`invalid runtime configuration: MAX_QUEUE (${e.MAX_QUEUE}) must be at least MAX_IMAGES_PER_REQUEST (${e.MAX_IMAGES_PER_REQUEST}), or a full request could never be queued`);
+  }
+  if (e.MIRROR_PERCENT > 0 && !e.MIRROR_URL) {
+    throw new ConfigError(`invalid runtime configuration: MIRROR_PERCENT (${e.MIRROR_PERCENT}) needs MIRROR_URL, the other track's base URL`);
   }
   const facts = cpuFacts ?? detectCpuFacts();
   const cpus = effectiveCpus({ ...facts, limitCpus: e.CPU_LIMIT_MILLICORES === undefined ? undefined : e.CPU_LIMIT_MILLICORES / 1000 });
@@ -139,6 +159,9 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     backend: e.TFJS_BACKEND,
+    mirrorUrl: e.MIRROR_URL,
+    mirrorPercent: e.MIRROR_PERCENT,
+    mirrorTimeoutMs: e.MIRROR_TIMEOUT_MS,
   };
 }
 
