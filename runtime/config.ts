@@ -17,6 +17,15 @@ export const DEFAULT_MODEL_DIR = path.join(PACKAGE_ROOT, 'models', 'mnist-cnn') 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalInt = (min: number, max: number) => int(min, max).optional();
 
+function isBaseUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.search && !u.hash;
+  } catch {
+    return false;
+  }
+}
+
 const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   METRICS_PORT: int(0, 65535).default(9090),
@@ -52,12 +61,7 @@ const envSchema = z.object({
   /** tfjs backend: auto = native TensorFlow where @tensorflow/tfjs-node is installed, else wasm. */
   TFJS_BACKEND: z.enum(BACKEND_PREFERENCES).default('auto'),
   /** Base URL of the other track (canary analysis, SPEC §7): a sample of :predict requests is mirrored there. */
-  MIRROR_URL: z
-    .string()
-    .url()
-    .refine((u) => /^https?:$/.test(new URL(u).protocol), 'an http:// or https:// URL')
-    .refine((u) => !new URL(u).search && !new URL(u).hash, 'a base URL without query or fragment')
-    .optional(),
+  MIRROR_URL: z.string().refine(isBaseUrl, 'an http:// or https:// base URL, without query or fragment').optional(),
   /** Percentage (0–100) of answered :predict requests mirrored to MIRROR_URL. */
   MIRROR_PERCENT: z.coerce.number().min(0).max(100).default(0),
   /** Longest wait for the other track's answer to a mirrored request (then counted as error). */
