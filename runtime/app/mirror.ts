@@ -112,7 +112,7 @@ export class Mirror {
   private async exchange(req: MirrorRequest): Promise<MirrorResult> {
     const res = await fetch(mirrorTarget(this.opts.url, req.path), {
       method: 'POST',
-      headers: { 'content-type': req.contentType, 'x-digitserve-mirror': '1' },
+      headers: { 'content-type': req.contentType, [MIRROR_HEADER]: '1' },
       body: req.body,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
