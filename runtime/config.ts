@@ -17,6 +17,15 @@ export const DEFAULT_MODEL_DIR = path.join(PACKAGE_ROOT, 'models', 'mnist-cnn') 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalInt = (min: number, max: number) => int(min, max).optional();
 
+function isBaseUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.search && !u.hash;
+  } catch {
+    return false;
+  }
+}
+
 const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   METRICS_PORT: int(0, 65535).default(9090),
@@ -51,6 +60,12 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(1, 3_600_000).default(30_000),
   /** tfjs backend: auto = native TensorFlow where @tensorflow/tfjs-node is installed, else wasm. */
   TFJS_BACKEND: z.enum(BACKEND_PREFERENCES).default('auto'),
+  /** Base URL of the other track (canary analysis, SPEC §7): a sample of :predict requests is mirrored there. */
+  MIRROR_URL: z.string().refine(isBaseUrl, 'an http:// or https:// base URL, without query or fragment').optional(),
+  /** Percentage (0–100) of answered :predict requests mirrored to MIRROR_URL. */
+  MIRROR_PERCENT: z.coerce.number().min(0).max(100).default(0),
+  /** Longest wait for the other track's answer to a mirrored request (then counted as error). */
+  MIRROR_TIMEOUT_MS: int(1, 600_000).default(2000),
 });
 
 export interface RuntimeConfig {
@@ -88,6 +103,12 @@ export interface RuntimeConfig {
   shutdownTimeoutMs: number;
   /** TFJS_BACKEND; the backend in use is reported by GET /v1/models/{name} and the `engine ready` log. */
   backend: BackendPreference;
+  /** MIRROR_URL: where a sample of :predict requests is mirrored (undefined: no mirroring). */
+  mirrorUrl?: string;
+  /** MIRROR_PERCENT: the sample's share in percent (0 = none). */
+  mirrorPercent: number;
+  /** MIRROR_TIMEOUT_MS. */
+  mirrorTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +131,9 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
   const e = r.data;
   if (e.MAX_QUEUE < e.MAX_IMAGES_PER_REQUEST) {
     throw new ConfigError(`invalid runtime configuration: MAX_QUEUE (${e.MAX_QUEUE}) must be at least MAX_IMAGES_PER_REQUEST (${e.MAX_IMAGES_PER_REQUEST}), or a full request could never be queued`);
+  }
+  if (e.MIRROR_PERCENT > 0 && !e.MIRROR_URL) {
+    throw new ConfigError(`invalid runtime configuration: MIRROR_PERCENT (${e.MIRROR_PERCENT}) needs MIRROR_URL, the other track's base URL`);
   }
   const facts = cpuFacts ?? detectCpuFacts();
   const cpus = effectiveCpus({ ...facts, limitCpus: e.CPU_LIMIT_MILLICORES === undefined ? undefined : e.CPU_LIMIT_MILLICORES / 1000 });
@@ -139,6 +163,9 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     backend: e.TFJS_BACKEND,
+    mirrorUrl: e.MIRROR_URL,
+    mirrorPercent: e.MIRROR_PERCENT,
+    mirrorTimeoutMs: e.MIRROR_TIMEOUT_MS,
   };
 }
 

@@ -5,7 +5,8 @@ import { EngineClient, type EngineInfo, type ImagePrediction } from '../engine/e
 import { RuntimeMetrics } from '../metrics/runtime-metrics.js';
 import { Batcher } from './batcher.js';
 import type { ImageInput } from './inputs.js';
-import { predictImages, type Prediction } from './predict.js';
+import { Mirror } from './mirror.js';
+import { predictImages, type Prediction, type PredictOptions } from './predict.js';
 import { PreprocessPool, preprocessor, type Preprocess } from './preprocess-pool.js';
 
 /**
@@ -22,7 +23,9 @@ export interface ModelService {
   /** Image bytes → MNIST form, in the preprocessing pool. */
   preprocess: Preprocess;
   /** The images of one request → predictions in the same order, within `timeoutMs` (see predictImages). */
-  predict(inputs: ImageInput[], timeoutMs: number): Promise<Prediction[]>;
+  predict(inputs: ImageInput[], timeoutMs: number, opts?: PredictOptions): Promise<Prediction[]>;
+  /** Mirroring to the other track (MIRROR_URL, MIRROR_PERCENT > 0), else undefined. */
+  mirror?: Mirror;
   /** Stops the engine and the preprocessing workers. */
   close(): Promise<void>;
 }
@@ -60,7 +63,11 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
     await engine.close();
     await pool?.close();
   };
-  return { served, info: engine.info, batcher, metrics, engine, preprocess, predict: (inputs, timeoutMs) => predictImages(deps, inputs, timeoutMs), close };
+  const mirror =
+    cfg.mirrorUrl && cfg.mirrorPercent > 0
+      ? new Mirror({ url: cfg.mirrorUrl, percent: cfg.mirrorPercent, timeoutMs: cfg.mirrorTimeoutMs, onResult: (r) => metrics.mirror(r.outcome, r.disagreed), logger: logger.child({ component: 'mirror' }) })
+      : undefined;
+  return { served, info: engine.info, batcher, metrics, engine, preprocess, predict: (inputs, timeoutMs, opts) => predictImages(deps, inputs, timeoutMs, opts), mirror, close };
 }
 
 /**

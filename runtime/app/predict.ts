@@ -58,6 +58,11 @@ async function preparePixels(deps: PredictDeps, inputs: ImageInput[], deadline: 
   return pixels;
 }
 
+export interface PredictOptions {
+  /** A request mirrored from the other track (SPEC §7): answered, but left out of the prediction counts. */
+  mirrored?: boolean;
+}
+
 const deadlineExceeded = () => new RuntimeError('deadline_exceeded', 'the request was not answered within its deadline (REQUEST_TIMEOUT_MS)');
 
 /**
@@ -68,7 +73,7 @@ const deadlineExceeded = () => new RuntimeError('deadline_exceeded', 'the reques
  * is answered `deadline_exceeded` at once, its images not yet decoding are dropped from the
  * preprocessing queue, and its place in the queue is given back.
  */
-export async function predictImages(deps: PredictDeps, inputs: ImageInput[], timeoutMs: number): Promise<Prediction[]> {
+export async function predictImages(deps: PredictDeps, inputs: ImageInput[], timeoutMs: number, opts: PredictOptions = {}): Promise<Prediction[]> {
   const n = inputs.length;
   const started = performance.now();
   if (timeoutMs <= 0) throw deadlineExceeded();
@@ -96,6 +101,6 @@ export async function predictImages(deps: PredictDeps, inputs: ImageInput[], tim
     throw deadlineExceeded();
   }
   const answers = await ticket.submit(pixels, left);
-  for (const a of answers) deps.metrics.prediction(a.digit, a.confidence, a.reliable);
+  if (!opts.mirrored) for (const a of answers) deps.metrics.prediction(a.digit, a.confidence, a.reliable);
   return answers;
 }

@@ -10,6 +10,8 @@ export const METRIC = {
   confidence: 'digitserve_confidence',
   unreliable: 'digitserve_unreliable_total',
   preprocess: 'digitserve_preprocess_total',
+  mirrorRequests: 'digitserve_mirror_requests_total',
+  mirrorDisagreements: 'digitserve_mirror_disagreements_total',
 } as const;
 
 /** Labels every series carries. */

@@ -45,10 +45,12 @@ export class RuntimeMetrics {
   private readonly duration: Histogram;
   private readonly batchSize: Histogram;
   private readonly inference: Histogram;
-  private readonly predictions: Counter<'digit'>;
+  private readonly predictions: Counter<'digit' | 'reliable'>;
   private readonly confidence: Histogram;
   private readonly unreliable: Counter;
   private readonly preprocessed: Counter<'outcome'>;
+  private readonly mirrorRequests: Counter<'outcome'>;
+  private readonly mirrorDisagreements: Counter;
 
   constructor(labels: MetricLabels, now: () => number = () => performance.now()) {
     this.depth = new TimeAverage(QUEUE_DEPTH_WINDOW_MS, now);
@@ -80,9 +82,9 @@ export class RuntimeMetrics {
     });
     this.batchSize = new Histogram({ name: METRIC.batchSize, help: 'Images per engine batch.', buckets: BATCH_SIZE_BUCKETS, registers });
     this.inference = new Histogram({ name: METRIC.inferenceDuration, help: 'Engine time per batch in seconds (MC-dropout sampling included).', buckets: DURATION_BUCKETS, registers });
-    this.predictions = new Counter({ name: METRIC.predictions, help: 'Predictions answered, by predicted digit.', labelNames: ['digit'], registers });
+    this.predictions = new Counter({ name: METRIC.predictions, help: 'Predictions answered (mirrored requests left out), by predicted digit and reliable verdict.', labelNames: ['digit', 'reliable'], registers });
     this.confidence = new Histogram({ name: METRIC.confidence, help: 'Confidence of answered predictions.', buckets: CONFIDENCE_BUCKETS, registers });
-    this.unreliable = new Counter({ name: METRIC.unreliable, help: 'Predictions answered with reliable: false.', registers });
+    this.unreliable = new Counter({ name: METRIC.unreliable, help: 'Predictions answered with reliable: false (mirrored requests left out).', registers });
     this.preprocessed = new Counter({
       name: METRIC.preprocess,
       help: 'Images handed to preprocessing, by outcome: done, failed (refused or undecodable), cancelled (the request was past its deadline before its decode started).',
@@ -90,6 +92,14 @@ export class RuntimeMetrics {
       registers,
     });
     for (const outcome of ['done', 'failed', 'cancelled']) this.preprocessed.inc({ outcome }, 0);
+    this.mirrorRequests = new Counter({
+      name: METRIC.mirrorRequests,
+      help: 'Requests this runtime mirrored to MIRROR_URL, by outcome: compared (the peer answered a digit per image), dropped (too many in flight), error (peer error answer, timeout, unreachable, or an answer without a digit per image).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['compared', 'dropped', 'error']) this.mirrorRequests.inc({ outcome }, 0);
+    this.mirrorDisagreements = new Counter({ name: METRIC.mirrorDisagreements, help: 'Compared mirrored requests on which the peer answered another digit than this runtime for at least one image.', registers });
   }
 
   /**
@@ -118,9 +128,15 @@ export class RuntimeMetrics {
   }
 
   prediction(digit: number, confidence: number, reliable: boolean): void {
-    this.predictions.inc({ digit: String(digit) });
+    this.predictions.inc({ digit: String(digit), reliable: String(reliable) });
     this.confidence.observe(confidence);
     if (!reliable) this.unreliable.inc();
+  }
+
+  /** One mirrored request ended (runtime/app/mirror.ts). */
+  mirror(outcome: 'compared' | 'dropped' | 'error', disagreed: boolean): void {
+    this.mirrorRequests.inc({ outcome });
+    if (outcome === 'compared' && disagreed) this.mirrorDisagreements.inc();
   }
 
   /** One image's preprocessing ended: done, failed, or cancelled before it started. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
+import { isMirrored, MIRROR_HEADER } from '../app/mirror.js';
 import type { AppDeps } from './app-deps.js';
 import { handleUnreadBody } from './unread-body.js';
 
@@ -39,7 +40,8 @@ export function requestContext(deps: AppDeps) {
       const unread = handleUnreadBody(ctx.req, ctx.res, (name, value) => ctx.set(name, value));
       if (unread) ctx.state.unreadBody = unread;
       const seconds = (performance.now() - started) / 1000;
-      if (ctx.method === 'POST' && isPredictionPath(ctx.path)) deps.service()?.metrics.request(ctx.status, seconds);
+      // a request mirrored from the other track is answered but left out of the SLO metrics (SPEC §7)
+      if (ctx.method === 'POST' && isPredictionPath(ctx.path) && !isMirrored(ctx.get(MIRROR_HEADER))) deps.service()?.metrics.request(ctx.status, seconds);
       const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 10_000) / 10, images: ctx.state.images as number | undefined, unreadBody: ctx.state.unreadBody as string | undefined };
       if (QUIET_PATHS.has(ctx.path) && ctx.status < 500) ctx.state.log.debug(line, 'request');
       else ctx.state.log.info(line, 'request');

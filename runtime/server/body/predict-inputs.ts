@@ -11,8 +11,12 @@ export interface BodyLimits {
   maxImagesPerRequest: number;
 }
 
-/** A `:predict` body of any accepted kind (raw image, multipart files, JSON instances) → its images, in order. */
-export async function readPredictInputs(ctx: Context, limits: BodyLimits): Promise<ImageInput[]> {
+/**
+ * A `:predict` body of any accepted kind (raw image, multipart files, JSON instances) → its images,
+ * in order. With `keep`, the raw body is also handed to it once read whole (for mirroring; no copy
+ * is made otherwise).
+ */
+export async function readPredictInputs(ctx: Context, limits: BodyLimits, keep?: (body: Buffer) => void): Promise<ImageInput[]> {
   const kind = bodyKindOf(ctx.get('content-type'));
   switch (kind.kind) {
     case 'unsupported':
@@ -21,13 +25,25 @@ export async function readPredictInputs(ctx: Context, limits: BodyLimits): Promi
       });
     case 'image': {
       const bytes = await readLimited(ctx.req, limits.maxBodyBytes);
+      keep?.(bytes);
       if (bytes.length === 0) {
         throw new RuntimeError('empty_body', 'the request has no body; send an image (e.g. Content-Type: image/png), multipart/form-data file parts or {"instances": [...]}');
       }
       return [{ kind: 'bytes', bytes, label: 'image', declared: kind.declared }];
     }
     case 'multipart': {
-      const parts = await readMultipart(ctx.req, { maxBodyBytes: limits.maxBodyBytes, maxImages: limits.maxImagesPerRequest });
+      // the chunks are tapped in the same tick the parser pipes the request (flowing starts on the next one)
+      // (removed once the parser is done, so a refused body is never buffered here)
+      const chunks: Buffer[] = [];
+      const tap = (c: Buffer) => chunks.push(c);
+      if (keep) ctx.req.on('data', tap);
+      let parts;
+      try {
+        parts = await readMultipart(ctx.req, { maxBodyBytes: limits.maxBodyBytes, maxImages: limits.maxImagesPerRequest });
+      } finally {
+        ctx.req.off('data', tap);
+      }
+      if (keep) keep(Buffer.concat(chunks));
       if (parts.length === 0) throw new RuntimeError('empty_body', 'the multipart body has no file parts; send each image as a file part (curl -F image=@digit.png)');
       return parts.map((p, i) => {
         const declared = bodyKindOf(p.mimeType);
@@ -39,7 +55,10 @@ export async function readPredictInputs(ctx: Context, limits: BodyLimits): Promi
         };
       });
     }
-    case 'json':
-      return instancesToInputs(parseJsonBody(await readLimited(ctx.req, limits.maxBodyBytes)), limits.maxImagesPerRequest);
+    case 'json': {
+      const body = await readLimited(ctx.req, limits.maxBodyBytes);
+      keep?.(body);
+      return instancesToInputs(parseJsonBody(body), limits.maxImagesPerRequest);
+    }
   }
 }

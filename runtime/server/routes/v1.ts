@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { RuntimeError } from '../../errors.js';
+import { isMirrored, MIRROR_HEADER } from '../../app/mirror.js';
 import { requireModelName, requireService, type AppDeps } from '../app-deps.js';
 import { ACCEPTED_CONTENT_TYPES } from '../body/body-kind.js';
 import { readPredictInputs } from '../body/predict-inputs.js';
@@ -55,10 +56,19 @@ function modelMetadata(deps: AppDeps): z.infer<typeof modelMetadataSchema> {
 async function predict(ctx: Context, deps: AppDeps): Promise<void> {
   const s = requireService(deps);
   setModelHeaders(ctx, s.served); // also on refusals: which version and track said no
-  const inputs = await readPredictInputs(ctx, deps.config);
+  const mirrored = isMirrored(ctx.get(MIRROR_HEADER));
+  // sampled before the body is read: only a sampled request's body is kept; a mirrored one is never mirrored onward
+  const mirror = !mirrored && s.mirror?.sample() ? s.mirror : undefined;
+  let body: Buffer | undefined;
+  const inputs = await readPredictInputs(ctx, deps.config, mirror ? (b) => (body = b) : undefined);
   ctx.state.images = inputs.length;
-  const predictions = await s.predict(inputs, remainingMs(ctx, deps.config.requestTimeoutMs));
+  const predictions = await s.predict(inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored });
   ctx.body = v1PredictBody(s.served, predictions);
+  if (mirror && body) {
+    const req = { path: ctx.originalUrl, contentType: ctx.get('content-type'), body, digits: predictions.map((p) => p.digit) };
+    // after our client has the whole answer: the mirror never delays nor fails it
+    ctx.res.once('finish', () => void mirror.send(req));
+  }
 }
 
 /** The friendly API (TF Serving / KServe v1 style): model list, metadata and `:predict`. */

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { PACKAGE_VERSION } from '../../package-root.js';
 import type { Context } from 'koa';
 import { RuntimeError } from '../../errors.js';
+import { isMirrored, MIRROR_HEADER } from '../../app/mirror.js';
 import { requireModelName, requireService, type AppDeps } from '../app-deps.js';
 import { parseJsonBody } from '../body/json-instances.js';
 import { inferToInputs } from '../body/oip-inputs.js';
@@ -62,7 +63,7 @@ export function v2Routes(deps: AppDeps): Router {
       setModelHeaders(ctx, s.served);
       const parsed = inferToInputs(parseJsonBody(await readLimited(ctx.req, deps.config.maxBodyBytes)), deps.config.maxImagesPerRequest);
       ctx.state.images = parsed.inputs.length;
-      const predictions = await s.predict(parsed.inputs, remainingMs(ctx, deps.config.requestTimeoutMs));
+      const predictions = await s.predict(parsed.inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored: isMirrored(ctx.get(MIRROR_HEADER)) });
       ctx.body = oipInferBody(s.served, predictions, parsed.request.id, parsed.outputs);
     });
   }

@@ -33,7 +33,7 @@ describe('/metrics on METRICS_PORT', () => {
     expect(Number(new RegExp(`^${METRIC.latencyP95}\\{${labels}\\} (\\S+)$`, 'm').exec(text)![1])).toBeGreaterThan(0);
     expect(text).toContain(`${METRIC.batchSize}_count{${labels}} 1`);
     expect(text).toContain(`${METRIC.inferenceDuration}_count{${labels}} 1`);
-    expect(text).toContain(`${METRIC.predictions}{digit="3",${labels}} 1`);
+    expect(text).toContain(`${METRIC.predictions}{digit="3",reliable="${reliable}",${labels}} 1`);
     expect(text).toContain(`${METRIC.confidence}_count{${labels}} 1`);
     expect(text).toMatch(new RegExp(`^${METRIC.unreliable}\\{${labels}\\} ${reliable ? 0 : 1}$`, 'm'));
     expect(text).toMatch(new RegExp(`^process_resident_memory_bytes\\{${labels}\\} \\d+`, 'm'));
