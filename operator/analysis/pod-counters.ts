@@ -11,10 +11,11 @@ import type { Buckets, PodCounters } from './window.js';
  * in digitserve_unreliable_total instead, read when the label is absent).
  */
 
-/** Series SPEC §7 adds to the runtime; move to runtime/metrics/names.ts METRIC once the runtime exports them. */
+/** The series the analysis reads besides METRIC's: the mirror counters come from METRIC (one source). */
 export const ANALYSIS_METRIC = {
-  mirrorRequests: 'digitserve_mirror_requests_total',
-  mirrorDisagreements: 'digitserve_mirror_disagreements_total',
+  mirrorRequests: METRIC.mirrorRequests,
+  mirrorDisagreements: METRIC.mirrorDisagreements,
+  /** prom-client's default process metric. */
   processStart: 'process_start_time_seconds',
 } as const;
 
