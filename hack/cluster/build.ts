@@ -48,7 +48,8 @@ export function binDir(): string {
   return path.join(cacheRoot(), 'bin', `${kubernetesVersion()}-${buildKey(recipe())}`);
 }
 
-function isExecutable(file: string): boolean {
+/** A regular file the caller may execute. */
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();

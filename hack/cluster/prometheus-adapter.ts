@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { withLock } from './build.js';
+import { isExecutable, withLock } from './build.js';
 import { exec } from './exec.js';
 import { log, since } from './log.js';
 import { cacheRoot, modulesDir } from './paths.js';
@@ -32,23 +32,14 @@ export function adapterPath(): string {
   return path.join(cacheRoot(), 'bin', `prometheus-adapter-${adapterVersion()}-${h.digest('hex').slice(0, 12)}`, 'adapter');
 }
 
-function executable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The adapter binary, built first if the cache lacks it. */
 export async function ensurePrometheusAdapter(): Promise<string> {
   const bin = adapterPath();
-  if (executable(bin)) return bin;
+  if (isExecutable(bin)) return bin;
   const dir = path.dirname(bin);
   fs.mkdirSync(dir, { recursive: true });
   await withLock(`${dir}.lock`, async () => {
-    if (executable(bin)) return; // built by another process meanwhile
+    if (isExecutable(bin)) return; // built by another process meanwhile
     const tmp = fs.mkdtempSync(path.join(dir, '.build-'));
     try {
       const start = Date.now();
