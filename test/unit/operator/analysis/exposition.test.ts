@@ -32,6 +32,12 @@ describe('the Prometheus text exposition parser', () => {
     expect(parsed.samples[2].value).toBeNaN();
   });
 
+  it('reads the special values in any case, as Prometheus does (prom-client writes an event-loop gauge with no samples yet as "Nan")', () => {
+    const parsed = parseExposition('a Nan\nb nan\nc +inf\nd -INF\n');
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    expect(parsed.samples.map((x) => x.value)).toEqual([NaN, NaN, Infinity, -Infinity]);
+  });
+
   it.each([
     ['a value that is no number', 'm 12abc'],
     ['no value', 'm{a="1"}'],
