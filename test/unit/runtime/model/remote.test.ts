@@ -69,10 +69,14 @@ describe('remote model loading', () => {
     faults.set('metadata.json', [503, 429]);
     faults.set('model.json', ['reset', 502]);
     faults.set('weights.bin', ['half-body', 'hang', 500]);
-    const v = await loadModelVersion(base, { ...fast, timeoutMs: 500 });
+    const v = await loadModelVersion(base, { ...fast, timeoutMs: 1_000 });
     expect(v.metadata.version).toBe('3');
     v.model.dispose();
-    expect([count('metadata.json'), count('model.json'), count('weights.bin')]).toEqual([3, 3, 4]);
+    // every scripted fault was met and retried past; on a loaded machine an answer slower than the
+    // timeout is one more (legitimate) retry, so the counts are lower bounds
+    expect([...faults.values()].map((f) => f.length)).toEqual([0, 0, 0]);
+    const counts = [count('metadata.json'), count('model.json'), count('weights.bin')];
+    counts.forEach((c, i) => expect(c).toBeGreaterThanOrEqual([3, 3, 4][i]));
   });
 
   it('does not retry a 4xx that is no transient condition, and gives up after the attempts', async () => {
