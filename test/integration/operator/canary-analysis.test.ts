@@ -1,0 +1,345 @@
+import { jest } from '@jest/globals';
+import { randomBytes, randomInt } from 'node:crypto';
+import http from 'node:http';
+import type { DigitModel, DigitModelSpec, KubeObject } from '../../../operator/api/types.js';
+import type { KubeClient } from '../../../operator/kube/client.js';
+import type { Manager } from '../../../operator/manager.js';
+import { encodeDigit, mnistDigit } from '../../support/images.js';
+import { modelCalibratedAt } from '../../support/model-fixture.js';
+import { RuntimeProcess } from '../../support/runtime-process.js';
+import { createLoopbackNode, deleteNode, Forwarders, modelWithSwappedClasses, tableRows } from './support/analysis.js';
+import {
+  condition,
+  createDm,
+  createNamespace,
+  deleteNamespace,
+  dmSpec,
+  findChild,
+  getDm,
+  installCrd,
+  startTestOperator,
+  testClient,
+  testConfig,
+  TOLERATE_ALL,
+  waitFor,
+} from './support/harness.js';
+
+/**
+ * Automated canary analysis (#17, SPEC §7) end to end: the operator against the real control
+ * plane, fed by real runtime processes at the (kwok) pods' IPs (support/analysis.ts), real HTTP
+ * traffic with real PNGs. The test plays the users and the Gateway: it sends each request to the
+ * canary pod with the probability the operator's HTTPRoute gives the canary backend, to the
+ * stable pod otherwise. Three canaries: one as good as stable (walks its steps and is promoted),
+ * one that swaps two digits (aborted by disagreement at its first step), one slow (aborted by its
+ * p95 latency at its first step). Outcomes are asserted, never timings; the time to abort and the
+ * share of user requests the bad canaries got are printed.
+ */
+
+jest.setTimeout(1_200_000);
+
+const PATH = '/v1/models/mnist-cnn:predict';
+const SAMPLES = 4;
+const INTERVAL = '8s';
+const START_WEIGHT = 20;
+const STEP = 15;
+const MAX_WEIGHT = 50;
+
+let client: KubeClient;
+let ns: string;
+let operator: Manager;
+const nodeName = `kwok-analysis-${randomBytes(3).toString('hex')}`;
+const octet = randomInt(1, 255);
+const nodeSelector = { 'digitserve.dev/analysis-test-node': nodeName };
+let candidates: { label: number; png: Buffer }[] = [];
+
+beforeAll(async () => {
+  client = testClient();
+  await installCrd(client);
+  ns = await createNamespace(client, 'dm-analysis');
+  await createLoopbackNode(client, nodeName, octet, nodeSelector);
+  await waitFor(`node ${nodeName} to be Ready`, async () => {
+    const n = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', `/api/v1/nodes/${nodeName}`);
+    return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  }, 120_000);
+  operator = await startTestOperator(testConfig([ns]));
+  candidates = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+    const d = mnistDigit(i);
+    return { label: d.label, png: await encodeDigit(d.pixels) };
+  }));
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await deleteNamespace(client, ns);
+  await deleteNode(client, nodeName);
+  client?.close();
+});
+
+interface Answer {
+  status: number;
+  digit?: number;
+  reliable?: boolean;
+}
+
+function predict(ip: string, png: Buffer): Promise<Answer> {
+  return new Promise((resolve) => {
+    const req = http.request(`http://${ip}:8080${PATH}`, { method: 'POST', agent: false, headers: { 'content-type': 'image/png', 'content-length': png.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+        if (res.statusCode !== 200) return resolve({ status: res.statusCode ?? 0 });
+        const p = (JSON.parse(Buffer.concat(chunks).toString()) as { predictions: { digit: number; reliable: boolean }[] }).predictions[0];
+        resolve({ status: 200, digit: p.digit, reliable: p.reliable });
+      });
+    });
+    req.on('error', () => resolve({ status: 0 }));
+    req.end(png);
+  });
+}
+
+type Pod = KubeObject & { status?: { podIP?: string; phase?: string }; metadata: KubeObject['metadata'] & { labels?: Record<string, string> } };
+type Route = { spec?: { rules?: { backendRefs?: { name: string; weight?: number }[] }[] } };
+
+/** The users and the Gateway: requests spread over the tracks by the HTTPRoute's weights. */
+class Users {
+  canaryWeight = 0;
+  readonly sent: { at: number; track: 'stable' | 'canary'; status: number }[] = [];
+  private running = true;
+  private readonly done: Promise<void>[] = [];
+
+  constructor(
+    private readonly ips: { stable: string; canary: string },
+    private readonly images: Buffer[],
+    route: () => Promise<Route | undefined>,
+    name: string,
+    concurrency: number,
+  ) {
+    this.done.push((async () => {
+      while (this.running) {
+        const r = await route().catch(() => undefined);
+        const ref = r?.spec?.rules?.[0]?.backendRefs?.find((b) => b.name === `${name}-canary`);
+        this.canaryWeight = ref?.weight ?? 0;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    })());
+    for (let w = 0; w < concurrency; w++) {
+      this.done.push((async () => {
+        for (let i = w; this.running; i += concurrency) {
+          const track = Math.random() * 100 < this.canaryWeight ? 'canary' : 'stable';
+          const a = await predict(this.ips[track], this.images[i % this.images.length]);
+          this.sent.push({ at: Date.now(), track, status: a.status });
+        }
+      })());
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.done);
+  }
+}
+
+interface Scenario {
+  name: string;
+  canaryModel: string;
+  canaryEnv?: Record<string, string>;
+  checks: Record<string, number>;
+  concurrency: number;
+}
+
+interface Outcome {
+  dm: DigitModel;
+  /** `kubectl get dm -w` as the apiserver prints it, one line per change. */
+  watch: string[];
+  /** Distinct analysis weights seen while Progressing, in order. */
+  weights: number[];
+  events: { reason: string; type: string; note: string }[];
+  firstCanaryRequestAt?: number;
+  endAt: number;
+  toCanary: number;
+  total: number;
+  stableEnv: Record<string, string>;
+  route?: Route;
+  canaryDeployment?: KubeObject;
+}
+
+async function podsOf(name: string): Promise<Pod[]> {
+  return (await client.list<Pod>('Pod', ns, `app.kubernetes.io/instance=${name}`)).items.filter((p) => !p.metadata.deletionTimestamp);
+}
+
+async function run(s: Scenario): Promise<Outcome> {
+  const spec: DigitModelSpec = dmSpec({
+    replicas: 2,
+    model: { name: 'mnist-cnn', version: '1', uri: 'https://models.example/mnist-cnn/1/model.json' },
+    canary: {
+      version: '2',
+      uri: 'https://models.example/mnist-cnn/2/model.json',
+      weight: START_WEIGHT,
+      analysis: { interval: INTERVAL, stepWeight: STEP, maxWeight: MAX_WEIGHT, minPredictions: 20, mirrorPercent: 50, failureLimit: 1, promotion: 'Auto', checks: s.checks },
+    },
+    pod: { ...TOLERATE_ALL, nodeSelector },
+    traffic: { parentRefs: [{ name: 'gateway' }] },
+  } as Partial<DigitModelSpec>);
+  await createDm(client, ns, s.name, spec);
+
+  // one pod per track (2 replicas, canary weight 1-99), on the loopback node
+  const ips = await waitFor(`${s.name}: a running pod per track with a 127.77.${octet}.x IP`, async () => {
+    const pods = (await podsOf(s.name)).filter((p) => p.status?.phase === 'Running' && p.status.podIP?.startsWith(`127.77.${octet}.`));
+    const ip = (t: string) => pods.find((p) => p.metadata.labels?.['digitserve.dev/track'] === t)?.status?.podIP;
+    return ip('stable') && ip('canary') ? { stable: ip('stable')!, canary: ip('canary')! } : undefined;
+  }, 120_000);
+
+  const stableDeployment = await findChild<{ spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }>(client, 'Deployment', ns, `${s.name}-stable`);
+  const stableEnv = Object.fromEntries((stableDeployment?.spec.template.spec.containers[0].env ?? []).map((e) => [e.name, e.value ?? '']));
+
+  // the pods' runtimes: real processes behind the pods' IPs; stable mirrors to the canary pod (the
+  // canary Service's cluster DNS name does not resolve outside a cluster)
+  const base = { LOG_LEVEL: 'warn', PREPROCESS_WORKERS: '0' };
+  const canary = await RuntimeProcess.start({ env: { ...base, MODEL_URI: s.canaryModel, MODEL_VERSION: '2', ...s.canaryEnv } });
+  const stable = await RuntimeProcess.start({
+    env: { ...base, MODEL_URI: modelCalibratedAt(SAMPLES, '1'), MODEL_VERSION: '1', MIRROR_URL: `http://${ips.canary}:8080`, MIRROR_PERCENT: stableEnv.MIRROR_PERCENT ?? '0' },
+  });
+  const fw = new Forwarders();
+  let users: Users | undefined;
+  try {
+    await fw.forward(ips.stable, 8080, stable.port);
+    await fw.forward(ips.stable, 9090, stable.metricsPort);
+    await fw.forward(ips.canary, 8080, canary.port);
+    await fw.forward(ips.canary, 9090, canary.metricsPort);
+
+    // images stable answers right and reliably, so both tracks' unreliable shares stay near 0
+    const images: Buffer[] = [];
+    for (const c of candidates) {
+      const a = await predict(ips.stable, c.png);
+      if (a.status === 200 && a.digit === c.label && a.reliable) images.push(c.png);
+    }
+    expect(images.length).toBeGreaterThanOrEqual(20);
+
+    users = new Users(ips, images, () => client.find<Route>('HTTPRoute', ns, s.name), s.name, s.concurrency);
+    const watch: string[] = [];
+    const weights: number[] = [];
+    let last = '';
+    const dm = await waitFor(`${s.name}: the analysis to end (Promoted or Aborted)`, async () => {
+      const got = await getDm(client, ns, s.name);
+      const t = await tableRows(client, ns, s.name);
+      const line = t.row.join('\t');
+      if (line !== last) {
+        if (watch.length === 0) watch.push(t.header.join('\t'));
+        watch.push(line);
+        last = line;
+      }
+      const c = got.status?.canary;
+      if (c?.phase === 'Progressing' && c.analysisWeight !== undefined && weights[weights.length - 1] !== c.analysisWeight) weights.push(c.analysisWeight);
+      return c?.phase === 'Promoted' || c?.phase === 'Aborted' ? got : undefined;
+    }, 900_000, 300);
+    const endAt = Date.now();
+    // the route the operator now holds, once it has caught up with the final phase
+    const route = await waitFor(`${s.name}: the HTTPRoute to follow the phase`, async () => {
+      const r = await client.find<Route>('HTTPRoute', ns, s.name);
+      const w = r?.spec?.rules?.[0]?.backendRefs?.find((b) => b.name === `${s.name}-canary`)?.weight;
+      return w === (dm.status?.canary?.phase === 'Promoted' ? 100 : 0) ? r : undefined;
+    });
+    const sent = users.sent.filter((r) => r.at <= endAt);
+    const firstCanaryRequestAt = sent.find((r) => r.track === 'canary')?.at;
+    const fromFirst = sent.filter((r) => firstCanaryRequestAt !== undefined && r.at >= firstCanaryRequestAt);
+    type Ev = { reason: string; type: string; note: string; regarding: { name: string } };
+    const events = await waitFor(`${s.name}: the analysis' Events`, async () => {
+      const list = await client.request<{ items: Ev[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
+      const ours = list.items.filter((e) => e.regarding.name === s.name && e.reason.startsWith('Canary') && e.reason !== 'CanaryWeightChanged');
+      return ours.some((e) => e.reason === 'CanaryPromoted' || e.reason === 'CanaryAborted') ? ours : undefined;
+    });
+    return {
+      dm,
+      watch,
+      weights,
+      events,
+      firstCanaryRequestAt,
+      endAt,
+      toCanary: fromFirst.filter((r) => r.track === 'canary').length,
+      total: fromFirst.length,
+      stableEnv,
+      route,
+      canaryDeployment: await findChild(client, 'Deployment', ns, `${s.name}-canary`),
+    };
+  } finally {
+    await users?.stop();
+    await fw.close();
+    await Promise.all([stable.kill(), canary.kill()]);
+  }
+}
+
+function report(name: string, o: Outcome): void {
+  const seconds = o.firstCanaryRequestAt ? ((o.endAt - o.firstCanaryRequestAt) / 1000).toFixed(1) : 'n/a';
+  process.stderr.write(
+    `[canary-analysis] ${name}: ${o.dm.status?.canary?.phase} ${seconds} s after the canary's first user request; ` +
+      `${o.toCanary} of ${o.total} user requests (${((100 * o.toCanary) / Math.max(1, o.total)).toFixed(1)} %) reached the canary meanwhile\n` +
+      `  kubectl get dm -w:\n${o.watch.map((l) => `    ${l}`).join('\n')}\n` +
+      `  events: ${o.events.map((e) => `${e.reason}: ${e.note}`).join('\n          ')}\n`,
+  );
+}
+
+const checks = { maxLatencyP95Ms: 1500, maxDisagreement: 0.1, maxUnreliableIncrease: 0.2, maxErrorRate: 0.01 };
+
+test('a canary as good as stable walks its steps and is promoted; the stable pods mirror to it', async () => {
+  const o = await run({ name: 'good', canaryModel: modelCalibratedAt(SAMPLES, '2'), checks, concurrency: 4 });
+  report('good canary', o);
+  expect(o.stableEnv.MIRROR_URL).toBe(`http://good-canary.${ns}.svc.cluster.local`);
+  expect(o.stableEnv.MIRROR_PERCENT).toBe('50');
+  const c = o.dm.status!.canary!;
+  expect(c).toMatchObject({ phase: 'Promoted', analysisWeight: MAX_WEIGHT, step: 3, failures: 0, weight: START_WEIGHT });
+  expect(o.weights).toEqual([20, 35, 50]);
+  expect(c.checks?.map((k) => `${k.name}:${k.verdict}`).sort()).toEqual(['disagreement:Pass', 'errorRate:Pass', 'latencyP95:Pass', 'unreliableIncrease:Pass']);
+  expect(o.events.filter((e) => e.reason === 'CanaryStepAdvanced').map((e) => e.note)).toEqual([
+    expect.stringContaining('weight now 35'),
+    expect.stringContaining('weight now 50'),
+  ]);
+  expect(o.events.filter((e) => e.reason === 'CanaryPromoted')).toHaveLength(1);
+  expect(o.events.filter((e) => e.reason === 'CanaryAborted' || e.reason === 'CanaryCheckFailed')).toEqual([]);
+  expect(condition(o.dm, 'Degraded')?.status).toBe('False');
+  // the Gateway now sends all traffic to the promoted canary
+  expect(o.route?.spec?.rules?.[0]?.backendRefs?.find((b) => b.name === 'good-canary')?.weight).toBe(100);
+});
+
+test('a canary that swaps two digits is aborted at its first step by disagreement, and stays aborted', async () => {
+  const o = await run({ name: 'swapped', canaryModel: modelWithSwappedClasses(SAMPLES, '2', 3, 5), checks, concurrency: 4 });
+  report('disagreeing canary', o);
+  const c = o.dm.status!.canary!;
+  expect(c).toMatchObject({ phase: 'Aborted', analysisWeight: 0, step: 0, failures: 1 });
+  const dis = c.checks?.find((k) => k.name === 'disagreement');
+  expect(dis?.verdict).toBe('Fail');
+  expect(dis?.canary).toBeGreaterThan(0.1);
+  const degraded = condition(o.dm, 'Degraded');
+  expect(degraded).toMatchObject({ status: 'True', reason: 'CanaryAborted' });
+  expect(degraded?.message).toContain('disagreement');
+  const aborted = o.events.filter((e) => e.reason === 'CanaryAborted');
+  expect(aborted).toHaveLength(1);
+  expect(aborted[0].type).toBe('Warning');
+  expect(aborted[0].note).toMatch(/disagreement: canary 0\.\d+ vs stable 0\.0000 \(limit 0\.1000\)/);
+  expect(o.events.filter((e) => e.reason === 'CanaryStepAdvanced')).toEqual([]);
+  // left in place for a human: the Deployment stays (at 0 pods, as weight 0 splits)
+  expect(o.canaryDeployment).toBeDefined();
+  // no flapping: intervals later it is still aborted at weight 0
+  await new Promise((r) => setTimeout(r, 3 * 8_000));
+  const later = await getDm(client, ns, 'swapped');
+  expect(later.status?.canary).toMatchObject({ phase: 'Aborted', analysisWeight: 0, effectiveWeight: 0 });
+});
+
+test('a slow canary (its batcher waits 3 s for more images) is aborted at its first step by p95 latency', async () => {
+  const o = await run({
+    name: 'slow',
+    canaryModel: modelCalibratedAt(SAMPLES, '2'),
+    // a genuine runtime setting: batches wait up to BATCH_TIMEOUT_MS to fill
+    canaryEnv: { MAX_BATCH_SIZE: '64', BATCH_TIMEOUT_MS: '3000' },
+    checks,
+    concurrency: 8,
+  });
+  report('slow canary', o);
+  const c = o.dm.status!.canary!;
+  expect(c).toMatchObject({ phase: 'Aborted', analysisWeight: 0, step: 0, failures: 1 });
+  const lat = c.checks?.find((k) => k.name === 'latencyP95');
+  expect(lat?.verdict).toBe('Fail');
+  expect(lat?.canary).toBeGreaterThan(1500);
+  expect(condition(o.dm, 'Degraded')).toMatchObject({ status: 'True', reason: 'CanaryAborted' });
+  const aborted = o.events.filter((e) => e.reason === 'CanaryAborted');
+  expect(aborted).toHaveLength(1);
+  expect(aborted[0].note).toMatch(/latencyP95: canary \d+\.\d ms vs stable \d+\.\d ms \(limit 1500\.0 ms\)/);
+});
