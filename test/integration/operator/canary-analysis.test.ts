@@ -46,7 +46,8 @@ const MAX_WEIGHT = 50;
 
 let client: KubeClient;
 let ns: string;
-let operator: Manager;
+/** Two replicas electing a leader: the good canary's analysis moves from one to the other mid-way. */
+let operators: Manager[] = [];
 const nodeName = `kwok-analysis-${randomBytes(3).toString('hex')}`;
 const octet = randomInt(1, 255);
 const nodeSelector = { 'digitserve.dev/analysis-test-node': nodeName };
@@ -61,7 +62,12 @@ beforeAll(async () => {
     const n = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', `/api/v1/nodes/${nodeName}`);
     return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
   }, 120_000);
-  operator = await startTestOperator(testConfig([ns]));
+  const election = { leaderElection: true, leaseName: 'digitserve-analysis-test', leaseNamespace: ns, leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 };
+  operators = [
+    await startTestOperator(testConfig([ns], { ...election, identity: 'analysis-a' })),
+    await startTestOperator(testConfig([ns], { ...election, identity: 'analysis-b' })),
+  ];
+  await waitFor('a leader', () => operators.some((o) => o.isLeader()));
   candidates = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
     const d = mnistDigit(i);
     return { label: d.label, png: await encodeDigit(d.pixels) };
@@ -69,7 +75,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await operator?.stop();
+  await Promise.all(operators.map((o) => o.stop()));
   await deleteNamespace(client, ns);
   await deleteNode(client, nodeName);
   client?.close();
@@ -99,42 +105,56 @@ function predict(ip: string, png: Buffer): Promise<Answer> {
 type Pod = KubeObject & { status?: { podIP?: string; phase?: string }; metadata: KubeObject['metadata'] & { labels?: Record<string, string> } };
 type Route = { spec?: { rules?: { backendRefs?: { name: string; weight?: number }[] }[] } };
 
-/** The users and the Gateway: requests spread over the tracks by the HTTPRoute's weights. */
+/**
+ * The users and the Gateway: requests arrive at a steady rate whatever the answers take (users do
+ * not wait for each other), at most `maxInFlight` at once, spread over the tracks by the
+ * HTTPRoute's weights.
+ */
 class Users {
   canaryWeight = 0;
   readonly sent: { at: number; track: 'stable' | 'canary'; status: number }[] = [];
   private running = true;
-  private readonly done: Promise<void>[] = [];
+  private inFlight = 0;
+  private readonly pending = new Set<Promise<void>>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly poller: Promise<void>;
 
   constructor(
     private readonly ips: { stable: string; canary: string },
     private readonly images: Buffer[],
     route: () => Promise<Route | undefined>,
     name: string,
-    concurrency: number,
+    perSecond: number,
+    maxInFlight = 64,
   ) {
-    this.done.push((async () => {
+    this.poller = (async () => {
       while (this.running) {
         const r = await route().catch(() => undefined);
         const ref = r?.spec?.rules?.[0]?.backendRefs?.find((b) => b.name === `${name}-canary`);
         this.canaryWeight = ref?.weight ?? 0;
         await new Promise((res) => setTimeout(res, 200));
       }
-    })());
-    for (let w = 0; w < concurrency; w++) {
-      this.done.push((async () => {
-        for (let i = w; this.running; i += concurrency) {
-          const track = Math.random() * 100 < this.canaryWeight ? 'canary' : 'stable';
-          const a = await predict(this.ips[track], this.images[i % this.images.length]);
-          this.sent.push({ at: Date.now(), track, status: a.status });
-        }
-      })());
-    }
+    })();
+    let i = 0;
+    this.timer = setInterval(() => {
+      if (this.inFlight >= maxInFlight) return;
+      const track = Math.random() * 100 < this.canaryWeight ? 'canary' : 'stable';
+      const at = Date.now();
+      this.inFlight++;
+      const p = predict(this.ips[track], this.images[i++ % this.images.length]).then((a) => {
+        this.inFlight--;
+        this.sent.push({ at, track, status: a.status });
+        this.pending.delete(p);
+      });
+      this.pending.add(p);
+    }, 1000 / perSecond);
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    await Promise.all(this.done);
+    clearInterval(this.timer);
+    await this.poller;
+    await Promise.all(this.pending);
   }
 }
 
@@ -143,7 +163,10 @@ interface Scenario {
   canaryModel: string;
   canaryEnv?: Record<string, string>;
   checks: Record<string, number>;
-  concurrency: number;
+  /** User requests per second. */
+  rate: number;
+  /** Called once per new weight in force while Progressing. */
+  onWeight?: (weight: number) => Promise<void>;
 }
 
 interface Outcome {
@@ -214,7 +237,7 @@ async function run(s: Scenario): Promise<Outcome> {
     }
     expect(images.length).toBeGreaterThanOrEqual(20);
 
-    users = new Users(ips, images, () => client.find<Route>('HTTPRoute', ns, s.name), s.name, s.concurrency);
+    users = new Users(ips, images, () => client.find<Route>('HTTPRoute', ns, s.name), s.name, s.rate);
     const watch: string[] = [];
     const weights: number[] = [];
     let last = '';
@@ -228,7 +251,10 @@ async function run(s: Scenario): Promise<Outcome> {
         last = line;
       }
       const c = got.status?.canary;
-      if (c?.phase === 'Progressing' && c.analysisWeight !== undefined && weights[weights.length - 1] !== c.analysisWeight) weights.push(c.analysisWeight);
+      if (c?.phase === 'Progressing' && c.analysisWeight !== undefined && weights[weights.length - 1] !== c.analysisWeight) {
+        weights.push(c.analysisWeight);
+        await s.onWeight?.(c.analysisWeight);
+      }
       return c?.phase === 'Promoted' || c?.phase === 'Aborted' ? got : undefined;
     }, 900_000, 300);
     const endAt = Date.now();
@@ -279,8 +305,24 @@ function report(name: string, o: Outcome): void {
 
 const checks = { maxLatencyP95Ms: 1500, maxDisagreement: 0.1, maxUnreliableIncrease: 0.2, maxErrorRate: 0.01 };
 
-test('a canary as good as stable walks its steps and is promoted; the stable pods mirror to it', async () => {
-  const o = await run({ name: 'good', canaryModel: modelCalibratedAt(SAMPLES, '2'), checks, concurrency: 4 });
+test('a canary as good as stable walks its steps and is promoted, across a leader change; the stable pods mirror to it', async () => {
+  let handedOver = false;
+  const o = await run({
+    name: 'good',
+    canaryModel: modelCalibratedAt(SAMPLES, '2'),
+    checks,
+    rate: 20,
+    // after the first step the leader steps down: the other replica goes on from status
+    onWeight: async (w) => {
+      if (w !== START_WEIGHT + STEP || handedOver) return;
+      handedOver = true;
+      const leader = operators.find((op) => op.isLeader())!;
+      await leader.stop();
+      operators = operators.filter((op) => op !== leader);
+      await waitFor('the other replica to lead', () => operators[0].isLeader(), 60_000);
+    },
+  });
+  expect(handedOver).toBe(true);
   report('good canary', o);
   expect(o.stableEnv.MIRROR_URL).toBe(`http://good-canary.${ns}.svc.cluster.local`);
   expect(o.stableEnv.MIRROR_PERCENT).toBe('50');
@@ -300,7 +342,7 @@ test('a canary as good as stable walks its steps and is promoted; the stable pod
 });
 
 test('a canary that swaps two digits is aborted at its first step by disagreement, and stays aborted', async () => {
-  const o = await run({ name: 'swapped', canaryModel: modelWithSwappedClasses(SAMPLES, '2', 3, 5), checks, concurrency: 4 });
+  const o = await run({ name: 'swapped', canaryModel: modelWithSwappedClasses(SAMPLES, '2', 3, 5), checks, rate: 20 });
   report('disagreeing canary', o);
   const c = o.dm.status!.canary!;
   expect(c).toMatchObject({ phase: 'Aborted', analysisWeight: 0, step: 0, failures: 1 });
@@ -330,7 +372,7 @@ test('a slow canary (its batcher waits 3 s for more images) is aborted at its fi
     // a genuine runtime setting: batches wait up to BATCH_TIMEOUT_MS to fill
     canaryEnv: { MAX_BATCH_SIZE: '64', BATCH_TIMEOUT_MS: '3000' },
     checks,
-    concurrency: 8,
+    rate: 20,
   });
   report('slow canary', o);
   const c = o.dm.status!.canary!;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -110,7 +111,13 @@ export function modelWithSwappedClasses(samples: number, version: string, a: num
   };
   for (let r = 0; r < rows; r++) swap(kernel.offset + r * cols + a, kernel.offset + r * cols + b);
   swap(bias.offset + a, bias.offset + b);
-  fs.writeFileSync(file, Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength));
+  const weights = Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
+  fs.writeFileSync(file, weights);
+  // a new version's own files: metadata.json records their digests (the runtime checks them)
+  const metaFile = path.join(out, 'metadata.json');
+  const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { files?: Record<string, { sha256: string; bytes: number }> };
+  if (meta.files?.[group.paths[0]]) meta.files[group.paths[0]] = { sha256: createHash('sha256').update(weights).digest('hex'), bytes: weights.length };
+  fs.writeFileSync(metaFile, JSON.stringify(meta));
   return out;
 }
 
