@@ -134,3 +134,23 @@ describe('scrape targets from EndpointSlices', () => {
     ]);
   });
 });
+
+describe('the operator gauges', () => {
+  test('export each analysis (weight, phase, checks against limits) and only the current ones', async () => {
+    const { OperatorMetrics } = await import('../../../../operator/metrics.js');
+    const m = new OperatorMetrics();
+    const dm = analysed();
+    m.exportAnalysis([{ dm, record: record('Progressing', 30, { checks: [{ name: 'latencyP95', canary: 120, stable: 80, limit: 250, verdict: 'Pass' }, { name: 'disagreement', limit: 0.02, verdict: 'Inconclusive', reason: 'few' }] }) }]);
+    const text = await m.registry.metrics();
+    expect(text).toContain('digitserve_operator_canary_analysis_weight{namespace="mail",model="postcodes"} 30');
+    expect(text).toContain('digitserve_operator_canary_analysis_phase{namespace="mail",model="postcodes",phase="Progressing"} 1');
+    expect(text).toContain('digitserve_operator_canary_analysis_phase{namespace="mail",model="postcodes",phase="Aborted"} 0');
+    expect(text).toContain('digitserve_operator_canary_check_value{namespace="mail",model="postcodes",check="latencyP95",track="canary"} 120');
+    expect(text).toContain('digitserve_operator_canary_check_value{namespace="mail",model="postcodes",check="latencyP95",track="stable"} 80');
+    expect(text).toContain('digitserve_operator_canary_check_limit{namespace="mail",model="postcodes",check="disagreement"} 0.02');
+    expect(text).toContain('digitserve_operator_canary_check_verdict{namespace="mail",model="postcodes",check="disagreement"} 0');
+    expect(text).not.toContain('check="disagreement",track=');
+    m.exportAnalysis([]);
+    expect(await m.registry.metrics()).not.toContain('model="postcodes"');
+  });
+});
