@@ -7,6 +7,7 @@ import { toKubeError } from '../kube/errors.js';
 import type { OperatorMetrics } from '../metrics.js';
 import type { PendingAnalysis } from '../reconcile.js';
 import { judge, type Judgement, type Windows } from './judge.js';
+import { promqlWindows, type PromQLOptions } from './promql.js';
 import { analysisInForce, checkStatuses, settingsOf, type AnalysisRecord } from './record.js';
 import { scrapePods, type ScrapeOptions, type ScrapeTarget } from './scrape.js';
 import { advance } from './step.js';
@@ -33,6 +34,8 @@ export interface AnalysisLoopDeps {
   log: Logger;
   metrics?: OperatorMetrics;
   scrape?: ScrapeOptions;
+  /** Read the windows from this Prometheus with PromQL instead of scraping the pods. */
+  prometheus?: PromQLOptions;
   /** How often due analyses are looked for (default 500 ms; an interval shorter than it waits for it). */
   tickMs?: number;
   now?: () => number;
@@ -44,6 +47,8 @@ interface Memory {
   /** Which canary the memory is about: a new DigitModel or canary version starts again. */
   identity: string;
   baseline?: Counters;
+  /** PromQL: the first tick of a term only starts the clock, as the first scrape only takes a baseline. */
+  primed?: boolean;
   nextAt: number;
   running: boolean;
 }
@@ -149,13 +154,11 @@ export class AnalysisLoop {
     }
   }
 
-  /** One window: scrape, difference, judge, step; the record goes to the reconciler. */
-  private async judgeOnce(key: string, dm: DigitModel, m: Memory): Promise<void> {
+  /** The window since the last judgement from the pods' own /metrics; undefined for the first (a baseline). */
+  private async scrapedWindows(key: string, dm: DigitModel, m: Memory): Promise<{ windows: Windows; canaryPods: number } | undefined> {
     const { log } = this.d;
-    const s = settingsOf(dm)!;
     const [stableTargets, canaryTargets] = await Promise.all([this.discover(dm, 'stable'), this.discover(dm, 'canary')]);
     const [stable, canary] = await Promise.all([scrapePods(stableTargets, this.d.scrape), scrapePods(canaryTargets, this.d.scrape)]);
-    if (!this.running) return;
     for (const f of [...stable.failures, ...canary.failures]) log.info({ key, pod: f.pod, code: f.code, err: f.message }, 'canary analysis: a pod could not be scraped');
     const now: Counters = { stable: stable.counters, canary: canary.counters };
     const before = m.baseline;
@@ -167,7 +170,7 @@ export class AnalysisLoop {
     };
     if (!before) {
       log.info({ key, stablePods: now.stable.length, canaryPods: now.canary.length }, 'canary analysis: baseline taken; judging from the next interval');
-      return;
+      return undefined;
     }
     // a track some of whose pods could not be read cannot be judged this window
     const window = (t: Track, failures: number, targets: number): TrackWindow | undefined =>
@@ -177,13 +180,40 @@ export class AnalysisLoop {
     const cw = window('canary', canary.failures.length, canaryTargets.length);
     if (sw) windows.stable = sw;
     if (cw) windows.canary = cw;
+    return { windows, canaryPods: canaryTargets.length };
+  }
+
+  /** The same window read with PromQL; Prometheus unreachable leaves both tracks unknown (Inconclusive). */
+  private async promqlWindows(key: string, dm: DigitModel, m: Memory, prometheus: PromQLOptions, seconds: number): Promise<{ windows: Windows; canaryPods: number } | undefined> {
+    if (!m.primed) {
+      m.primed = true;
+      return undefined;
+    }
+    try {
+      const p = await promqlWindows(prometheus, dm.metadata.namespace, dm.metadata.name, seconds);
+      return { windows: p.windows, canaryPods: p.missing.includes('canary') ? 0 : 1 };
+    } catch (err) {
+      this.d.log.info({ key, err: (err as Error).message }, 'canary analysis: Prometheus could not be queried');
+      return { windows: {}, canaryPods: 1 };
+    }
+  }
+
+  /** One window: read, judge, step; the record goes to the reconciler. */
+  private async judgeOnce(key: string, dm: DigitModel, m: Memory): Promise<void> {
+    const { log } = this.d;
+    const s = settingsOf(dm)!;
+    const read = this.d.prometheus
+      ? await this.promqlWindows(key, dm, m, this.d.prometheus, Math.max(1, Math.round(s.intervalMs / 1000)))
+      : await this.scrapedWindows(key, dm, m);
+    if (!this.running || !read) return;
+    const { windows, canaryPods } = read;
 
     const current = analysisInForce({ ...dm, status: this.d.currentStatus(key) }, this.d.pending.get(key));
     if (!current || current.state.phase !== 'Progressing') return;
     const weight = current.state.analysisWeight;
     // at weight 0 the replica split gives the canary no pod: nothing serves users, nothing can be
     // mirrored to or judged, and nothing can be lost, so the analysis steps on
-    const j: Judgement = weight === 0 && canaryTargets.length === 0 ? judge({ ...s, mirrorPercent: 0 }, 0, {}) : judge(s, weight, windows);
+    const j: Judgement = weight === 0 && canaryPods === 0 ? judge({ ...s, mirrorPercent: 0 }, 0, {}) : judge(s, weight, windows);
     const t = advance(s, current.state, j);
     const record: AnalysisRecord = { state: t.state, checks: checkStatuses(j.checks), ...(t.event ? { event: t.event } : {}) };
     this.d.metrics?.analysisJudgements.inc({ namespace: dm.metadata.namespace, model: dm.metadata.name, verdict: j.verdict });

@@ -29,6 +29,8 @@ export interface ControllerOptions {
   hooks?: { onReconcileStart?: (key: string) => void; onReconcileEnd?: (key: string) => void };
   /** The canary analysis loop's scrape budget (defaults in analysis/scrape.ts). */
   scrape?: ScrapeOptions;
+  /** Canary analysis reads PromQL from this Prometheus instead of scraping (config prometheusUrl). */
+  prometheusUrl?: string;
 }
 
 /**
@@ -63,6 +65,7 @@ export class DigitModelController {
       log: o.log,
       metrics: m,
       scrape: o.scrape,
+      ...(o.prometheusUrl ? { prometheus: { url: o.prometheusUrl } } : {}),
     });
   }
 
