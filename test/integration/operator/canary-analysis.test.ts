@@ -7,7 +7,7 @@ import type { Manager } from '../../../operator/manager.js';
 import { encodeDigit, mnistDigit } from '../../support/images.js';
 import { modelCalibratedAt } from '../../support/model-fixture.js';
 import { RuntimeProcess } from '../../support/runtime-process.js';
-import { createLoopbackNode, deleteNode, Forwarders, modelWithSwappedClasses, tableRows } from './support/analysis.js';
+import { addLocalRoute, createLoopbackNode, deleteLocalRoute, deleteNode, Forwarders, loopbackCidr, modelWithSwappedClasses, tableRows } from './support/analysis.js';
 import {
   condition,
   createDm,
@@ -57,6 +57,7 @@ beforeAll(async () => {
   client = testClient();
   await installCrd(client);
   ns = await createNamespace(client, 'dm-analysis');
+  addLocalRoute(loopbackCidr(octet));
   await createLoopbackNode(client, nodeName, octet, nodeSelector);
   await waitFor(`node ${nodeName} to be Ready`, async () => {
     const n = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', `/api/v1/nodes/${nodeName}`);
@@ -78,6 +79,7 @@ afterAll(async () => {
   await Promise.all(operators.map((o) => o.stop()));
   await deleteNamespace(client, ns);
   await deleteNode(client, nodeName);
+  deleteLocalRoute(loopbackCidr(octet));
   client?.close();
 });
 
@@ -176,6 +178,8 @@ interface Outcome {
   /** Distinct analysis weights seen while Progressing, in order. */
   weights: number[];
   events: { reason: string; type: string; note: string }[];
+  /** When the users started (the canary then serves its first step's weight). */
+  usersFrom: number;
   firstCanaryRequestAt?: number;
   endAt: number;
   toCanary: number;
@@ -205,8 +209,8 @@ async function run(s: Scenario): Promise<Outcome> {
   await createDm(client, ns, s.name, spec);
 
   // one pod per track (2 replicas, canary weight 1-99), on the loopback node
-  const ips = await waitFor(`${s.name}: a running pod per track with a 127.77.${octet}.x IP`, async () => {
-    const pods = (await podsOf(s.name)).filter((p) => p.status?.phase === 'Running' && p.status.podIP?.startsWith(`127.77.${octet}.`));
+  const ips = await waitFor(`${s.name}: a running pod per track with an IP of ${loopbackCidr(octet)}`, async () => {
+    const pods = (await podsOf(s.name)).filter((p) => p.status?.phase === 'Running' && p.status.podIP?.startsWith(`198.18.${octet}.`));
     const ip = (t: string) => pods.find((p) => p.metadata.labels?.['digitserve.dev/track'] === t)?.status?.podIP;
     return ip('stable') && ip('canary') ? { stable: ip('stable')!, canary: ip('canary')! } : undefined;
   }, 120_000);
@@ -237,18 +241,19 @@ async function run(s: Scenario): Promise<Outcome> {
     }
     expect(images.length).toBeGreaterThanOrEqual(20);
 
+    const usersFrom = Date.now();
     users = new Users(ips, images, () => client.find<Route>('HTTPRoute', ns, s.name), s.name, s.rate);
     const watch: string[] = [];
     const weights: number[] = [];
-    let last = '';
+    let seenVersion = '';
     const dm = await waitFor(`${s.name}: the analysis to end (Promoted or Aborted)`, async () => {
       const got = await getDm(client, ns, s.name);
-      const t = await tableRows(client, ns, s.name);
-      const line = t.row.join('\t');
-      if (line !== last) {
+      // a line per change of the object, as `kubectl get -w` prints one per watch event
+      if (got.metadata.resourceVersion !== seenVersion) {
+        seenVersion = got.metadata.resourceVersion ?? '';
+        const t = await tableRows(client, ns, s.name);
         if (watch.length === 0) watch.push(t.header.join('\t'));
-        watch.push(line);
-        last = line;
+        watch.push(t.row.join('\t'));
       }
       const c = got.status?.canary;
       if (c?.phase === 'Progressing' && c.analysisWeight !== undefined && weights[weights.length - 1] !== c.analysisWeight) {
@@ -266,7 +271,7 @@ async function run(s: Scenario): Promise<Outcome> {
     });
     const sent = users.sent.filter((r) => r.at <= endAt);
     const firstCanaryRequestAt = sent.find((r) => r.track === 'canary')?.at;
-    const fromFirst = sent.filter((r) => firstCanaryRequestAt !== undefined && r.at >= firstCanaryRequestAt);
+    const fromFirst = sent.filter((r) => r.at >= usersFrom);
     type Ev = { reason: string; type: string; note: string; regarding: { name: string } };
     const events = await waitFor(`${s.name}: the analysis' Events`, async () => {
       const list = await client.request<{ items: Ev[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
@@ -278,6 +283,7 @@ async function run(s: Scenario): Promise<Outcome> {
       watch,
       weights,
       events,
+      usersFrom,
       firstCanaryRequestAt,
       endAt,
       toCanary: fromFirst.filter((r) => r.track === 'canary').length,
@@ -294,9 +300,10 @@ async function run(s: Scenario): Promise<Outcome> {
 }
 
 function report(name: string, o: Outcome): void {
-  const seconds = o.firstCanaryRequestAt ? ((o.endAt - o.firstCanaryRequestAt) / 1000).toFixed(1) : 'n/a';
+  const since = (t: number | undefined) => (t === undefined ? 'n/a' : ((o.endAt - t) / 1000).toFixed(1));
   process.stderr.write(
-    `[canary-analysis] ${name}: ${o.dm.status?.canary?.phase} ${seconds} s after the canary's first user request; ` +
+    `[canary-analysis] ${name}: ${o.dm.status?.canary?.phase} ${since(o.usersFrom)} s after the users started at the first step's weight ` +
+      `(${since(o.firstCanaryRequestAt)} s after the canary's first user request); ` +
       `${o.toCanary} of ${o.total} user requests (${((100 * o.toCanary) / Math.max(1, o.total)).toFixed(1)} %) reached the canary meanwhile\n` +
       `  kubectl get dm -w:\n${o.watch.map((l) => `    ${l}`).join('\n')}\n` +
       `  events: ${o.events.map((e) => `${e.reason}: ${e.note}`).join('\n          ')}\n`,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -8,14 +9,37 @@ import { modelCalibratedAt } from '../../../support/model-fixture.js';
 /**
  * Pieces of the canary analysis tests (#17): the operator runs against the real control plane,
  * whose pods are kwok's fakes; the analysis is fed by real runtime processes reachable at those
- * fake pods' IPs. A fake node of the test's own has a pod CIDR in 127/8 (kwok gives its pods IPs
- * from the node's spec.podCIDR), Linux routes all of 127/8 to the loopback interface, and a TCP
+ * fake pods' IPs. A fake node of the test's own has a pod CIDR of its own (kwok gives its pods IPs
+ * from the node's spec.podCIDR), a `local` route makes the machine answer on every address of that
+ * /24 (as the real-node plane routes its pod CIDR, hack/cluster/node-network.ts), and a TCP
  * forwarder listens on each pod IP's runtime ports (8080, 9090) in front of a real runtime process.
  * The operator finds those IPs through the EndpointSlices the control plane maintains, as it would
- * in any cluster: nothing in it knows about the test.
+ * in any cluster: nothing in it knows about the test. (127/8 would need no route, but the
+ * apiserver refuses loopback addresses in EndpointSlices.) The range is 198.18.0.0/15, set aside
+ * for benchmarking networks (RFC 2544): no real network uses it.
  */
 
-/** A kwok-managed fake node whose pods get IPs in 127.77.<octet>.0/24. */
+/** The pod CIDR of a loopback node: 198.18.<octet>.0/24. */
+export const loopbackCidr = (octet: number) => `198.18.${octet}.0/24`;
+
+/** Makes the machine answer on every address of the CIDR (`ip route add local ... dev lo`); needs root, as the real-node plane does. */
+export function addLocalRoute(cidr: string): void {
+  try {
+    execFileSync('ip', ['route', 'add', 'local', cidr, 'dev', 'lo'], { stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`cannot route ${cidr} to this machine (ip route add local ${cidr} dev lo; needs root and iproute2): ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err)}`);
+  }
+}
+
+export function deleteLocalRoute(cidr: string): void {
+  try {
+    execFileSync('ip', ['route', 'del', 'local', cidr, 'dev', 'lo'], { stdio: 'pipe' });
+  } catch {
+    // already gone
+  }
+}
+
+/** A kwok-managed fake node whose pods get IPs in loopbackCidr(octet), routed to this machine. */
 export async function createLoopbackNode(client: KubeClient, name: string, octet: number, label: Record<string, string>): Promise<void> {
   const resources = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' };
   await client.request('POST', '/api/v1/nodes', {
@@ -28,7 +52,7 @@ export async function createLoopbackNode(client: KubeClient, name: string, octet
         annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
         labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...label },
       },
-      spec: { podCIDR: `127.77.${octet}.0/24`, podCIDRs: [`127.77.${octet}.0/24`] },
+      spec: { podCIDR: loopbackCidr(octet), podCIDRs: [loopbackCidr(octet)] },
       status: { allocatable: resources, capacity: resources, phase: 'Running' },
     },
     what: `create Node ${name}`,
