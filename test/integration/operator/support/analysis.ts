@@ -27,7 +27,7 @@ export function addLocalRoute(cidr: string): void {
   try {
     execFileSync('ip', ['route', 'add', 'local', cidr, 'dev', 'lo'], { stdio: 'pipe' });
   } catch (err) {
-    throw new Error(`cannot route ${cidr} to this machine (ip route add local ${cidr} dev lo; needs root and iproute2): ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err)}`);
+    throw new Error(`cannot route ${cidr} to this machine (ip route add local ${cidr} dev lo; needs root and iproute2): ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err)}`, { cause: err });
   }
 }
 
