@@ -178,6 +178,8 @@ interface Outcome {
   /** Distinct analysis weights seen while Progressing, in order. */
   weights: number[];
   events: { reason: string; type: string; note: string }[];
+  /** When both tracks' runtimes became reachable at their pods' IPs: the first step (weight 20) in force. */
+  servingFrom: number;
   /** When the users started (the canary then serves its first step's weight). */
   usersFrom: number;
   firstCanaryRequestAt?: number;
@@ -207,6 +209,22 @@ async function run(s: Scenario): Promise<Outcome> {
     traffic: { parentRefs: [{ name: 'gateway' }] },
   } as Partial<DigitModelSpec>);
   await createDm(client, ns, s.name, spec);
+  // `kubectl get dm -w`: a line per change of the object, as kubectl prints one per watch event
+  const watch: string[] = [];
+  let watching = true;
+  const watcher = (async () => {
+    let seen = '';
+    while (watching) {
+      const got = await getDm(client, ns, s.name).catch(() => undefined);
+      if (got && got.metadata.resourceVersion !== seen) {
+        seen = got.metadata.resourceVersion ?? '';
+        const t = await tableRows(client, ns, s.name).catch(() => undefined);
+        if (t && watch.length === 0) watch.push(t.header.join('\t'));
+        if (t) watch.push(t.row.join('\t'));
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
 
   // one pod per track (2 replicas, canary weight 1-99), on the loopback node
   const ips = await waitFor(`${s.name}: a running pod per track with an IP of ${loopbackCidr(octet)}`, async () => {
@@ -232,6 +250,7 @@ async function run(s: Scenario): Promise<Outcome> {
     await fw.forward(ips.stable, 9090, stable.metricsPort);
     await fw.forward(ips.canary, 8080, canary.port);
     await fw.forward(ips.canary, 9090, canary.metricsPort);
+    const servingFrom = Date.now();
 
     // images stable answers right and reliably, so both tracks' unreliable shares stay near 0
     const images: Buffer[] = [];
@@ -243,18 +262,9 @@ async function run(s: Scenario): Promise<Outcome> {
 
     const usersFrom = Date.now();
     users = new Users(ips, images, () => client.find<Route>('HTTPRoute', ns, s.name), s.name, s.rate);
-    const watch: string[] = [];
     const weights: number[] = [];
-    let seenVersion = '';
     const dm = await waitFor(`${s.name}: the analysis to end (Promoted or Aborted)`, async () => {
       const got = await getDm(client, ns, s.name);
-      // a line per change of the object, as `kubectl get -w` prints one per watch event
-      if (got.metadata.resourceVersion !== seenVersion) {
-        seenVersion = got.metadata.resourceVersion ?? '';
-        const t = await tableRows(client, ns, s.name);
-        if (watch.length === 0) watch.push(t.header.join('\t'));
-        watch.push(t.row.join('\t'));
-      }
       const c = got.status?.canary;
       if (c?.phase === 'Progressing' && c.analysisWeight !== undefined && weights[weights.length - 1] !== c.analysisWeight) {
         weights.push(c.analysisWeight);
@@ -283,6 +293,7 @@ async function run(s: Scenario): Promise<Outcome> {
       watch,
       weights,
       events,
+      servingFrom,
       usersFrom,
       firstCanaryRequestAt,
       endAt,
@@ -293,6 +304,8 @@ async function run(s: Scenario): Promise<Outcome> {
       canaryDeployment: await findChild(client, 'Deployment', ns, `${s.name}-canary`),
     };
   } finally {
+    watching = false;
+    await watcher;
     await users?.stop();
     await fw.close();
     await Promise.all([stable.kill(), canary.kill()]);
@@ -302,7 +315,8 @@ async function run(s: Scenario): Promise<Outcome> {
 function report(name: string, o: Outcome): void {
   const since = (t: number | undefined) => (t === undefined ? 'n/a' : ((o.endAt - t) / 1000).toFixed(1));
   process.stderr.write(
-    `[canary-analysis] ${name}: ${o.dm.status?.canary?.phase} ${since(o.usersFrom)} s after the users started at the first step's weight ` +
+    `[canary-analysis] ${name}: ${o.dm.status?.canary?.phase} ${since(o.servingFrom)} s after the first step served (both runtimes reachable), ` +
+      `${since(o.usersFrom)} s after the users started ` +
       `(${since(o.firstCanaryRequestAt)} s after the canary's first user request); ` +
       `${o.toCanary} of ${o.total} user requests (${((100 * o.toCanary) / Math.max(1, o.total)).toFixed(1)} %) reached the canary meanwhile\n` +
       `  kubectl get dm -w:\n${o.watch.map((l) => `    ${l}`).join('\n')}\n` +
