@@ -320,7 +320,8 @@ function report(name: string, o: Outcome): void {
       `(${since(o.firstCanaryRequestAt)} s after the canary's first user request); ` +
       `${o.toCanary} of ${o.total} user requests (${((100 * o.toCanary) / Math.max(1, o.total)).toFixed(1)} %) reached the canary meanwhile\n` +
       `  kubectl get dm -w:\n${o.watch.map((l) => `    ${l}`).join('\n')}\n` +
-      `  events: ${o.events.map((e) => `${e.reason}: ${e.note}`).join('\n          ')}\n`,
+      `  events: ${o.events.map((e) => `${e.reason}: ${e.note}`).join('\n          ')}\n` +
+      `  status.canary: ${JSON.stringify(o.dm.status?.canary)}\n  Degraded: ${JSON.stringify(condition(o.dm, 'Degraded'))}\n`,
   );
 }
 
