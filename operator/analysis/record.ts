@@ -73,7 +73,11 @@ function round(v: number): number {
 export function abortMessage(dm: DigitModel, a: AnalysisRecord): string {
   const failed = (a.checks ?? []).filter((c) => c.verdict === 'Fail');
   const what = failed
-    .map((c) => `${c.name}: canary ${c.canary ?? 'unknown'} vs stable ${c.stable ?? 'unknown'} (limit ${c.limit})`)
+    .map((c) => {
+      const unit = c.name === 'latencyP95' ? ' ms' : '';
+      const v = (x: number | undefined) => (x === undefined ? 'unknown' : `${x}${unit}`);
+      return `${c.name}: canary ${v(c.canary)} vs stable ${v(c.stable)} (limit ${v(c.limit)})`;
+    })
     .join('; ');
   return `canary version ${dm.spec.canary?.version ?? ''} aborted by analysis after ${a.state.failures} failed judgement(s)${what ? `: ${what}` : ''}; ` +
     'it serves no traffic; remove spec.canary to delete it';

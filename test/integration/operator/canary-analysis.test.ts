@@ -214,7 +214,9 @@ async function run(s: Scenario): Promise<Outcome> {
   let watching = true;
   const watcher = (async () => {
     let seen = '';
-    while (watching) {
+    for (;;) {
+      // one more look after the end, so the last change is in
+      const last = !watching;
       const got = await getDm(client, ns, s.name).catch(() => undefined);
       if (got && got.metadata.resourceVersion !== seen) {
         seen = got.metadata.resourceVersion ?? '';
@@ -222,6 +224,7 @@ async function run(s: Scenario): Promise<Outcome> {
         if (t && watch.length === 0) watch.push(t.header.join('\t'));
         if (t) watch.push(t.row.join('\t'));
       }
+      if (last) break;
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
