@@ -30,6 +30,8 @@ export interface OperatorConfig {
   /** Ask API discovery whether the Gateway API is (still) installed this often; 0 = only when an HTTPRoute apply says so. */
   gatewayApiRecheckSeconds: number;
   logLevel: string;
+  /** Canary analysis reads its windows from this Prometheus (PromQL) instead of scraping the pods. */
+  prometheusUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -57,6 +59,7 @@ const OPTIONS = {
   'min-watch-timeout-seconds': 'MIN_WATCH_TIMEOUT_SECONDS',
   'gateway-api-recheck-seconds': 'GATEWAY_API_RECHECK_SECONDS',
   'log-level': 'LOG_LEVEL',
+  'prometheus-url': 'PROMETHEUS_URL',
 } as const;
 type Option = keyof typeof OPTIONS;
 
@@ -104,7 +107,19 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     minWatchTimeoutSeconds: int('min-watch-timeout-seconds', get('min-watch-timeout-seconds'), 300, 0, 86_400),
     gatewayApiRecheckSeconds: int('gateway-api-recheck-seconds', get('gateway-api-recheck-seconds'), 60, 0, 86_400),
     logLevel: get('log-level') || 'info',
+    prometheusUrl: get('prometheus-url') || undefined,
   };
+  if (cfg.prometheusUrl !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(cfg.prometheusUrl);
+    } catch {
+      u = undefined;
+    }
+    if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash) {
+      throw new ConfigError(`prometheus-url must be an http:// or https:// base URL without query or fragment, got "${cfg.prometheusUrl}"`);
+    }
+  }
   if (cfg.leaderElection && !(cfg.leaseDurationSeconds > cfg.renewDeadlineSeconds && cfg.renewDeadlineSeconds > cfg.retryPeriodSeconds)) {
     throw new ConfigError('lease durations must satisfy lease-duration > renew-deadline > retry-period');
   }

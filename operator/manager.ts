@@ -74,6 +74,7 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
       concurrency: cfg.concurrency,
       resyncMs: cfg.resyncSeconds * 1000,
       hooks: opts.hooks,
+      prometheusUrl: cfg.prometheusUrl,
     });
     controller = c;
     await c.start();

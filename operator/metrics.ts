@@ -1,4 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AnalysisRecord } from './analysis/record.js';
+import type { DigitModel } from './api/types.js';
+
+const PHASES = ['Progressing', 'Paused', 'Promoted', 'Aborted'] as const;
 
 /** The operator's Prometheus metrics, named as controller-runtime names them where it has a name. */
 export class OperatorMetrics {
@@ -64,6 +68,80 @@ export class OperatorMetrics {
     labelNames: ['kind', 'operation'] as const,
     registers: [this.registry],
   });
+
+  // canary analysis (SPEC §7), exported by the leader for every DigitModel with spec.canary.analysis
+  readonly analysisWeight = new Gauge({
+    name: 'digitserve_operator_canary_analysis_weight',
+    help: 'Canary weight in force under canary analysis (status.canary.analysisWeight), percent.',
+    labelNames: ['namespace', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly analysisPhase = new Gauge({
+    name: 'digitserve_operator_canary_analysis_phase',
+    help: 'Canary analysis phase: 1 for the current phase (Progressing, Paused, Promoted, Aborted), 0 for the others.',
+    labelNames: ['namespace', 'model', 'phase'] as const,
+    registers: [this.registry],
+  });
+  readonly analysisStep = new Gauge({
+    name: 'digitserve_operator_canary_analysis_step',
+    help: 'Passing judgements of the canary analysis so far (status.canary.step).',
+    labelNames: ['namespace', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly analysisFailures = new Gauge({
+    name: 'digitserve_operator_canary_analysis_failures',
+    help: 'Failed judgements of the canary analysis so far (status.canary.failures).',
+    labelNames: ['namespace', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly analysisCheckValue = new Gauge({
+    name: 'digitserve_operator_canary_check_value',
+    help: "A check's value over the last judged window, per track (canary, stable); latencyP95 in milliseconds, the others ratios 0-1.",
+    labelNames: ['namespace', 'model', 'check', 'track'] as const,
+    registers: [this.registry],
+  });
+  readonly analysisCheckLimit = new Gauge({
+    name: 'digitserve_operator_canary_check_limit',
+    help: "A check's limit in force (spec.canary.analysis.checks or its default); same units as the value.",
+    labelNames: ['namespace', 'model', 'check'] as const,
+    registers: [this.registry],
+  });
+  readonly analysisCheckPassing = new Gauge({
+    name: 'digitserve_operator_canary_check_verdict',
+    help: "A check's last verdict: 1 Pass, 0 Inconclusive, -1 Fail.",
+    labelNames: ['namespace', 'model', 'check'] as const,
+    registers: [this.registry],
+  });
+  readonly analysisJudgements = new Counter({
+    name: 'digitserve_operator_canary_judgements_total',
+    help: 'Judgements of canary analysis windows by verdict (Pass, Fail, Inconclusive).',
+    labelNames: ['namespace', 'model', 'verdict'] as const,
+    registers: [this.registry],
+  });
+
+  /** The analysis gauges of every DigitModel under analysis, replacing what was exported before. */
+  exportAnalysis(records: readonly { dm: DigitModel; record: AnalysisRecord }[]): void {
+    this.resetAnalysis();
+    for (const { dm, record } of records) {
+      const id = { namespace: dm.metadata.namespace, model: dm.metadata.name };
+      this.analysisWeight.set(id, record.state.analysisWeight);
+      this.analysisStep.set(id, record.state.step);
+      this.analysisFailures.set(id, record.state.failures);
+      for (const phase of PHASES) this.analysisPhase.set({ ...id, phase }, record.state.phase === phase ? 1 : 0);
+      for (const c of record.checks ?? []) {
+        const check = { ...id, check: c.name };
+        if (c.canary !== undefined) this.analysisCheckValue.set({ ...check, track: 'canary' }, c.canary);
+        if (c.stable !== undefined) this.analysisCheckValue.set({ ...check, track: 'stable' }, c.stable);
+        this.analysisCheckLimit.set(check, c.limit);
+        this.analysisCheckPassing.set(check, c.verdict === 'Pass' ? 1 : c.verdict === 'Fail' ? -1 : 0);
+      }
+    }
+  }
+
+  /** No analysis gauges (a standby exports none). */
+  resetAnalysis(): void {
+    for (const g of [this.analysisWeight, this.analysisPhase, this.analysisStep, this.analysisFailures, this.analysisCheckValue, this.analysisCheckLimit, this.analysisCheckPassing]) g.reset();
+  }
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { analysisInForce, canaryWeightInForce, type AnalysisRecord } from './analysis/record.js';
 import { API_VERSION, KIND, REASON } from './api/constants.js';
 import { DigitModelSpecSchema } from './api/schema.js';
 import type { DigitModel, DigitModelStatus, KubeObject } from './api/types.js';
@@ -37,6 +38,23 @@ export interface ReconcilerDeps {
   log: Logger;
   metrics?: OperatorMetrics;
   now?: () => Date;
+  /** Judgements of the canary analysis loop not yet in status (SPEC §7). */
+  analysis?: PendingAnalysis;
+}
+
+/** Where the analysis loop leaves its newest record for the reconciler to write into status. */
+export class PendingAnalysis {
+  private readonly records = new Map<string, AnalysisRecord>();
+  get(key: string): AnalysisRecord | undefined {
+    return this.records.get(key);
+  }
+  set(key: string, r: AnalysisRecord): void {
+    this.records.set(key, r);
+  }
+  /** Drops `r` once status holds it (a newer record stays). */
+  settle(key: string, r: AnalysisRecord): void {
+    if (this.records.get(key) === r) this.records.delete(key);
+  }
 }
 
 export interface ReconcileResult {
@@ -98,7 +116,16 @@ export class Reconciler {
     if (handover) observed.handover = handover;
     const failure = latestPodFailure(caches.pods(namespace, name));
     if (failure) observed.podFailure = failure;
-    const facts = { canaryReady, handoverRouteWeight: handover?.routeCanaryWeight };
+    // canary analysis: the weight in force is the analysis' (status is its state; the loop's newest judgement first)
+    const pending = this.deps.analysis?.get(key);
+    const analysis = analysisInForce(dm, pending);
+    if (analysis) observed.analysis = analysis;
+    const facts = {
+      canaryReady,
+      handoverRouteWeight: handover?.routeCanaryWeight,
+      canaryWeight: canaryWeightInForce(dm, analysis),
+      promoted: analysis?.state.phase === 'Promoted',
+    };
     const desired = desiredChildren(dm, this.deps.defaults, facts).map(withDesiredHash);
 
     for (const child of desired) {
@@ -127,6 +154,11 @@ export class Reconciler {
 
     if (errors.length > 0) observed.error = { reason: REASON.reconcileError, message: errors.map((e) => e.message).join('; ') };
     await this.writeStatus(key, dm, observed, log);
+    if (pending) {
+      // status holds the judgement now: its Event goes out once
+      if (pending.event) this.deps.events.record(dm, pending.event);
+      this.deps.analysis?.settle(key, pending);
+    }
     if (errors.length > 0) throw errors[0];
     return {};
   }
@@ -190,6 +222,13 @@ export class Reconciler {
     this.written.set(key, { staleResourceVersion: dm.metadata.resourceVersion, status });
     log.info({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`).join(','), ready: status.readyReplicas }, 'status updated');
     for (const e of statusEvents(dm.status, status)) this.deps.events.record(dm, e);
+  }
+
+  /** The DigitModel's status as this process knows it best: its own last write until the cache has it. */
+  currentStatus(key: string): DigitModelStatus | undefined {
+    const [namespace, name] = key.split('/');
+    const raw = this.deps.caches.digitModel(namespace, name);
+    return raw ? this.withLatestStatus(key, raw as unknown as DigitModel).status : undefined;
   }
 
   /** The cached DigitModel, with the status this process last wrote if the cache has not caught up. */

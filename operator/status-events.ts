@@ -32,7 +32,8 @@ export function statusEvents(prev: DigitModelStatus | undefined, next: DigitMode
   }
   const pDeg = findCondition(prev?.conditions, CONDITION.degraded);
   const nDeg = findCondition(next.conditions, CONDITION.degraded);
-  if (nDeg?.status === 'True' && (pDeg?.status !== 'True' || pDeg.reason !== nDeg.reason)) {
+  // an aborted analysis has its own Event (CanaryAborted, naming the check), from the analysis loop
+  if (nDeg?.status === 'True' && nDeg.reason !== REASON.canaryAborted && (pDeg?.status !== 'True' || pDeg.reason !== nDeg.reason)) {
     const reason =
       nDeg.reason === REASON.progressDeadlineExceeded
         ? EVENT_REASON.progressDeadlineExceeded

@@ -1,3 +1,4 @@
+import { abortMessage, canaryWeightInForce, type AnalysisRecord } from './analysis/record.js';
 import { CONDITION, REASON, type Track } from './api/constants.js';
 import type { Condition, DigitModel, DigitModelStatus, KubeObject, TrackStatus } from './api/types.js';
 import { allTracksSelector, selectorString } from './children/labels.js';
@@ -19,6 +20,8 @@ export interface ObservedState {
   handover?: { version: string; canary: KubeObject };
   /** The latest failure of the DigitModel's runtime pods (their termination message), if any. */
   podFailure?: PodFailure;
+  /** The canary analysis in force (spec.canary.analysis set): what status.canary reports of it. */
+  analysis?: AnalysisRecord;
 }
 
 interface TrackView {
@@ -31,7 +34,7 @@ interface TrackView {
 }
 
 function tracksOf(dm: DigitModel, observed: ObservedState): TrackView[] {
-  const split = splitReplicas(dm.spec.replicas ?? 1, dm.spec.canary?.weight);
+  const split = splitReplicas(dm.spec.replicas ?? 1, canaryWeightInForce(dm, observed.analysis));
   const kept = observed.handover ? trackRollout(observed.handover.canary).availableReplicas : 0;
   const view = (track: Track, version: string): TrackView => {
     const dep = observed.deployments[track];
@@ -91,8 +94,11 @@ function progressingCondition(tracks: TrackView[], observed: ObservedState): Con
   return { type: CONDITION.progressing, status: 'False', reason: REASON.rolloutComplete, message };
 }
 
-function degradedCondition(tracks: TrackView[], observed: ObservedState): ConditionInput {
+function degradedCondition(dm: DigitModel, tracks: TrackView[], observed: ObservedState): ConditionInput {
   if (observed.error) return { type: CONDITION.degraded, status: 'True', ...observed.error };
+  if (observed.analysis?.state.phase === 'Aborted') {
+    return { type: CONDITION.degraded, status: 'True', reason: REASON.canaryAborted, message: abortMessage(dm, observed.analysis) };
+  }
   const failure = observed.podFailure ? failureMessage(observed.podFailure) : undefined;
   const stuck = tracks.find((t) => t.rollout?.deadlineExceeded);
   if (stuck) {
@@ -134,9 +140,14 @@ export function computeStatus(dm: DigitModel, observed: ObservedState, now: Date
         ? (observed.routeCanaryWeight ?? 0)
         : replicaRatioWeight(stable.readyReplicas ?? 0, canary.readyReplicas ?? 0),
     };
+    const a = observed.analysis;
+    if (a) {
+      Object.assign(status.canary, { phase: a.state.phase, analysisWeight: a.state.analysisWeight, step: a.state.step, failures: a.state.failures });
+      if (a.checks) status.canary.checks = a.checks;
+    }
   }
   const stamp = metaTime(now);
-  status.conditions = [readyCondition(tracks), progressingCondition(tracks, observed), degradedCondition(tracks, observed)].map(
+  status.conditions = [readyCondition(tracks), progressingCondition(tracks, observed), degradedCondition(dm, tracks, observed)].map(
     (c): Condition => mergeCondition(prev.conditions, c, generation, stamp),
   );
   return status;

@@ -48,6 +48,8 @@ export const REASON = {
   reconcileError: 'ReconcileError',
   invalidSpec: 'InvalidSpec',
   runtimeFailing: 'RuntimeFailing',
+  /** Canary analysis reached its failureLimit (SPEC §7). */
+  canaryAborted: 'CanaryAborted',
 } as const;
 
 /** Event reasons users see in `kubectl describe dm`. */

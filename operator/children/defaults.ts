@@ -23,4 +23,11 @@ export interface ChildFacts {
    * the kept canary this weight: the route keeps it until the handover ends.
    */
   handoverRouteWeight?: number;
+  /**
+   * The canary weight in force when it is not spec.canary.weight: status.canary.analysisWeight
+   * while canary analysis runs (SPEC §7).
+   */
+  canaryWeight?: number;
+  /** The analysis promoted the canary (phase Promoted): with a Gateway, all traffic goes to it. */
+  promoted?: boolean;
 }

@@ -8,12 +8,14 @@ import { ownerReference } from './owner.js';
 export const HTTP_ROUTE_API_VERSION = 'gateway.networking.k8s.io/v1';
 
 /**
- * The canary's HTTPRoute weight: the requested weight, but 0 until the canary has a ready pod;
- * during a promotion's handover, the weight the route already gives the kept canary.
+ * The canary's HTTPRoute weight: the weight in force (the requested one, or the analysis' weight),
+ * 100 once the analysis promoted the canary, but 0 until the canary has a ready pod; during a
+ * promotion's handover, the weight the route already gives the kept canary.
  */
 export function routeCanaryWeight(dm: DigitModel, facts: ChildFacts): number {
   if (!dm.spec.canary) return facts.handoverRouteWeight ?? 0;
-  return facts.canaryReady ? dm.spec.canary.weight : 0;
+  if (!facts.canaryReady) return 0;
+  return facts.promoted ? 100 : (facts.canaryWeight ?? dm.spec.canary.weight);
 }
 
 /** Exact traffic split through a Gateway: backends `<name>-stable` and `<name>-canary` weighted 100-w / w. */

@@ -10,7 +10,7 @@ import { allTracksService, trackService } from './services.js';
 /** Everything a DigitModel should own, as plain objects ready for server-side apply. Pure. */
 export function desiredChildren(dm: DigitModel, defaults: ChildDefaults, facts: ChildFacts = { canaryReady: false }): KubeObject[] {
   const spec = dm.spec;
-  const split = splitReplicas(spec.replicas ?? 1, spec.canary?.weight);
+  const split = splitReplicas(spec.replicas ?? 1, spec.canary ? (facts.canaryWeight ?? spec.canary.weight) : undefined);
   const out: unknown[] = [
     trackDeployment(dm, 'stable', spec.model, split.stable, defaults),
     allTracksService(dm),

@@ -14,3 +14,8 @@ export const childNames = {
 export function serviceUrl(dm: string, namespace: string): string {
   return `http://${dm}.${namespace}.svc.cluster.local`;
 }
+
+/** In-cluster URL of one track's Service (the base URL the stable runtime mirrors to, MIRROR_URL). */
+export function trackServiceUrl(dm: string, track: Track, namespace: string): string {
+  return `http://${childNames.trackService(dm, track)}.${namespace}.svc.cluster.local`;
+}

@@ -88,7 +88,7 @@ export function podTemplate(dm: DigitModel, track: Track, model: TrackSpec, d: C
             { name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' },
             { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
           ],
-          env: runtimeEnv(name, spec, track, { version, runtimeUri: source.runtimeUri, sha256: model.sha256, authSecretRef: model.authSecretRef }),
+          env: runtimeEnv(dm, track, { version, runtimeUri: source.runtimeUri, sha256: model.sha256, authSecretRef: model.authSecretRef }),
           ...(resources ? { resources } : {}),
           readinessProbe: {
             httpGet: { path: '/readyz', port: 'http', scheme: 'HTTP' },

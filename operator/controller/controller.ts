@@ -5,7 +5,9 @@ import type { ChildDefaults } from '../children/index.js';
 import { controllingDigitModel } from '../children/owner.js';
 import type { KubeClient } from '../kube/client.js';
 import type { OperatorMetrics } from '../metrics.js';
-import { Reconciler } from '../reconcile.js';
+import { AnalysisLoop } from '../analysis/loop.js';
+import type { ScrapeOptions } from '../analysis/scrape.js';
+import { PendingAnalysis, Reconciler } from '../reconcile.js';
 import type { EventSpec } from '../status-events.js';
 import type { ClusterCaches } from './caches.js';
 import { WorkQueue } from './work-queue.js';
@@ -25,6 +27,10 @@ export interface ControllerOptions {
   resyncMs: number;
   /** Called around every reconcile (tests use them to prove per-key serialisation). */
   hooks?: { onReconcileStart?: (key: string) => void; onReconcileEnd?: (key: string) => void };
+  /** The canary analysis loop's scrape budget (defaults in analysis/scrape.ts). */
+  scrape?: ScrapeOptions;
+  /** Canary analysis reads PromQL from this Prometheus instead of scraping (config prometheusUrl). */
+  prometheusUrl?: string;
 }
 
 /**
@@ -38,6 +44,7 @@ export class DigitModelController {
   private resyncTimer?: NodeJS.Timeout;
   private running = false;
   private unlisten?: () => void;
+  private readonly analysis: AnalysisLoop;
 
   constructor(private readonly o: ControllerOptions) {
     const m = o.metrics;
@@ -46,7 +53,20 @@ export class DigitModelController {
       onRetry: () => m.workqueueRetries.inc({ name: CONTROLLER_NAME }),
       onDepth: (d) => m.workqueueDepth.set({ name: CONTROLLER_NAME }, d),
     });
-    this.reconciler = new Reconciler({ client: o.client, caches: o.caches, defaults: o.defaults, events: o.events, log: o.log, metrics: m });
+    const pending = new PendingAnalysis();
+    this.reconciler = new Reconciler({ client: o.client, caches: o.caches, defaults: o.defaults, events: o.events, log: o.log, metrics: m, analysis: pending });
+    // canary analysis runs with the controller, so on the leader only
+    this.analysis = new AnalysisLoop({
+      client: o.client,
+      digitModels: () => o.caches.digitModels(),
+      currentStatus: (key) => this.reconciler.currentStatus(key),
+      pending,
+      enqueue: (key) => this.queue.add(key),
+      log: o.log,
+      metrics: m,
+      scrape: o.scrape,
+      ...(o.prometheusUrl ? { prometheus: { url: o.prometheusUrl } } : {}),
+    });
   }
 
   /** Listens to the caches, waits until they have synced, enqueues every DigitModel and starts the workers. */
@@ -84,6 +104,7 @@ export class DigitModelController {
     // whatever happened before this term (or before the DigitModels' list landed) is caught up here
     for (const dm of caches.digitModels()) this.queue.add(key(dm));
     this.workers = Array.from({ length: this.o.concurrency }, () => this.work());
+    this.analysis.start();
     if (this.o.resyncMs > 0) {
       this.resyncTimer = setInterval(() => {
         for (const dm of caches.digitModels()) this.queue.add(key(dm));
@@ -99,6 +120,7 @@ export class DigitModelController {
   /** Stops taking work and lets in-flight reconciles finish; the caches keep running. */
   async stop(): Promise<void> {
     this.running = false;
+    await this.analysis.stop();
     this.unlisten?.();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.queue.shutdown();

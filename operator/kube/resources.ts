@@ -17,6 +17,7 @@ const table: ResourceType[] = [
   { apiVersion: 'events.k8s.io/v1', kind: 'Event', plural: 'events', namespaced: true },
   { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
   { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
+  { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true },
   { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false },
 ];
 

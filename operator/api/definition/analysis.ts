@@ -54,9 +54,10 @@ export const analysisSchema: SchemaNode = obj(
     'weight (capped at maxWeight); the weight in force is status.canary.analysisWeight. Each interval the canary is judged ' +
     'against the checks: a pass adds stepWeight, a window that cannot be judged (too few predictions, metrics unreachable) ' +
     'holds the weight and never promotes, failureLimit failed judgements abort (weight back to 0, Degraded=True CanaryAborted, ' +
-    'the canary Deployment kept for inspection). Every field is optional; unset fields take the defaults named in their descriptions. ' +
-    'NOT ACTED ON YET by this operator version: it validates and stores the analysis but still serves spec.canary.weight ' +
-    '(docs/operator.md, "Canary analysis").',
+    'the canary Deployment kept for inspection). The stable pods mirror mirrorPercent of their requests to the canary ' +
+    '(MIRROR_URL/MIRROR_PERCENT: adding or removing such a canary rolls the stable pods once). The leader reads the pods\' ' +
+    'metrics port at the pod IPs of the <name>-stable/<name>-canary EndpointSlices. Every field is optional; unset fields take ' +
+    'the defaults named in their descriptions (docs/operator.md, "Canary analysis").',
   {
     interval: str(
       `Time between judgements, as a Go duration of ms, s, m and h parts (30s, 2m, 1m30s). Default ${d.interval}.`,

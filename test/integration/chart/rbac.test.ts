@@ -202,6 +202,18 @@ describe('with exactly the chart RBAC', () => {
     expect(condition(after, 'Degraded')?.status).toBe('False');
   });
 
+  test('canary analysis reads the EndpointSlices of the track Services (endpointslices list)', async () => {
+    await createDm(admin, s.ns, 'judged', dmSpec({ replicas: 2, canary: { ...CANARY, weight: 50, analysis: { interval: '1s', failureLimit: 1 } } }));
+    // kwok's pods have IPs nothing answers on: once the leader has listed their endpoints, the
+    // windows it judges are Inconclusive because the pods' metrics could not be read, and say so
+    const dm = await waitFor('a judged window in status.canary.checks', async () => {
+      const got = await getDm(admin, s.ns, 'judged');
+      return got.status?.canary?.checks?.some((c) => c.verdict === 'Inconclusive' && /metrics unreachable/.test(c.reason ?? '')) ? got : undefined;
+    }, 120_000);
+    expect(dm.status?.canary).toMatchObject({ phase: 'Progressing', analysisWeight: 50, step: 0, failures: 0 });
+    await admin.delete('DigitModel', s.ns, 'judged');
+  });
+
   test('a standby under the same ServiceAccount takes the Lease over when the leader steps down, and reconciles', async () => {
     const standby = await startAs({ ...s, config: { ...s.config, identity: `${s.release}-pod-1` } });
     // taking over needs get and update on the Lease by name: without them the standby never leads

@@ -225,13 +225,15 @@ describe('optional monitoring parts', () => {
     expect(sm.metadata.labels.release).toBe('kube-prometheus-stack');
     expect(sm.spec.selector.matchLabels).toEqual(only(m, 'Service').spec.selector);
     expect(sm.spec.namespaceSelector).toEqual({ matchNames: ['digitserve-system'] });
-    expect(sm.spec.endpoints).toEqual([{ port: 'http-metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
+    // honorLabels: the canary analysis gauges carry the DigitModel's namespace as their own label
+    expect(sm.spec.endpoints).toEqual([{ port: 'http-metrics', path: '/metrics', honorLabels: true, interval: '30s', scrapeTimeout: '10s' }]);
   });
 
   test('the operator PodMonitor scrapes the operator pods by port name', () => {
     const pm = only(m, 'PodMonitor', 'ds-digitserve');
     expect(pm.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
     expect(pm.spec.podMetricsEndpoints[0].port).toBe(deployment.spec.template.spec.containers[0].ports[0].name);
+    expect(pm.spec.podMetricsEndpoints[0].honorLabels).toBe(true);
   });
 
   test('the runtime PodMonitor scrapes every runtime pod on its metrics port, in all namespaces', () => {

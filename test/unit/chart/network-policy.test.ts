@@ -30,12 +30,17 @@ describe('enabled', () => {
     expect(Object.keys(selector)).not.toEqual(expect.arrayContaining(['digitserve.dev/track']));
   });
 
-  test('admits the metrics port only from the monitoring namespace, the inference port from anyone', () => {
+  test("admits the metrics port only from the monitoring namespace and the operator's pods (canary analysis), the inference port from anyone", () => {
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
     expect(portNames).toEqual(expect.arrayContaining(['http', 'metrics']));
     const rules = policy.spec.ingress as { from?: unknown[]; ports: { port: string; protocol: string }[] }[];
     const metrics = rules.filter((r) => r.ports.some((p) => p.port === 'metrics'));
-    expect(metrics).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] }]);
+    const operatorPods = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'digitserve-system' } },
+      podSelector: { matchLabels: render().find((x) => x.kind === 'Deployment')?.spec.selector.matchLabels },
+    };
+    expect(operatorPods.podSelector.matchLabels).toMatchObject({ 'app.kubernetes.io/component': 'operator' });
+    expect(metrics).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }, operatorPods], ports: [{ port: 'metrics', protocol: 'TCP' }] }]);
     const http = rules.filter((r) => r.ports.some((p) => p.port === 'http'));
     expect(http).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
     // every port the runtime container declares is covered by a rule (none is fenced off by accident)
@@ -58,12 +63,11 @@ test('covers each watched namespace, or the namespaces listed, with a configurab
   );
   expect(listed.map((p) => p.metadata.namespace)).toEqual(['shop']);
   const from = listed[0].spec.ingress.find((r: { from?: unknown }) => r.from).from;
-  expect(from).toEqual([
-    {
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring', team: 'observability' } },
-      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
-    },
-  ]);
+  expect(from[0]).toEqual({
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring', team: 'observability' } },
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+  });
+  expect(from).toHaveLength(2);
 });
 
 test('the values schema refuses a misspelt key', () => {

@@ -26,6 +26,7 @@ describe('RBAC', () => {
       'digitserve.dev/digitmodels/finalizers: update',
       'digitserve.dev/digitmodels/status: patch',
       'digitserve.dev/digitmodels: list,watch',
+      'discovery.k8s.io/endpointslices: list,watch',
       'events.k8s.io/events: create',
       'gateway.networking.k8s.io/httproutes: list,watch,create,patch,delete',
       'policy/poddisruptionbudgets: list,watch,create,patch,delete',

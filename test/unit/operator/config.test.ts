@@ -40,4 +40,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig(['--watch-namespaces', 'Bad_NS'], {})).toThrow(/not a valid namespace/);
     expect(() => parseConfig(['--nope'], {})).toThrow(ConfigError);
   });
+
+  it('takes a Prometheus base URL for canary analysis (PromQL instead of scraping), unset by default', () => {
+    expect(parseConfig([], {}).prometheusUrl).toBeUndefined();
+    expect(parseConfig([], { PROMETHEUS_URL: 'http://prometheus.monitoring:9090' }).prometheusUrl).toBe('http://prometheus.monitoring:9090');
+    expect(parseConfig(['--prometheus-url', 'https://p.example/prom/'], {}).prometheusUrl).toBe('https://p.example/prom/');
+    expect(() => parseConfig(['--prometheus-url', 'prometheus:9090'], {})).toThrow(/prometheus-url must be an http/);
+    expect(() => parseConfig(['--prometheus-url', 'http://p?x=1'], {})).toThrow(ConfigError);
+  });
 });

@@ -31,7 +31,8 @@ function crdAdmits(node: Node, v: number): boolean {
 /** The environment a pod of the track sees: values as given, valueFrom as the kubelet resolves it. */
 function podEnv(name: string, spec: DigitModelSpec, track: 'stable' | 'canary'): Record<string, string> {
   const m = track === 'canary' && spec.canary ? spec.canary : spec.model;
-  const vars = runtimeEnv(name, spec, track, { version: m.version, runtimeUri: m.uri, sha256: m.sha256, authSecretRef: m.authSecretRef });
+  const dm = { apiVersion: 'digitserve.dev/v1alpha1', kind: 'DigitModel', metadata: { name, namespace: 'default' }, spec };
+  const vars = runtimeEnv(dm, track, { version: m.version, runtimeUri: m.uri, sha256: m.sha256, authSecretRef: m.authSecretRef });
   return Object.fromEntries(
     vars.map((e) => {
       if (e.value !== undefined) return [e.name, e.value];
