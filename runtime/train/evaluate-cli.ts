@@ -20,7 +20,7 @@ const { values } = parseArgs({
     samples: { type: 'string' },
     seed: { type: 'string', default: '16' },
     'shift-images': { type: 'string', default: '500' },
-    'photo-per-class': { type: 'string', default: '20' },
+    'photo-per-class': { type: 'string', default: '5' },
     'fashion-dir': { type: 'string', default: FASHION_DIR },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -29,7 +29,7 @@ const { values } = parseArgs({
 if (values.help || !values.model) {
   console.log(`usage: npm run evaluate -- --model DIR [--samples T (the model's)] [--seed S (mask seed, 16)]
   [--shift-images N (digits per shift variant from validation and from t10k each, 500)]
-  [--photo-per-class N (t10k digits per class per photo variant, 20)] [--fashion-dir DIR] [--out FILE (DIR/evaluation.json)]
+  [--photo-per-class N (t10k digits per class per photo variant, 5)] [--fashion-dir DIR] [--out FILE (DIR/evaluation.json)]
 Every image passes through the runtime's preprocessing (encoded as a client would send it) and the
 engine as served (TFJS_BACKEND picks the backend). Prints the tables and writes the figures as JSON.`);
   process.exit(values.help ? 0 : 2);
