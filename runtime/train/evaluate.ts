@@ -24,6 +24,12 @@ export interface EvaluationInput {
   oodEval?: ImageSet;
   /** Further never-seen non-digit sets, evaluated only. */
   extraOod?: Record<string, ImageSet>;
+  /**
+   * Shifted digits the confidence mapping is also fitted on (labelled like the held-out digits:
+   * right when the answer is the label): validation digits of the fit half under some of the
+   * shift kinds of runtime/train/shifts.ts, so that unusual-but-right digits can stay reliable.
+   */
+  fitShifts?: { set: ImageSet; kinds: readonly string[]; note: string };
   samples: number;
   seed: number;
   features?: CalibrationFeature[];
@@ -163,6 +169,12 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
       const dp = await predictSetF(digitsFitSet.x, digitsFitSet.n, T, inp.seed + 7, scale);
       const rows = [...score(dp, digitsFitSet, density), ...score(await predictSetF(oodFitSet.x, oodFitSet.n, T, inp.seed + 8, scale), oodFitSet, density)];
       const y = [...correctOf(dp), ...new Array<boolean>(oodFitSet.n).fill(false)];
+      if (inp.fitShifts) {
+        const sh = inp.fitShifts.set;
+        const sp = await predictSetF(sh.x, sh.n, T, inp.seed + 9, scale);
+        rows.push(...score(sp, sh, density));
+        y.push(...sp.summaries.map((x, i) => x.digit === sh.y[i]));
+      }
       const cal = { method: 'logistic' as const, features: useful, ...fitLogistic(rows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), y), nonDigitShare: 0.5, samples: T, fitSet: '' };
       scaleSearch.push({ logitScale: scale, fitLogLoss: r4(logLoss(cal, rows, y)) });
     }
@@ -193,7 +205,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
       ece: drawFigures.map((x) => r4(x.ece)),
     },
   };
-  if (temperature) evaluation.temperature = { value: temperature.temperature, fittedOn: 'calibration half of the held-out digits', nllBefore: r4(temperature.nllBefore), nllAfter: r4(temperature.nllAfter) };
+  if (temperature) evaluation.temperature = { value: temperature.temperature, minimum: temperature.minTemperature, fittedOn: 'calibration half of the validation digits (NLL of the MC mean, never below the minimum: the samples stay soft)', nllBefore: r4(temperature.nllBefore), nllAfter: r4(temperature.nllAfter) };
   evaluation.evaluationHalf = {
     digits: evalIdx.length,
     note: 'held-out digits used for neither the temperature nor the confidence mapping (means over the same draws)',
@@ -214,6 +226,15 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     const oodFit = score(await predictSetF(oodFitSet.x, oodFitSet.n, T, inp.seed + 2, logitScale), oodFitSet, density);
     const fitRows = [...digitsFit, ...oodFit];
     const fitY = [...correctFit, ...oodFit.map(() => false)];
+    let shiftNote = '';
+    if (inp.fitShifts) {
+      const sh = inp.fitShifts.set;
+      const sp = await predictSetF(sh.x, sh.n, T, inp.seed + 10, logitScale);
+      fitRows.push(...score(sp, sh, density));
+      const ok = sp.summaries.map((x, i) => x.digit === sh.y[i]);
+      fitY.push(...ok);
+      shiftNote = ` + ${sh.n} ${inp.fitShifts.note} (${ok.filter(Boolean).length} right)`;
+    }
     const lr = fitLogistic(fitRows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), fitY);
     calibration = {
       method: 'logistic',
@@ -222,7 +243,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
       nonDigitShare: r4(oodFit.length / fitRows.length),
       samples: T,
       ...(logitScale !== 1 ? { logitScale } : {}),
-      fitSet: `${digitsFit.length} held-out MNIST digits (alternate images of the last 15% per class) + ${oodFit.length} Fashion-MNIST train images`,
+      fitSet: `${digitsFit.length} validation MNIST digits (alternate images per class)${shiftNote} + ${oodFit.length} Fashion-MNIST train images`,
     };
     const conf = (x: Scored): number => confidenceOf(calibration, x.r, x.e);
     const fitConf = fitRows.map(conf);
@@ -241,6 +262,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     const okRel = reliable.filter((r, i) => r && mixY[i]).length;
     evaluation.confidence = {
       fitSet: calibration.fitSet,
+      fitShiftKinds: inp.fitShifts ? [...inp.fitShifts.kinds] : [],
       ...(scaleSearch.length ? { logitScale, logitScaleSearch: scaleSearch } : {}),
       evalSet: `${digitsEval.length} other held-out digits + ${mixOod.length} Fashion-MNIST t10k images (50% non-digits)`,
       threshold,

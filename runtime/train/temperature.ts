@@ -6,12 +6,22 @@ import type { ImageSet } from './datasets.js';
 import { negativeLogLikelihood } from './metrics.js';
 
 /**
+ * The lowest temperature the fit may choose (default of `fitAndFoldTemperature`'s `minTau`). A
+ * temperature far below 1 makes every MC sample one-hot (run W3's τ = 0.0045: logits × 222), so
+ * the served mean becomes a vote share and the expected entropy ≈ 0 — the split of the predictive
+ * entropy into aleatoric and epistemic parts then says nothing (#16). From 0.5 on the samples keep
+ * their own spread.
+ */
+export const MIN_TEMPERATURE = 0.5;
+
+/**
  * Temperature scaling of the MC-dropout predictive distribution, folded into the last Dense layer
  * (kernel and bias divided by τ), so the served model stays a plain Layers model. τ minimises
- * the NLL of the mean of T softmax samples on `set` (a geometric grid, then a finer one around the best).
+ * the NLL of the mean of T softmax samples on `set` (a geometric grid from `minTau` to
+ * 400 × 0.005, then a finer one around the best), never below `minTau`: the samples stay soft.
  * The convolutional prefix is computed once; only the cheap suffix is re-sampled per τ.
  */
-export async function fitAndFoldTemperature(model: tf.LayersModel, set: ImageSet, t: number, seed: number): Promise<{ temperature: number; nllBefore: number; nllAfter: number }> {
+export async function fitAndFoldTemperature(model: tf.LayersModel, set: ImageSet, t: number, seed: number, minTau = MIN_TEMPERATURE): Promise<{ temperature: number; nllBefore: number; nllAfter: number; minTemperature: number }> {
   const split = splitAtFirstDropout(model);
   const last = model.layers[model.layers.length - 1];
   if (last.getClassName() !== 'Dense') throw new Error('temperature folding needs a Dense last layer');
@@ -34,15 +44,17 @@ export async function fitAndFoldTemperature(model: tf.LayersModel, set: ImageSet
   const nllBefore = await nllAt(1);
   let best = { tau: 1, nll: nllBefore };
   const consider = async (tau: number): Promise<void> => {
+    if (tau < minTau) return;
     const nll = await nllAt(tau);
     if (nll < best.nll) best = { tau, nll };
   };
   // geometric grid 0.005..2 (MC averaging with outlier exposure can leave the mean very soft: run M1
   // stopped at the old grid's edge, 0.02 − 10%), then ±10% finer
   for (let i = 0; i <= 30; i++) await consider(Number((0.005 * 400 ** (i / 30)).toPrecision(3)));
+  await consider(minTau);
   const centre = best.tau;
   for (let i = -5; i <= 5; i++) if (i !== 0) await consider(Number((centre * (1 + i / 50)).toPrecision(3)));
   tf.tidy(() => last.setWeights([tf.div(kernel, best.tau), tf.div(bias, best.tau)]));
   tf.dispose([kernel, bias]);
-  return { temperature: best.tau, nllBefore, nllAfter: best.nll };
+  return { temperature: best.tau, nllBefore, nllAfter: best.nll, minTemperature: minTau };
 }

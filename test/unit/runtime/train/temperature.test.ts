@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fitAndFoldTemperature } from '../../../../runtime/train/temperature.js';
+import { fitAndFoldTemperature, MIN_TEMPERATURE } from '../../../../runtime/train/temperature.js';
 import { pseudoImages, tinyModel } from '../model/tiny-model.js';
 
 beforeAll(async () => {
@@ -23,5 +23,19 @@ describe('fitAndFoldTemperature', () => {
     const [k1, b1] = model.layers.at(-1)!.getWeights().map((w) => w.arraySync() as number[] | number[][]);
     expect((k1 as number[][])[0][0]).toBeCloseTo((k0 as number[][])[0][0] / r.temperature, 5);
     expect((b1 as number[])[3]).toBeCloseTo((b0 as number[])[3] / r.temperature, 5);
+  });
+
+  it('never sharpens below the floor: the samples stay soft (#16)', async () => {
+    const model = tinyModel(0.25);
+    const n = 40;
+    const x = pseudoImages(n, 5);
+    const xs = tf.tensor4d(x, [n, 28, 28, 1]);
+    const y = Int32Array.from((model.predict(xs) as tf.Tensor).argMax(1).dataSync());
+    xs.dispose();
+    // unbounded, the model's own answers as labels pull τ below 1 (previous test); a floor of 0.95 holds it
+    const r = await fitAndFoldTemperature(model, { x, y, n }, 8, 1, 0.95);
+    expect(r.temperature).toBeGreaterThanOrEqual(0.95);
+    expect(r.minTemperature).toBe(0.95);
+    expect(MIN_TEMPERATURE).toBeGreaterThanOrEqual(0.5);
   });
 });

@@ -1,0 +1,60 @@
+/** Markdown tables from an evaluation.json (`npm run evaluate`). Pure: the README's table is this output. */
+
+type Row = Record<string, number>;
+interface EvaluationJson {
+  model: { name: string; version: string };
+  backend: string;
+  samples: number;
+  reliabilityThreshold: number;
+  sets: Record<string, Row>;
+  shifts: Record<string, { kind: string; kindName: string; heldOutFromFit: boolean; validation: Row; t10k: Row }>;
+  photoVariants?: { digitsPerVariant: number; variants: Record<string, Row> };
+  ood: Record<string, Row>;
+  ablation: Record<string, { label: string; aurocRightVsWrong: Row; coverageAt99Precision: Row; coverageAt999Precision?: Row; aurocDigitsVsOod: Row }>;
+}
+
+const pct = (v: number | undefined, d = 2): string => (v === undefined || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(d)}%`);
+const num = (v: number | undefined, d = 4): string => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d));
+const table = (head: string[], rows: string[][]): string => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** The headline table (the README's): clean digits, shifts, photo variants, non-digits. */
+export function headlineTable(evJson: unknown): string {
+  const ev = evJson as EvaluationJson;
+  const rows: string[][] = [];
+  for (const [name, s] of Object.entries(ev.sets)) rows.push([name, String(s.images), pct(s.accuracy), num(s.nll), pct(s.ece), pct(s.reliableCoverage, 1), pct(s.reliablePrecision), pct(s.rightReliable, 1)]);
+  for (const [name, s] of Object.entries(ev.shifts)) {
+    const t = s.t10k;
+    rows.push([`t10k ${name} (${s.kind}${s.heldOutFromFit ? ', held out' : ', fitted'})`, String(t.images), pct(t.accuracy), num(t.nll), pct(t.ece), pct(t.reliableCoverage, 1), pct(t.reliablePrecision), pct(t.rightReliable, 1)]);
+  }
+  for (const [name, s] of Object.entries(ev.photoVariants?.variants ?? {})) rows.push([`photo ${name}`, String(s.images), pct(s.accuracy), num(s.nll), pct(s.ece), pct(s.reliableCoverage, 1), pct(s.reliablePrecision), pct(s.rightReliable, 1)]);
+  const digits = table(['digits', 'images', 'accuracy', 'NLL', 'ECE', 'reliable', 'reliable right', 'right answers reliable'], rows);
+  const ood = table(
+    ['non-digits vs t10k digits', 'images', 'AUROC confidence', 'AUROC max-probability', 'AUROC MI', 'reliable'],
+    Object.entries(ev.ood).map(([name, o]) => [name, String(o.images), num(o.aurocConfidence), num(o.aurocMaxProbability), num(o.aurocMutualInformation), pct(o.reliableShare)]),
+  );
+  return `${digits}\n\n${ood}`;
+}
+
+/** The MC-dropout ablation table. */
+export function ablationTable(evJson: unknown): string {
+  const ev = evJson as EvaluationJson;
+  const oodNames = Object.keys(Object.values(ev.ablation)[0]?.aurocDigitsVsOod ?? {});
+  return table(
+    ['mapping', 'AUROC right/wrong t10k', 'shifted', 'held-out kinds', 'coverage @99.9% t10k', 'coverage @99% shifted', 'held-out kinds', ...oodNames.map((n) => `AUROC ${n}`)],
+    Object.entries(ev.ablation).map(([k, a]) => [
+      `(${k}) ${a.label}`,
+      num(a.aurocRightVsWrong.t10k),
+      num(a.aurocRightVsWrong.t10kShifted),
+      num(a.aurocRightVsWrong.t10kShiftedHeldOutKinds),
+      pct(a.coverageAt999Precision?.t10k, 1),
+      pct(a.coverageAt99Precision.t10kShifted, 1),
+      pct(a.coverageAt99Precision.t10kShiftedHeldOutKinds, 1),
+      ...oodNames.map((n) => num(a.aurocDigitsVsOod[n])),
+    ]),
+  );
+}
+
+export function evaluationTables(evJson: unknown): string {
+  const ev = evJson as EvaluationJson;
+  return `${ev.model.name}/${ev.model.version}, ${ev.backend}, T = ${ev.samples}, reliability threshold ${ev.reliabilityThreshold}\n\n${headlineTable(ev)}\n\n${ablationTable(ev)}\n`;
+}

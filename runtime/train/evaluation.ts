@@ -1,0 +1,173 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Engine } from '../engine/engine.js';
+import { featureValue, confidenceOf, type Evidence } from '../engine/confidence.js';
+import { pixelEvidence } from '../engine/pixel-evidence.js';
+import { entropy, type SampleSummary } from '../engine/uncertainty.js';
+import type { ImagePrediction } from '../engine/types.js';
+import { CALIBRATION_FEATURES, type CalibrationFeature, type ConfidenceCalibration } from '../model/metadata.js';
+import { fitLogistic, lowestReliableThreshold } from './calibrate.js';
+import type { ImageSet } from './datasets.js';
+import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from './metrics.js';
+
+/** What the evaluation keeps of one served answer, plus what the ablation's mappings read. */
+export interface Scored {
+  digit: number;
+  probability: number;
+  /** P(true label) of the served distribution (NaN for non-digits). */
+  pTrue: number;
+  confidence: number;
+  reliable: boolean;
+  /** The MC figures the served mapping reads (at its logit scale). */
+  mc: { maxProbability: number; predictiveEntropy: number; expectedEntropy: number; mutualInformation: number; variationRatio: number; stdDev: number };
+  /** The same image's MC figures at T = 1 (one dropout sample; at the same logit scale). */
+  mc1: Scored['mc'];
+  /** One pass with dropout off (at the same logit scale): max probability and entropy. */
+  det: { maxProbability: number; entropy: number };
+  /** Evidence besides the network's outputs: feature distance, ink, stroke shape. */
+  evidence: Evidence;
+  /** Served expected entropy / predictive entropy (the split the API reports). */
+  served: { predictiveEntropy: number; expectedEntropy: number; mutualInformation: number };
+}
+
+const mcOf = (p: ImagePrediction): Scored['mc'] => {
+  const e = p.evidence;
+  // the mapping reads the figures at its logit scale; when that is 1 they are the served ones
+  const scaled = e.scaledMaxProbability !== undefined;
+  return {
+    maxProbability: scaled ? e.scaledMaxProbability : p.probability,
+    predictiveEntropy: scaled ? e.scaledPredictiveEntropy : p.predictiveEntropy,
+    mutualInformation: scaled ? e.scaledMutualInformation : p.mutualInformation,
+    expectedEntropy: scaled ? Math.max(0, e.scaledPredictiveEntropy - e.scaledMutualInformation) : p.expectedEntropy,
+    variationRatio: p.variationRatio,
+    stdDev: p.stdDev,
+  };
+};
+
+/** Logits of one pass with every Dropout off (the layers before the last, then its kernel and bias). */
+async function deterministicLogits(model: tf.LayersModel, x: Float32Array, n: number): Promise<Float32Array> {
+  const last = model.layers[model.layers.length - 1];
+  const xs = tf.tensor4d(x, [n, 28, 28, 1]);
+  const z = tf.tidy(() => {
+    let h: tf.Tensor = xs;
+    for (const l of model.layers.slice(0, -1)) h = l.apply(h, { training: false }) as tf.Tensor;
+    const [k, b] = last.getWeights();
+    return tf.add(tf.matMul(tf.reshape(h, [n, -1]), k), b);
+  });
+  xs.dispose();
+  const out = await z.data<'float32'>();
+  z.dispose();
+  return out as Float32Array;
+}
+
+function softmaxFigures(z: Float32Array, off: number, scale: number): { maxProbability: number; entropy: number } {
+  let m = -Infinity;
+  for (let k = 0; k < 10; k++) m = Math.max(m, z[off + k] * scale);
+  const p = new Array<number>(10);
+  let s = 0;
+  for (let k = 0; k < 10; k++) s += p[k] = Math.exp(z[off + k] * scale - m);
+  for (let k = 0; k < 10; k++) p[k] /= s;
+  return { maxProbability: Math.max(...p), entropy: entropy(p) };
+}
+
+/**
+ * Every image of `set` through the engine at T and at T = 1, and through one dropout-free pass,
+ * in chunks (the engine disposes its tensors per step; the chunk bounds what one call holds).
+ */
+export async function scoreSet(engine: Engine, set: ImageSet, t: number, chunk = 250): Promise<Scored[]> {
+  const out: Scored[] = [];
+  const scale = engine.info.metadata.calibration.logitScale ?? 1;
+  for (let s = 0; s < set.n; s += chunk) {
+    const m = Math.min(chunk, set.n - s);
+    const x = set.x.subarray(s * 784, (s + m) * 784);
+    const full = await engine.predict(x, m, t);
+    const one = await engine.predict(x, m, 1);
+    const z = await deterministicLogits(engine.model as unknown as tf.LayersModel, Float32Array.from(x), m);
+    for (let i = 0; i < m; i++) {
+      const p = full[i];
+      const label = set.y[s + i];
+      const pix = pixelEvidence(x, i * 784, 784, CALIBRATION_FEATURES);
+      out.push({
+        digit: p.digit,
+        probability: p.probability,
+        pTrue: label >= 0 ? p.probabilities[label] : NaN,
+        confidence: p.confidence,
+        reliable: p.reliable,
+        mc: mcOf(p),
+        mc1: mcOf(one[i]),
+        det: softmaxFigures(z, i * 10, scale),
+        evidence: { ...pix, featureDistance: p.evidence.featureDistance },
+        served: { predictiveEntropy: p.predictiveEntropy, expectedEntropy: p.expectedEntropy, mutualInformation: p.mutualInformation },
+      });
+    }
+  }
+  return out;
+}
+
+const r4 = (v: number): number => Number(v.toFixed(4));
+
+/** Figures of the served answers on a labelled digit set. */
+export function digitFigures(rows: Scored[], y: ArrayLike<number>): Record<string, number> {
+  const right = rows.map((r, i) => r.digit === y[i]);
+  const probs = new Float32Array(rows.length * 10);
+  // NLL needs only P(true label): put it at the label's place
+  rows.forEach((r, i) => (probs[i * 10 + y[i]] = r.pTrue));
+  const rel = rows.filter((r) => r.reliable);
+  const relRight = rows.filter((r, i) => r.reliable && right[i]).length;
+  const nRight = right.filter(Boolean).length;
+  const errors = rows.filter((r, i) => !right[i]);
+  const mean = (v: number[]): number => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
+  return {
+    images: rows.length,
+    accuracy: r4(accuracy(rows.map((r) => r.digit), y)),
+    nll: r4(negativeLogLikelihood(probs, y, 10)),
+    ece: r4(expectedCalibrationError(rows.map((r) => r.probability), right)),
+    reliableCoverage: r4(rel.length / rows.length),
+    reliablePrecision: rel.length ? r4(relRight / rel.length) : NaN,
+    rightReliable: nRight ? r4(relRight / nRight) : NaN,
+    confidenceEce: r4(expectedCalibrationError(rows.map((r) => r.confidence), right)),
+    // the aleatoric / epistemic split as served: means over the set and over its errors
+    meanExpectedEntropy: r4(mean(rows.map((r) => r.served.expectedEntropy))),
+    meanMutualInformation: r4(mean(rows.map((r) => r.served.mutualInformation))),
+    errorsMeanExpectedEntropy: r4(mean(errors.map((r) => r.served.expectedEntropy))),
+    errorsMeanMutualInformation: r4(mean(errors.map((r) => r.served.mutualInformation))),
+  };
+}
+
+/** The ablation's mappings (#16 item 2): which figures each reads. */
+export const ABLATION = {
+  a: { label: 'all evidence, T = 30', mc: 'mc', features: ['maxProbability', 'predictiveEntropy', 'mutualInformation', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'] },
+  b: { label: 'all evidence, T = 1', mc: 'mc1', features: ['maxProbability', 'predictiveEntropy', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'] },
+  c: { label: 'without MC features (one dropout-free pass)', mc: 'det', features: ['maxProbability', 'predictiveEntropy', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'] },
+  d: { label: 'MC features alone, T = 30', mc: 'mc', features: ['maxProbability', 'predictiveEntropy', 'mutualInformation'] },
+} as const satisfies Record<string, { label: string; mc: 'mc' | 'mc1' | 'det'; features: CalibrationFeature[] }>;
+export type AblationKey = keyof typeof ABLATION;
+
+/** The value of an ablation feature for a row (the MC figures taken from the variant's source). */
+export function ablationValue(key: AblationKey, f: CalibrationFeature, r: Scored): number {
+  const src = ABLATION[key].mc;
+  const s: SampleSummary =
+    src === 'det'
+      ? { digit: r.digit, probability: r.det.maxProbability, probabilities: [], predictiveEntropy: r.det.entropy, expectedEntropy: r.det.entropy, mutualInformation: 0, variationRatio: 0, stdDev: 0 }
+      : { digit: r.digit, probability: r[src].maxProbability, probabilities: [], predictiveEntropy: r[src].predictiveEntropy, expectedEntropy: r[src].expectedEntropy, mutualInformation: r[src].mutualInformation, variationRatio: r[src].variationRatio, stdDev: r[src].stdDev };
+  return featureValue(f, s, r.evidence);
+}
+
+/** Fits an ablation mapping (logistic, as served) on rows labelled right (true) or not. */
+export function fitAblation(key: AblationKey, rows: Scored[], right: boolean[]): (r: Scored) => number {
+  const features = [...ABLATION[key].features] as CalibrationFeature[];
+  const lr = fitLogistic(rows.map((r) => features.map((f) => ablationValue(key, f, r))), right);
+  const cal: ConfidenceCalibration = { method: 'logistic', features, ...lr, nonDigitShare: 0, samples: 0, fitSet: '' };
+  return (r) => {
+    // confidenceOf reads featureValue on a summary; the ablation's values are computed directly
+    let z = cal.intercept;
+    features.forEach((f, i) => (z += (cal.coefficients[i] * (ablationValue(key, f, r) - cal.mean[i])) / cal.scale[i]));
+    return 1 / (1 + Math.exp(-z));
+  };
+}
+
+/** Coverage of the answers at the lowest threshold with ≥ `precision` of the answers above it right (oracle threshold on the set itself). */
+export function coverageAt(conf: number[], right: boolean[], precision = 0.99): number {
+  return r4(lowestReliableThreshold(conf, right, precision).coverage);
+}
+
+export { auroc, confidenceOf, r4 };

@@ -1,0 +1,20 @@
+import { readFile } from 'node:fs/promises';
+import { BEGIN, DEFAULT_EVALUATION, END, readmeBlock, withBlock } from '../../../../runtime/train/readme-table.js';
+
+describe("README's model table", () => {
+  it('is the table generated from the default model\'s evaluation.json (npx tsx runtime/train/readme-table.ts regenerates it)', async () => {
+    const evaluation = JSON.parse(await readFile(DEFAULT_EVALUATION, 'utf8')) as unknown;
+    const readme = await readFile('README.md', 'utf8');
+    expect(readme).toContain(BEGIN);
+    expect(withBlock(readme, readmeBlock(evaluation, DEFAULT_EVALUATION))).toBe(readme);
+  });
+
+  it('fails on drift: a changed figure changes the block', async () => {
+    const evaluation = JSON.parse(await readFile(DEFAULT_EVALUATION, 'utf8')) as { sets: { t10k: { accuracy: number } } };
+    const readme = await readFile('README.md', 'utf8');
+    evaluation.sets.t10k.accuracy -= 0.01;
+    expect(withBlock(readme, readmeBlock(evaluation, DEFAULT_EVALUATION))).not.toBe(readme);
+    expect(() => withBlock('no markers', 'x')).toThrow(/markers/);
+    expect(readmeBlock(evaluation, DEFAULT_EVALUATION).endsWith(END)).toBe(true);
+  });
+});
