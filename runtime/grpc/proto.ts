@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { withProtocMapEntries } from './reflection-descriptors.js';
 
 /**
  * The OIP service definition, loaded at start-up from the .proto (no generated code: the .proto
@@ -19,5 +20,5 @@ export function loadOipDefinition(): protoLoader.PackageDefinition {
 
 /** The OIP and health services' descriptors together, for server reflection (what grpcurl lists). */
 export function loadReflectedDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([OIP_PROTO, healthProtoPath], OPTIONS);
+  return withProtocMapEntries(protoLoader.loadSync([OIP_PROTO, healthProtoPath], OPTIONS));
 }

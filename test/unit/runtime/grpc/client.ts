@@ -46,20 +46,38 @@ export function healthClient(address: string) {
   };
 }
 
-/** The service names server reflection (v1) lists, as grpcurl asks for them. */
-export function reflectedServices(address: string): Promise<string[]> {
+interface ReflectionResponse {
+  list_services_response?: { service: { name: string }[] };
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+  error_response?: { error_code: number; error_message: string };
+}
+
+/** One server reflection (v1) request and its answer, as grpcurl asks. */
+function reflect(address: string, request: object): Promise<ReflectionResponse> {
   const require = createRequire(import.meta.url);
   const proto = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto/grpc/reflection/v1/reflection.proto');
   const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(proto, { keepCase: true })) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
-  const client = new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }> };
+  const client = new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse> };
   return new Promise((resolve, reject) => {
     const stream = client.ServerReflectionInfo();
-    stream.on('data', (res) => {
-      resolve((res.list_services_response?.service ?? []).map((s: { name: string }) => s.name));
+    stream.on('data', (res: ReflectionResponse) => {
+      resolve(res);
       stream.end();
       client.close();
     });
     stream.on('error', reject);
-    stream.write({ list_services: '' });
+    stream.write(request);
   });
+}
+
+/** The service names server reflection lists. */
+export async function reflectedServices(address: string): Promise<string[]> {
+  return ((await reflect(address, { list_services: '' })).list_services_response?.service ?? []).map((s) => s.name);
+}
+
+/** The serialised FileDescriptorProtos reflection serves for a symbol (its file and imports). */
+export async function reflectedFiles(address: string, symbol: string): Promise<Buffer[]> {
+  const res = await reflect(address, { file_containing_symbol: symbol });
+  if (res.error_response) throw new Error(`reflection: ${res.error_response.error_message}`);
+  return res.file_descriptor_response?.file_descriptor_proto ?? [];
 }

@@ -5,7 +5,11 @@ import { encodeDigit, mnistDigit } from '../../../support/images.js';
 import { modelCalibratedAt } from '../../../support/model-fixture.js';
 import { metricValue } from '../../../support/runtime-process.js';
 import { startTestRuntime, type TestRuntime } from '../server/support/in-process.js';
-import { healthClient, OipClient, reflectedServices } from './client.js';
+import descriptorModule, { type IDescriptorProto, type IFileDescriptorProto } from 'protobufjs/ext/descriptor/index.js';
+import { mapEntryName } from '../../../../runtime/grpc/reflection-descriptors.js';
+import { healthClient, OipClient, reflectedFiles, reflectedServices } from './client.js';
+
+const descriptor = descriptorModule as unknown as typeof import('protobufjs/ext/descriptor/index.js');
 
 // The OIP gRPC service (inference.GRPCInferenceService) of a real in-process runtime, called
 // with @grpc/grpc-js: typed and raw contents, errors as status codes, the shared queue and
@@ -180,6 +184,29 @@ describe('OIP over gRPC', () => {
     h.close();
     const services = await reflectedServices(`127.0.0.1:${t.runtime.grpcPort}`);
     expect(services).toEqual(expect.arrayContaining(['inference.GRPCInferenceService', 'grpc.health.v1.Health']));
+  });
+
+  it('serves descriptors through reflection that protoc-strict clients (grpcurl, protobuf-go) accept: map entries named <Field>Entry', async () => {
+    // protobuf-go refuses a descriptor whose map entry is not named as protoc names it
+    // ("invalid map: incorrect implicit map entry name"): grpcurl could list but not call
+    const maps: string[] = [];
+    const check = (m: IDescriptorProto) => {
+      for (const nested of m.nestedType ?? []) {
+        if (nested.options?.mapEntry) {
+          const field = (m.field ?? []).find((f) => f.typeName?.split('.').pop() === nested.name);
+          expect(field).toBeDefined();
+          expect(nested.name).toBe(mapEntryName(field!.name!));
+          maps.push(`${m.name}.${field!.name}`);
+        }
+        check(nested);
+      }
+    };
+    for (const symbol of ['inference.GRPCInferenceService', 'grpc.health.v1.Health']) {
+      for (const bytes of await reflectedFiles(`127.0.0.1:${t.runtime.grpcPort}`, symbol)) {
+        for (const m of (descriptor.FileDescriptorProto.decode(bytes) as unknown as IFileDescriptorProto).messageType ?? []) check(m);
+      }
+    }
+    expect(maps).toEqual(expect.arrayContaining(['ModelMetadataResponse.properties', 'ModelInferRequest.parameters', 'InferInputTensor.parameters']));
   });
 
   // last: it stops the runtime
