@@ -5,7 +5,8 @@
 #   engine tests on it (Node 20 and 24), third-party clients (tritonclient) against the runtime,
 #   the integration and end-to-end suites (which bring up the local control plane), the operator
 #   fault tests on a plane of their own (run even when the integration suite failed), then both
-#   images (`npm run images`) and the image tests, then the real-pod (journey) tests on a plane with a real kubelet node that runs those images.
+#   images (`npm run images`) and the image tests, then the real-pod (journey) tests on a plane
+#   with a real kubelet node that runs those images.
 # A failed step fails the run; the steps after the integration suite still run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -97,14 +97,13 @@ export function oipService(deps: AppDeps): UntypedServiceImplementation {
     };
   }
 
-  const served = () => requireService(deps).served;
-
   return {
     ServerLive: unary('ServerLive', () => ({ live: lifecycle.live() })),
     ServerReady: unary('ServerReady', () => ({ ready: lifecycle.ready() })),
     ModelReady: unary<{ name: string; version: string }, { ready: boolean }>('ModelReady', (call) => {
-      requireModelName(deps, call.request.name);
-      if (call.request.version !== '' && deps.service() && call.request.version !== served().version) return { ready: false };
+      // as HTTP's /ready: an unknown name or version is NOT_FOUND (the version is known once loaded)
+      if (deps.service()) checkModel(deps, call.request.name, call.request.version);
+      else requireModelName(deps, call.request.name);
       return { ready: lifecycle.ready() };
     }),
     ServerMetadata: unary('ServerMetadata', () => ({ name: 'digitserve', version: PACKAGE_VERSION, extensions: [] })),

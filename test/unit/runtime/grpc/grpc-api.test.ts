@@ -67,12 +67,12 @@ describe('OIP over gRPC', () => {
     expect((await c.call('ServerLive', {})).value).toEqual({ live: true });
     expect((await c.call('ServerReady', {})).value).toEqual({ ready: true });
     expect((await c.call('ModelReady', { name: MODEL })).value).toEqual({ ready: true });
-    expect((await c.call('ModelReady', { name: MODEL, version: '9' })).value).toEqual({ ready: false });
+    expect((await c.call('ModelReady', { name: MODEL, version: '1' })).value).toEqual({ ready: true });
     expect((await c.call('ServerMetadata', {})).value).toMatchObject({ name: 'digitserve', extensions: [] });
     const meta = (await c.call<{ versions: string[]; inputs: unknown[]; outputs: { name: string }[] }>('ModelMetadata', { name: MODEL, version: '1' })).value!;
     expect(meta).toMatchObject({ name: MODEL, versions: ['1'], inputs: [{ name: 'image', datatype: 'BYTES', shape: [-1] }, { name: 'pixels', datatype: 'FP32', shape: [-1, 28, 28, 1] }] });
     expect(meta.outputs.map((o) => o.name)).toEqual(['probabilities', 'digit', 'confidence', 'reliable', 'predictive_entropy', 'mutual_information']);
-    for (const [method, req] of [['ModelReady', { name: 'other' }], ['ModelMetadata', { name: 'other' }], ['ModelMetadata', { name: MODEL, version: '9' }]] as const) {
+    for (const [method, req] of [['ModelReady', { name: 'other' }], ['ModelReady', { name: MODEL, version: '9' }], ['ModelMetadata', { name: 'other' }], ['ModelMetadata', { name: MODEL, version: '9' }]] as const) {
       const r = await c.call(method, req);
       expect(r.error?.code).toBe(status.NOT_FOUND);
     }
