@@ -55,6 +55,13 @@ export default {
       globals: { digitservePlane: { dir: '.cluster/faults' } },
       setupFiles: ['<rootDir>/test/support/plane-env.ts'],
     },
+    {
+      // Third-party clients (Triton's tritonclient, from the Python environment hack/python/venv.sh
+      // makes) against a real runtime process; hack/test.sh runs it after the unit suites.
+      ...common,
+      displayName: 'clients',
+      testMatch: ['<rootDir>/test/clients/**/*.test.ts'],
+    },
     { ...common, ...images, displayName: 'images', testMatch: ['<rootDir>/test/images/**/*.test.ts'] },
     {
       // Real pods: a plane of its own in .cluster/journey started with `cluster:up --real-node`

@@ -17,6 +17,7 @@
 #   iptables, conntrack, ip    the real node's kube-proxy and netns       apt iptables conntrack iproute2
 #   gcc + static libc          the real node's pause image (pause.c)      apt gcc libc6-dev
 #   python3 + pip, make, g++   native TensorFlow (npm run setup:native)   apt python3-pip make g++
+#   python3 venv               tritonclient tests (hack/python/venv.sh)   apt python3-venv
 set -euo pipefail
 CHECK_ONLY=0
 [ "${1:-}" = --check ] && CHECK_ONLY=1
@@ -47,6 +48,7 @@ have ip || want iproute2 iproute2
 have gcc || want gcc gcc
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || want "static libc" libc6-dev
 { have python3 && python3 -m pip --version >/dev/null 2>&1; } || want "python3 with pip" python3-pip
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || want "python3 venv" python3-venv
 have make || want make make
 have g++ || want g++ g++
 

@@ -2,10 +2,11 @@
 # `npm test`: everything CI checks, one function per step, in this order:
 #   prerequisites (installed as root, else checked: hack/install-prereqs.sh), static checks, the
 #   unit suite on Node 20 and Node 24, native TensorFlow set up (hack/tfjs-node/setup.sh) and the
-#   engine tests on it (Node 20 and 24), the integration and end-to-end suites (which bring up the
-#   local control plane), the operator fault tests on a plane of their own (run even when the
-#   integration suite failed), then both images (`npm run images`) and the image tests, then the
-#   real-pod (journey) tests on a plane with a real kubelet node that runs those images.
+#   engine tests on it (Node 20 and 24), third-party clients (tritonclient) against the runtime,
+#   the integration and end-to-end suites (which bring up the local control plane), the operator
+#   fault tests on a plane of their own (run even when the integration suite failed), then both
+#   images (`npm run images`) and the image tests, then the real-pod (journey) tests on a plane
+#   with a real kubelet node that runs those images.
 # A failed step fails the run; the steps after the integration suite still run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +54,11 @@ native_tests() {
   return "$rc"
 }
 
+client_tests() {
+  echo "== third-party clients: tritonclient over HTTP and gRPC (Python environment from hack/python/venv.sh)"
+  jest --selectProjects clients --ci
+}
+
 integration_tests() {
   echo "== integration and end-to-end tests"
   jest --selectProjects integration --ci --runInBand
@@ -84,6 +90,7 @@ binaries
 unit_tests
 failed=0
 native_tests || failed=1
+client_tests || failed=1
 integration_tests || failed=1
 fault_tests || failed=1
 if build_images; then

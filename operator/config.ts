@@ -100,8 +100,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     renewDeadlineSeconds: int('renew-deadline-seconds', get('renew-deadline-seconds'), 10, 1, 3600),
     retryPeriodSeconds: int('retry-period-seconds', get('retry-period-seconds'), 2, 1, 3600),
     identity: get('identity') || `${hostname()}_${randomBytes(4).toString('hex')}`,
-    metricsPort: int('metrics-port', get('metrics-port'), 8080, 0, 65535),
-    healthPort: int('health-port', get('health-port'), 8081, 0, 65535),
+    // not the runtime's 8080 (HTTP), 8081 (gRPC) or 9090 (metrics): `npm start` and `npm run operator` run side by side
+    metricsPort: int('metrics-port', get('metrics-port'), 8383, 0, 65535),
+    healthPort: int('health-port', get('health-port'), 8384, 0, 65535),
     concurrency: int('concurrency', get('concurrency'), 4, 1, 64),
     resyncSeconds: int('resync-seconds', get('resync-seconds'), 600, 0, 86_400 * 7),
     minWatchTimeoutSeconds: int('min-watch-timeout-seconds', get('min-watch-timeout-seconds'), 300, 0, 86_400),

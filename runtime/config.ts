@@ -29,6 +29,8 @@ function isBaseUrl(s: string): boolean {
 const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   METRICS_PORT: int(0, 65535).default(9090),
+  /** The Open Inference Protocol over gRPC (SPEC §7). */
+  GRPC_PORT: int(0, 65535).default(8081),
   MODEL_URI: z.string().min(1).optional(),
   MODEL_NAME: z
     .string()
@@ -71,6 +73,8 @@ const envSchema = z.object({
 export interface RuntimeConfig {
   port: number;
   metricsPort: number;
+  /** GRPC_PORT: the OIP gRPC service (0: any free port). */
+  grpcPort: number;
   /** Model version location; undefined = newest version under models/mnist-cnn/. */
   modelUri?: string;
   /** The name the runtime answers under (the DigitModel's name in a cluster). */
@@ -141,6 +145,7 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
   return {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
+    grpcPort: e.GRPC_PORT,
     modelUri: e.MODEL_URI,
     modelName: e.MODEL_NAME,
     modelVersion: e.MODEL_VERSION,

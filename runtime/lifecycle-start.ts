@@ -7,11 +7,14 @@ import { startMetricsServer } from './metrics/metrics-server.js';
 import { createApp } from './server/app.js';
 import { ConnectionTracker } from './server/connections.js';
 import { startModelService, type ModelService } from './app/model-service.js';
+import { startGrpcServer } from './grpc/grpc-server.js';
 
 export interface RunningRuntime {
   lifecycle: Lifecycle;
   server: http.Server;
   port: number;
+  /** GRPC_PORT as bound (the OIP gRPC service). */
+  grpcPort: number;
   /** Resolves once the model is loaded and warmed and /metrics listens; rejects if loading fails. */
   ready: Promise<void>;
   service(): ModelService | undefined;
@@ -48,7 +51,11 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
   server.requestTimeout = cfg.requestTimeoutMs + 60_000; // slow uploads; the deadline itself is the batcher's
   const connections = new ConnectionTracker(server);
   const port = await listen(server, cfg.port);
-  logger.info({ port }, 'listening; loading the model');
+  const grpcEdge = await startGrpcServer({ config: cfg, logger, lifecycle, service: () => service }).catch((e: Error) => {
+    server.close();
+    throw new Error(`cannot serve gRPC on GRPC_PORT ${cfg.grpcPort}: ${e.message}`, { cause: e });
+  });
+  logger.info({ port, grpcPort: grpcEdge.port }, 'listening; loading the model');
 
   const ready = (async () => {
     const modelUri = await resolveModelUri(cfg);
@@ -63,7 +70,7 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
     service = s;
     lifecycle.markReady();
     logger.info(
-      { port, metricsPort: (metricsServer.address() as AddressInfo).port, model: s.served, backend: s.info.backend, modelUri, loadMs: Math.round(performance.now() - t0), cpus: cfg.cpus, preprocessWorkers: cfg.preprocessWorkers, libvipsThreads: cfg.libvipsThreads },
+      { port, grpcPort: grpcEdge.port, metricsPort: (metricsServer.address() as AddressInfo).port, model: s.served, backend: s.info.backend, modelUri, loadMs: Math.round(performance.now() - t0), cpus: cfg.cpus, preprocessWorkers: cfg.preprocessWorkers, libvipsThreads: cfg.libvipsThreads },
       'ready',
     );
   })();
@@ -76,9 +83,13 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
       logger.info({ reason, inFlight: lifecycle.requestsInFlight, queued: service?.batcher.depth ?? 0 }, 'draining: readiness is false; finishing accepted requests');
       if (cfg.shutdownDelayMs > 0) await sleep(cfg.shutdownDelayMs);
       // no new connections; requests on open ones are still answered (Connection: close); a
-      // kept-alive connection is closed only where no request can be racing onto it
+      // kept-alive connection is closed only where no request can be racing onto it. gRPC: no new
+      // connections, GOAWAY on open ones (calls in progress finish), new calls UNAVAILABLE
+      const grpcDone = grpcEdge.shutdown();
       await connections.drain();
       await lifecycle.requestsDone();
+      grpcEdge.force(); // every request is answered: what is left open are health watches
+      await grpcDone;
       service?.batcher.close();
       await service?.batcher.idle();
       await service?.close();
@@ -93,6 +104,7 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
     lifecycle,
     server,
     port,
+    grpcPort: grpcEdge.port,
     ready,
     service: () => service,
     metricsPort: () => (metricsServer ? (metricsServer.address() as AddressInfo).port : undefined),

@@ -1,7 +1,7 @@
 /**
  * The process's serving state, shared by the probes, the routes and the shutdown sequence:
  * starting → ready (model loaded and warmed) → draining (SIGTERM) → stopped. Also counts the
- * HTTP requests in progress, so draining can wait for every accepted one.
+ * HTTP and gRPC requests in progress, so draining can wait for every accepted one.
  */
 export type Phase = 'starting' | 'ready' | 'draining' | 'stopped';
 
@@ -10,6 +10,16 @@ export class Lifecycle {
   private engineFailure: string | undefined;
   private inFlight = 0;
   private waiters: (() => void)[] = [];
+  private listeners: (() => void)[] = [];
+
+  /** Calls `f` after every change of phase or liveness (e.g. the gRPC health status follows them). */
+  onChange(f: () => void): void {
+    this.listeners.push(f);
+  }
+
+  private changed(): void {
+    for (const f of this.listeners) f();
+  }
 
   get phase(): Phase {
     return this.current;
@@ -36,18 +46,22 @@ export class Lifecycle {
 
   markReady(): void {
     if (this.current === 'starting') this.current = 'ready';
+    this.changed();
   }
 
   startDraining(): void {
     if (this.current !== 'stopped') this.current = 'draining';
+    this.changed();
   }
 
   markStopped(): void {
     this.current = 'stopped';
+    this.changed();
   }
 
   markEngineFailed(reason: string): void {
     this.engineFailure ??= reason;
+    this.changed();
   }
 
   requestStarted(): void {

@@ -203,7 +203,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
 
   const ours = new Map<number, { closed: LoadResult; open: LoadResult }>();
   const port = await freePort();
-  const runtime = await spawnServer(['runtime/main.ts'], { PORT: String(port), METRICS_PORT: String(await freePort()), MC_SAMPLES: String(samples), LOG_LEVEL: 'warn' }, `http://127.0.0.1:${port}/readyz`);
+  const runtime = await spawnServer(['runtime/main.ts'], { PORT: String(port), METRICS_PORT: String(await freePort()), GRPC_PORT: String(await freePort()), MC_SAMPLES: String(samples), LOG_LEVEL: 'warn' }, `http://127.0.0.1:${port}/readyz`);
   let runtimeRss: number;
   try {
     const predictPath = '/v1/models/mnist-cnn:predict';

@@ -27,6 +27,8 @@ export const TRACKS = ['stable', 'canary'] as const;
 export type Track = (typeof TRACKS)[number];
 
 export const HTTP_PORT = 8080;
+/** The runtime's OIP gRPC service (SPEC §7), exposed on the Services under the same number. */
+export const GRPC_PORT = 8081;
 export const METRICS_PORT = 9090;
 export const SERVICE_PORT = 80;
 export const MODEL_MOUNT_PATH = '/mnt/models';

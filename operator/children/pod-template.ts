@@ -1,5 +1,5 @@
 import type { V1Affinity, V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { HTTP_PORT, METRICS_PORT, MODEL_MOUNT_PATH, type Track } from '../api/constants.js';
+import { GRPC_PORT, HTTP_PORT, METRICS_PORT, MODEL_MOUNT_PATH, type Track } from '../api/constants.js';
 import type { DigitModel } from '../api/types.js';
 import type { ChildDefaults } from './defaults.js';
 import { podLabels, trackSelector } from './labels.js';
@@ -86,6 +86,7 @@ export function podTemplate(dm: DigitModel, track: Track, model: TrackSpec, d: C
           imagePullPolicy: 'IfNotPresent',
           ports: [
             { name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' },
+            { name: 'grpc', containerPort: GRPC_PORT, protocol: 'TCP' },
             { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
           ],
           env: runtimeEnv(dm, track, { version, runtimeUri: source.runtimeUri, sha256: model.sha256, authSecretRef: model.authSecretRef }),

@@ -1,5 +1,5 @@
 import type { V1EnvVar } from '@kubernetes/client-node';
-import { HTTP_PORT, METRICS_PORT, type Track } from '../api/constants.js';
+import { GRPC_PORT, HTTP_PORT, METRICS_PORT, type Track } from '../api/constants.js';
 import { settingsOf } from '../analysis/record.js';
 import type { DigitModel } from '../api/types.js';
 import { trackServiceUrl } from './names.js';
@@ -27,6 +27,7 @@ export function runtimeEnv(dm: DigitModel, track: Track, model: TrackModel): V1E
   const env: V1EnvVar[] = [
     { name: 'PORT', value: String(HTTP_PORT) },
     { name: 'METRICS_PORT', value: String(METRICS_PORT) },
+    { name: 'GRPC_PORT', value: String(GRPC_PORT) },
     { name: 'MODEL_URI', value: model.runtimeUri },
     { name: 'MODEL_NAME', value: dmName },
     { name: 'MODEL_VERSION', value: model.version },

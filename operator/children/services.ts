@@ -1,5 +1,5 @@
 import type { V1Service } from '@kubernetes/client-node';
-import { HTTP_PORT, SERVICE_PORT, type Track } from '../api/constants.js';
+import { GRPC_PORT, HTTP_PORT, SERVICE_PORT, type Track } from '../api/constants.js';
 import type { DigitModel } from '../api/types.js';
 import { allTracksSelector, commonLabels, trackLabels, trackSelector } from './labels.js';
 import { childNames } from './names.js';
@@ -13,8 +13,12 @@ function service(dm: DigitModel, name: string, labels: Record<string, string>, s
     spec: {
       type: 'ClusterIP',
       selector,
-      // only the API: metrics stay on the pods' own port for scraping
-      ports: [{ name: 'http', port: SERVICE_PORT, targetPort: HTTP_PORT, protocol: 'TCP' }],
+      // only the API, over HTTP and gRPC (h2c: cleartext HTTP/2, which Gateways and meshes read
+      // from appProtocol); metrics stay on the pods' own port for scraping
+      ports: [
+        { name: 'http', port: SERVICE_PORT, targetPort: HTTP_PORT, protocol: 'TCP' },
+        { name: 'grpc', port: GRPC_PORT, targetPort: GRPC_PORT, protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+      ],
     },
   };
 }

@@ -2,6 +2,9 @@ import type { ServedModel } from '../config.js';
 import type { PredictResponse } from './schemas/v1.js';
 import type { InferResponse } from './schemas/oip.js';
 import type { Prediction } from '../app/predict.js';
+import { encodeFixed } from '../oip/binary-tensor.js';
+import { outputTensors } from '../oip/tensor-outputs.js';
+import type { OipOutputName } from '../oip/tensors.js';
 
 /** Predictions → the `:predict` body of SPEC §3. Pure. */
 export function v1PredictBody(served: ServedModel, predictions: Prediction[]): PredictResponse {
@@ -27,33 +30,32 @@ export function v1PredictBody(served: ServedModel, predictions: Prediction[]): P
   };
 }
 
-/** The OIP outputs, in the order the model metadata declares them. */
-export const OIP_OUTPUTS = [
-  { name: 'probabilities', datatype: 'FP32', shape: [-1, 10] },
-  { name: 'digit', datatype: 'INT32', shape: [-1] },
-  { name: 'confidence', datatype: 'FP32', shape: [-1] },
-  { name: 'reliable', datatype: 'BOOL', shape: [-1] },
-  { name: 'predictive_entropy', datatype: 'FP32', shape: [-1] },
-  { name: 'mutual_information', datatype: 'FP32', shape: [-1] },
-] as const;
-export type OipOutputName = (typeof OIP_OUTPUTS)[number]['name'];
+export { OIP_OUTPUTS, type OipOutputName } from '../oip/tensors.js';
 
-/** Predictions → an OIP infer response with the requested outputs (all when none named). Pure. */
+/**
+ * Predictions → an OIP infer response with the requested outputs (all when none named). Outputs
+ * for which `binary(name)` holds carry `parameters.binary_data_size` instead of `data`; their raw
+ * bytes, in output order, are `binary` (the binary tensor data extension). Pure.
+ */
+export function oipInferAnswer(
+  served: ServedModel,
+  predictions: Prediction[],
+  id: string | undefined,
+  wanted?: OipOutputName[],
+  binary: (name: OipOutputName) => boolean = () => false,
+): { header: InferResponse; binary?: Buffer } {
+  const parts: Buffer[] = [];
+  const outputs = outputTensors(predictions, wanted).map((t) => {
+    if (!binary(t.name)) return { name: t.name, datatype: t.datatype, shape: t.shape, data: t.values };
+    const raw = encodeFixed(t.datatype, t.values);
+    parts.push(raw);
+    return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: raw.length } };
+  });
+  const header: InferResponse = { model_name: served.name, model_version: served.version, ...(id !== undefined ? { id } : {}), outputs };
+  return parts.length ? { header, binary: Buffer.concat(parts) } : { header };
+}
+
+/** Predictions → an OIP infer response in JSON alone. Pure. */
 export function oipInferBody(served: ServedModel, predictions: Prediction[], id: string | undefined, wanted?: OipOutputName[]): InferResponse {
-  const n = predictions.length;
-  const data: Record<OipOutputName, (number | boolean)[]> = {
-    probabilities: predictions.flatMap((p) => p.probabilities),
-    digit: predictions.map((p) => p.digit),
-    confidence: predictions.map((p) => p.confidence),
-    reliable: predictions.map((p) => p.reliable),
-    predictive_entropy: predictions.map((p) => p.predictiveEntropy),
-    mutual_information: predictions.map((p) => p.mutualInformation),
-  };
-  const outputs = OIP_OUTPUTS.filter((o) => !wanted || wanted.includes(o.name)).map((o) => ({
-    name: o.name,
-    datatype: o.datatype,
-    shape: o.name === 'probabilities' ? [n, 10] : [n],
-    data: data[o.name],
-  }));
-  return { model_name: served.name, model_version: served.version, ...(id !== undefined ? { id } : {}), outputs };
+  return oipInferAnswer(served, predictions, id, wanted).header;
 }

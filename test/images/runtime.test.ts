@@ -13,14 +13,14 @@ let base = '';
 let metricsBase = '';
 
 beforeAll(async () => {
-  const [port, metricsPort] = [await freePort(), await freePort()];
+  const [port, metricsPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
   base = `http://127.0.0.1:${port}`;
   metricsBase = `http://127.0.0.1:${metricsPort}`;
   id = (
     await docker([
       'run', '-d', '--read-only', '--tmpfs', '/tmp:rw,size=64m', '--user', '65532:65532',
       '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
-      '-e', `PORT=${port}`, '-e', `METRICS_PORT=${metricsPort}`, image.ref,
+      '-e', `PORT=${port}`, '-e', `METRICS_PORT=${metricsPort}`, '-e', `GRPC_PORT=${grpcPort}`, image.ref,
     ])
   ).stdout.trim();
   // model load and warm-up: generous, a loaded machine can be many times slower
@@ -34,7 +34,7 @@ afterAll(async () => {
 it('declares the nonroot user 65532, the ports and the baked-in default model', async () => {
   const config = await inspect<{ User: string; Env: string[]; WorkingDir: string }>(image.ref, '.Config');
   expect(config.User).toBe('65532:65532');
-  expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'METRICS_PORT=9090']));
+  expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'METRICS_PORT=9090', 'GRPC_PORT=8081']));
   const listed = (await (await fetch(`${base}/v1/models`)).json()) as { models: { name: string; version: string }[] };
   expect(listed.models).toEqual([expect.objectContaining({ name: 'mnist-cnn', version: '1' })]);
 });

@@ -28,7 +28,7 @@ export function freePort(): Promise<number> {
 }
 
 export interface RuntimeProcessOptions {
-  /** Extra environment (MC_SAMPLES, MAX_QUEUE, ...); PORT and METRICS_PORT are chosen here. */
+  /** Extra environment (MC_SAMPLES, MAX_QUEUE, ...); PORT, METRICS_PORT and GRPC_PORT are chosen here. */
   env?: Record<string, string>;
   /** Longest wait for /readyz to answer 200 (model load and warm-up included). */
   readyTimeoutMs?: number;
@@ -52,6 +52,8 @@ export class RuntimeProcess {
     readonly child: ChildProcess,
     readonly port: number,
     readonly metricsPort: number,
+    /** GRPC_PORT (the OIP gRPC service). */
+    readonly grpcPort: number,
   ) {
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -78,11 +80,14 @@ export class RuntimeProcess {
     const port = await freePort();
     let metricsPort = await freePort();
     while (metricsPort === port) metricsPort = await freePort();
+    let grpcPort = await freePort();
+    while (grpcPort === port || grpcPort === metricsPort) grpcPort = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_OPTIONS: '', // not jest's --experimental-vm-modules
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
+      GRPC_PORT: String(grpcPort),
       ...opts.env,
     };
     const root = opts.root ?? repoRoot;
@@ -91,7 +96,7 @@ export class RuntimeProcess {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const rp = new RuntimeProcess(child, port, metricsPort);
+    const rp = new RuntimeProcess(child, port, metricsPort, Number(env.GRPC_PORT));
     const collect = (b: Buffer) => {
       const text = b.toString();
       if (opts.echo) process.stderr.write(text);

@@ -1,67 +1,73 @@
 import { RuntimeError } from '../../errors.js';
-import { OIP_OUTPUTS, type OipOutputName } from '../format.js';
 import type { ImageInput } from '../../app/inputs.js';
+import { EXPECTED_INPUT, tensorsToImages, type OipInputTensor } from '../../oip/tensor-inputs.js';
+import { checkOutputNames } from '../../oip/tensor-outputs.js';
+import type { OipOutputName } from '../../oip/tensors.js';
 import { inferRequestSchema, type InferRequest } from '../schemas/oip.js';
-import { decodeBase64Image } from './base64.js';
 import { schemaError } from './schema-error.js';
-
-const EXPECTED = 'send exactly one input: "image" (datatype BYTES, shape [n], base64-encoded image files) or "pixels" (datatype FP32, shape [n, 28, 28, 1], values in 0..1)';
-
-const flatten = (v: unknown): unknown[] => (Array.isArray(v) ? v.flatMap(flatten) : [v]);
-const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 export interface ParsedInfer {
   request: InferRequest;
   inputs: ImageInput[];
   outputs?: OipOutputName[];
+  /** Whether an output is to be answered as binary data (`binary_data`, else the request's `binary_data_output`). */
+  binaryOutput(name: OipOutputName): boolean;
 }
 
-function tooMany(n: number, max: number): RuntimeError {
-  return new RuntimeError('too_many_images', `${n} images in one request; at most ${max} (MAX_IMAGES_PER_REQUEST)`, { maxImagesPerRequest: max });
+const flatten = (v: unknown): unknown[] => (Array.isArray(v) ? v.flatMap(flatten) : [v]);
+
+function flag(params: Record<string, unknown> | undefined, key: string, where: string): boolean | undefined {
+  const v = params?.[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw new RuntimeError('invalid_request', `${where} parameter "${key}" is ${JSON.stringify(v)}; it must be true or false`);
+  return v;
 }
 
-/** An OIP infer request → images (validated by the schema /openapi.json publishes) and the outputs asked for. */
-export function inferToInputs(doc: unknown, maxImages: number): ParsedInfer {
+/**
+ * An OIP infer request → images (validated by the schema /openapi.json publishes) and the outputs
+ * asked for. `binary` is what followed the JSON header under the binary tensor data extension:
+ * inputs with a `binary_data_size` parameter take their data from it, in input order.
+ */
+export function inferToInputs(doc: unknown, maxImages: number, binary?: Buffer): ParsedInfer {
   const r = inferRequestSchema.safeParse(doc);
-  if (!r.success) throw schemaError(r.error, EXPECTED);
+  if (!r.success) throw schemaError(r.error, EXPECTED_INPUT);
   const request = r.data;
-  const input = request.inputs[0];
-  const data = flatten(input.data);
-  const shape = input.shape;
-  let inputs: ImageInput[];
-  if (input.name === 'image') {
-    if (input.datatype !== 'BYTES') throw new RuntimeError('invalid_tensor', `input "image" has datatype ${input.datatype}; it must be BYTES`);
-    if (shape.length !== 1 || (shape[0] !== data.length && shape[0] !== -1)) {
-      throw new RuntimeError('invalid_tensor', `input "image" has shape ${JSON.stringify(shape)} but ${data.length} elements; use shape [${data.length}]`);
+  let offset = 0;
+  const tensors: OipInputTensor[] = request.inputs.map((input) => {
+    const size = input.parameters?.binary_data_size;
+    const where = `input ${JSON.stringify(input.name)}`;
+    if (size === undefined) {
+      if (input.data === undefined) throw new RuntimeError('invalid_request', `${where} has neither "data" nor a "binary_data_size" parameter`);
+      return { name: input.name, datatype: input.datatype, shape: input.shape, data: { kind: 'values', values: flatten(input.data) } };
     }
-    if (data.length === 0) throw new RuntimeError('invalid_tensor', 'input "image" has no data');
-    if (data.length > maxImages) throw tooMany(data.length, maxImages);
-    inputs = data.map((d, i) => ({ kind: 'bytes', bytes: decodeBase64Image(d, `image[${i}]`), label: `image[${i}]` }));
-  } else if (input.name === 'pixels') {
-    if (input.datatype !== 'FP32') throw new RuntimeError('invalid_tensor', `input "pixels" has datatype ${input.datatype}; it must be FP32`);
-    const n = shape[0];
-    const ok = shape.length === 4 && Number.isInteger(n) && n > 0 && shape[1] === 28 && shape[2] === 28 && shape[3] === 1;
-    if (!ok) throw new RuntimeError('invalid_tensor', `input "pixels" has shape ${JSON.stringify(shape)}; it must be [n, 28, 28, 1]`);
-    if (data.length !== product(shape)) throw new RuntimeError('invalid_tensor', `input "pixels" has ${data.length} values; shape ${JSON.stringify(shape)} needs ${product(shape)}`);
-    if (n > maxImages) throw tooMany(n, maxImages);
-    inputs = Array.from({ length: n }, (_, i) => {
-      const pixels = new Float32Array(784);
-      for (let k = 0; k < 784; k++) {
-        const v = data[i * 784 + k];
-        if (typeof v !== 'number') throw new RuntimeError('invalid_tensor', `input "pixels" value ${i * 784 + k} is ${JSON.stringify(v)}; FP32 data must be numbers`);
-        pixels[k] = v;
-      }
-      return { kind: 'pixels' as const, pixels, label: `pixels[${i}]` };
-    });
-  } else {
-    throw new RuntimeError('invalid_tensor', `unknown input ${JSON.stringify(input.name)}; ${EXPECTED}`);
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw new RuntimeError('invalid_request', `${where} parameter "binary_data_size" is ${JSON.stringify(size)}; it must be a byte count`);
+    if (input.data !== undefined) throw new RuntimeError('invalid_request', `${where} has both "data" and "binary_data_size"; send one`);
+    const available = binary?.length ?? 0;
+    if (offset + size > available) {
+      throw new RuntimeError('malformed_json', `${where} declares binary_data_size ${size} but only ${available - offset} bytes follow the JSON header (Inference-Header-Content-Length)`);
+    }
+    const raw = binary!.subarray(offset, offset + size);
+    offset += size;
+    return { name: input.name, datatype: input.datatype, shape: input.shape, data: { kind: 'raw', raw } };
+  });
+  if (binary && offset !== binary.length) {
+    throw new RuntimeError('malformed_json', `${binary.length - offset} bytes after the JSON header belong to no input; each binary input declares its "binary_data_size"`);
   }
-  let outputs: OipOutputName[] | undefined;
-  if (request.outputs) {
-    const known = OIP_OUTPUTS.map((o) => o.name as string);
-    const bad = request.outputs.find((o) => !known.includes(o.name));
-    if (bad) throw new RuntimeError('invalid_request', `unknown output ${JSON.stringify(bad.name)}; the model's outputs are ${known.join(', ')}`);
-    outputs = request.outputs.map((o) => o.name as OipOutputName);
+  const inputs = tensorsToImages(tensors, maxImages);
+  const outputs = request.outputs ? checkOutputNames(request.outputs.map((o) => o.name)) : undefined;
+  const all = flag(request.parameters, 'binary_data_output', 'request') ?? false;
+  const own = new Map<string, boolean | undefined>((request.outputs ?? []).map((o) => [o.name, flag(o.parameters, 'binary_data', `output ${JSON.stringify(o.name)}`)]));
+  for (const o of request.outputs ?? []) {
+    if (o.parameters?.classification !== undefined) throw new RuntimeError('invalid_request', `output ${JSON.stringify(o.name)}: the classification extension is not supported; the "digit" and "probabilities" outputs carry the class`);
   }
-  return { request, inputs, outputs };
+  return { request, inputs, outputs, binaryOutput: (name) => own.get(name) ?? all };
+}
+
+/** The `Inference-Header-Content-Length` value → the JSON header's length within a body of `total` bytes. */
+export function headerLength(value: string, total: number): number {
+  const n = /^\s*\d{1,12}\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > total) {
+    throw new RuntimeError('malformed_json', `Inference-Header-Content-Length is ${JSON.stringify(value)}; it must be the byte length of the JSON header that starts the body (1..${total})`);
+  }
+  return n;
 }

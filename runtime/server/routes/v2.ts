@@ -5,16 +5,21 @@ import { RuntimeError } from '../../errors.js';
 import { isMirrored, MIRROR_HEADER } from '../../app/mirror.js';
 import { requireModelName, requireService, type AppDeps } from '../app-deps.js';
 import { parseJsonBody } from '../body/json-instances.js';
-import { inferToInputs } from '../body/oip-inputs.js';
+import { headerLength, inferToInputs, type ParsedInfer } from '../body/oip-inputs.js';
 import { readLimited } from '../body/read-limited.js';
-import { OIP_OUTPUTS, oipInferBody } from '../format.js';
+import { oipInferAnswer } from '../format.js';
+import { platformOf, tensorMetadata } from '../../oip/tensors.js';
 import { remainingMs, setModelHeaders } from './respond.js';
 
+/** The header of the binary tensor data extension: the JSON header's length; raw tensor bytes follow it. */
+export const INFERENCE_HEADER = 'Inference-Header-Content-Length';
 
-export const OIP_INPUTS = [
-  { name: 'image', datatype: 'BYTES', shape: [-1] },
-  { name: 'pixels', datatype: 'FP32', shape: [-1, 28, 28, 1] },
-];
+/** An infer body: JSON alone, or (with Inference-Header-Content-Length) a JSON header then raw tensor data. */
+function parseInfer(body: Buffer, headerValue: string | undefined, maxImages: number): ParsedInfer {
+  if (headerValue === undefined) return inferToInputs(parseJsonBody(body), maxImages);
+  const n = headerLength(headerValue, body.length);
+  return inferToInputs(parseJsonBody(body.subarray(0, n)), maxImages, body.subarray(n));
+}
 
 /** Name and, when given, version must be what this server serves (404 otherwise). */
 function checkModel(deps: AppDeps, ctx: Context): void {
@@ -47,9 +52,8 @@ export function v2Routes(deps: AppDeps): Router {
       ctx.body = {
         name: s.served.name,
         versions: [s.served.version],
-        platform: `tensorflowjs_layers_${s.info.backend}`,
-        inputs: OIP_INPUTS,
-        outputs: OIP_OUTPUTS.map((o) => ({ name: o.name, datatype: o.datatype, shape: [...o.shape] })),
+        platform: platformOf(s.info.backend),
+        ...tensorMetadata(),
       };
     });
     r.get(`${prefix}/ready`, (ctx) => {
@@ -61,10 +65,19 @@ export function v2Routes(deps: AppDeps): Router {
       checkModel(deps, ctx);
       const s = requireService(deps);
       setModelHeaders(ctx, s.served);
-      const parsed = inferToInputs(parseJsonBody(await readLimited(ctx.req, deps.config.maxBodyBytes)), deps.config.maxImagesPerRequest);
+      const body = await readLimited(ctx.req, deps.config.maxBodyBytes);
+      const parsed = parseInfer(body, ctx.headers[INFERENCE_HEADER.toLowerCase()] as string | undefined, deps.config.maxImagesPerRequest);
       ctx.state.images = parsed.inputs.length;
       const predictions = await s.predict(parsed.inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored: isMirrored(ctx.get(MIRROR_HEADER)) });
-      ctx.body = oipInferBody(s.served, predictions, parsed.request.id, parsed.outputs);
+      const answer = oipInferAnswer(s.served, predictions, parsed.request.id, parsed.outputs, parsed.binaryOutput);
+      if (!answer.binary) {
+        ctx.body = answer.header;
+        return;
+      }
+      const header = Buffer.from(JSON.stringify(answer.header));
+      ctx.set(INFERENCE_HEADER, String(header.length));
+      ctx.type = 'application/octet-stream';
+      ctx.body = Buffer.concat([header, answer.binary]);
     });
   }
   return r;

@@ -8,15 +8,18 @@ export const inferInputSchema = z
     name: z.string().meta({ description: '"image" (BYTES, base64 image files) or "pixels" (FP32, MNIST form).' }),
     shape: z.array(z.number().int().min(-1)),
     datatype: z.string(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    data: z.array(z.unknown()).meta({ description: 'Row-major, flat or nested.' }),
+    parameters: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: '`binary_data_size`: this input\'s data follows the JSON header as raw bytes (binary tensor data extension; then `data` is absent).' }),
+    data: z.array(z.unknown()).optional().meta({ description: 'Row-major, flat or nested; absent when the input is sent as binary data.' }),
   })
   .register(apiSchemas, { id: 'InferInput' });
 
 export const inferRequestSchema = z
   .object({
     id: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
+    parameters: z.record(z.string(), z.unknown()).optional().meta({ description: '`binary_data_output: true`: every output as binary data unless it says otherwise.' }),
     inputs: z.array(inferInputSchema).length(1, 'send exactly one input: "image" or "pixels"'),
     outputs: z.array(z.object({ name: z.string(), parameters: z.record(z.string(), z.unknown()).optional() })).optional(),
   })
@@ -27,7 +30,8 @@ export const inferOutputSchema = z
     name: z.string(),
     shape: z.array(z.number().int()),
     datatype: z.string(),
-    data: z.array(z.union([z.number(), z.boolean()])),
+    parameters: z.object({ binary_data_size: z.number().int() }).optional().meta({ description: 'Present when this output\'s data follows the JSON header as raw bytes.' }),
+    data: z.array(z.union([z.number(), z.boolean()])).optional(),
   })
   .register(apiSchemas, { id: 'InferOutput' });
 

@@ -49,9 +49,10 @@ describe('children edited or deleted by hand', () => {
       return d.spec.replicas === 1 && d.metadata.labels?.['digitserve.dev/track'] === 'stable';
     });
     await mergePatch(client, 'Service', ns, 'heal', { spec: { ports: [{ name: 'http', port: 80, targetPort: 9999, protocol: 'TCP' }] } });
-    await waitFor('the Service target port to be restored', async () => {
-      const s = await findChild<{ spec: { ports: { port: number; targetPort: number }[] } }>(client, 'Service', ns, 'heal');
-      return s?.spec.ports.length === 1 && s.spec.ports[0].port === 80 && s.spec.ports[0].targetPort === 8080;
+    await waitFor('the Service ports to be restored', async () => {
+      const s = await findChild<{ spec: { ports: { name: string; port: number; targetPort: number }[] } }>(client, 'Service', ns, 'heal');
+      const port = (name: string) => s?.spec.ports.find((p) => p.name === name);
+      return s?.spec.ports.length === 2 && port('http')?.port === 80 && port('http')?.targetPort === 8080 && port('grpc')?.port === 8081 && port('grpc')?.targetPort === 8081;
     });
   });
 

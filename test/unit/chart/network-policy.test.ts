@@ -30,9 +30,9 @@ describe('enabled', () => {
     expect(Object.keys(selector)).not.toEqual(expect.arrayContaining(['digitserve.dev/track']));
   });
 
-  test("admits the metrics port only from the monitoring namespace and the operator's pods (canary analysis), the inference port from anyone", () => {
+  test("admits the metrics port only from the monitoring namespace and the operator's pods (canary analysis), the inference ports (HTTP, gRPC) from anyone", () => {
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
-    expect(portNames).toEqual(expect.arrayContaining(['http', 'metrics']));
+    expect(portNames).toEqual(expect.arrayContaining(['http', 'grpc', 'metrics']));
     const rules = policy.spec.ingress as { from?: unknown[]; ports: { port: string; protocol: string }[] }[];
     const metrics = rules.filter((r) => r.ports.some((p) => p.port === 'metrics'));
     const operatorPods = {
@@ -42,7 +42,7 @@ describe('enabled', () => {
     expect(operatorPods.podSelector.matchLabels).toMatchObject({ 'app.kubernetes.io/component': 'operator' });
     expect(metrics).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }, operatorPods], ports: [{ port: 'metrics', protocol: 'TCP' }] }]);
     const http = rules.filter((r) => r.ports.some((p) => p.port === 'http'));
-    expect(http).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+    expect(http).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }, { port: 'grpc', protocol: 'TCP' }] }]);
     // every port the runtime container declares is covered by a rule (none is fenced off by accident)
     expect(rules.flatMap((r) => r.ports.map((p) => p.port)).sort()).toEqual([...portNames].sort());
   });

@@ -22,18 +22,19 @@ describe('compiled runtime build (the Dockerfile.runtime layout)', () => {
     if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
     const app = path.join(dir, 'app');
     mkdirSync(app);
-    // as in Dockerfile.runtime: COPY package.json, node_modules, dist/runtime -> runtime, pages, models
+    // as in Dockerfile.runtime: COPY package.json, node_modules, dist/runtime -> runtime, pages, the .proto, models
     cpSync(path.join(repoRoot, 'package.json'), path.join(app, 'package.json'));
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(app, 'node_modules'), 'dir');
     cpSync(path.join(dir, 'dist/runtime'), path.join(app, 'runtime'), { recursive: true });
     cpSync(path.join(repoRoot, 'runtime/server/page'), path.join(app, 'runtime/server/page'), { recursive: true });
+    cpSync(path.join(repoRoot, 'runtime/grpc/open-inference.proto'), path.join(app, 'runtime/grpc/open-inference.proto'));
     cpSync(path.join(repoRoot, 'models/mnist-cnn'), path.join(app, 'models/mnist-cnn'), { recursive: true });
     port = await freePort();
     let metricsPort = await freePort();
     while (metricsPort === port) metricsPort = await freePort();
     child = spawn(process.execPath, ['runtime/main.js'], {
       cwd: app,
-      env: { PATH: process.env.PATH, PORT: String(port), METRICS_PORT: String(metricsPort) },
+      env: { PATH: process.env.PATH, PORT: String(port), METRICS_PORT: String(metricsPort), GRPC_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));

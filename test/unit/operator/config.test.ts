@@ -1,7 +1,7 @@
 import { ConfigError, parseConfig } from '../../../operator/config.js';
 
 describe('parseConfig', () => {
-  it('has production defaults: all namespaces, leader election on, ports 8080/8081', () => {
+  it('has production defaults: all namespaces, leader election on, ports 8383/8384 (none of the runtime\'s)', () => {
     const c = parseConfig([], {});
     expect(c).toMatchObject({
       watchNamespaces: [],
@@ -12,8 +12,8 @@ describe('parseConfig', () => {
       leaseDurationSeconds: 15,
       renewDeadlineSeconds: 10,
       retryPeriodSeconds: 2,
-      metricsPort: 8080,
-      healthPort: 8081,
+      metricsPort: 8383,
+      healthPort: 8384,
       progressDeadlineSeconds: 600,
       minWatchTimeoutSeconds: 300,
       gatewayApiRecheckSeconds: 60,

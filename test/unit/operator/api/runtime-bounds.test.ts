@@ -104,7 +104,7 @@ describe('the CRD admits exactly what the runtime accepts', () => {
     for (const track of ['stable', 'canary'] as const) {
       const vars = podEnv(name, spec, track);
       expect(Object.keys(vars).sort()).toEqual(
-        ['BATCH_TIMEOUT_MS', 'CPU_LIMIT_MILLICORES', 'MAX_BATCH_SIZE', 'MC_SAMPLES', 'METRICS_PORT', 'MODEL_AUTH_HEADER', 'MODEL_NAME', 'MODEL_SHA256', 'MODEL_TRACK', 'MODEL_URI', 'MODEL_VERSION', 'PORT', 'RELIABILITY_THRESHOLD'].sort(),
+        ['BATCH_TIMEOUT_MS', 'CPU_LIMIT_MILLICORES', 'GRPC_PORT', 'MAX_BATCH_SIZE', 'MC_SAMPLES', 'METRICS_PORT', 'MODEL_AUTH_HEADER', 'MODEL_NAME', 'MODEL_SHA256', 'MODEL_TRACK', 'MODEL_URI', 'MODEL_VERSION', 'PORT', 'RELIABILITY_THRESHOLD'].sort(),
       );
       const cfg = parseConfig(vars);
       expect(cfg).toMatchObject({ modelName: name, modelVersion: track === 'stable' ? version : spec.canary!.version, modelUri: uri, modelTrack: track });

@@ -92,6 +92,7 @@ describe('desiredChildren', () => {
     expect(envOf(plain)).toEqual({
       PORT: '8080',
       METRICS_PORT: '9090',
+      GRPC_PORT: '8081',
       MODEL_URI: canary.uri,
       MODEL_NAME: 'postcodes',
       MODEL_VERSION: '4',
@@ -168,6 +169,7 @@ describe('desiredChildren', () => {
     expect(c.lifecycle).toEqual({ preStop: { sleep: { seconds: 7 } } });
     expect(c.ports).toEqual([
       { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'grpc', containerPort: 8081, protocol: 'TCP' },
       { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
     ]);
     expect(c.image).toBe('example.test/runtime:1');
@@ -207,10 +209,13 @@ describe('desiredChildren', () => {
     }
   });
 
-  it('exposes port 80 named http to container port 8080 on all three Services', () => {
+  it('exposes port 80 named http to container port 8080, and 8081 named grpc (h2c), on all three Services', () => {
     const children = desiredChildren(digitModel({ canary }), defaults);
     for (const name of ['postcodes', 'postcodes-stable', 'postcodes-canary']) {
-      expect(find<V1Service>(children, 'Service', name).spec?.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }]);
+      expect(find<V1Service>(children, 'Service', name).spec?.ports).toEqual([
+        { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' },
+        { name: 'grpc', port: 8081, targetPort: 8081, protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+      ]);
     }
   });
 

@@ -30,7 +30,7 @@ function waitFor(msg: string): Promise<Record<string, unknown>> {
 beforeAll(async () => {
   child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'runtime/main.ts')], {
     cwd: root,
-    env: { ...process.env, NODE_OPTIONS: '', PORT: '0', METRICS_PORT: '0', MODEL_URI: modelCalibratedAt(256), MAX_BATCH_SIZE: '4', SHUTDOWN_DELAY_MS: '300', LOG_LEVEL: 'info' },
+    env: { ...process.env, NODE_OPTIONS: '', PORT: '0', METRICS_PORT: '0', GRPC_PORT: '0', MODEL_URI: modelCalibratedAt(256), MAX_BATCH_SIZE: '4', SHUTDOWN_DELAY_MS: '300', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));

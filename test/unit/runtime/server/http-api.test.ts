@@ -32,7 +32,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   child = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts'], {
     cwd: root,
-    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), METRICS_PORT: String(metricsPort), MODEL_URI: modelCalibratedAt(10), LOG_LEVEL: 'warn' },
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), METRICS_PORT: String(metricsPort), GRPC_PORT: '0', MODEL_URI: modelCalibratedAt(10), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d) => (output += d));

@@ -61,7 +61,7 @@ describe('Open Inference Protocol', () => {
     expect(out.probabilities.shape).toEqual([3, 10]);
     expect(out.probabilities.data).toHaveLength(30);
     expect(out.reliable.datatype).toBe('BOOL');
-    expect(out.reliable.data.every((v) => typeof v === 'boolean')).toBe(true);
+    expect(out.reliable.data!.every((v) => typeof v === 'boolean')).toBe(true);
     for (const name of ['confidence', 'predictive_entropy', 'mutual_information']) {
       expect(out[name]).toMatchObject({ datatype: 'FP32', shape: [3] });
     }

@@ -25,7 +25,7 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
       done();
     },
   });
-  const cfg = parseConfig({ PORT: '0', METRICS_PORT: '0', MODEL_URI: modelCalibratedAt(4), LOG_LEVEL: 'info', ...env });
+  const cfg = parseConfig({ PORT: '0', METRICS_PORT: '0', GRPC_PORT: '0', MODEL_URI: modelCalibratedAt(4), LOG_LEVEL: 'info', ...env });
   const runtime = await startRuntime(cfg, createLogger(cfg.logLevel, sink));
   await runtime.ready;
   return {
