@@ -148,7 +148,9 @@ export async function peerPython(say: (l: string) => void): Promise<string> {
   // the tensorflow-cpu wheel hack/tfjs-node/setup.sh caches (same pin): handed to pip so it is not downloaded twice
   const wheels = path.join(process.env.TFJS_NODE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'digitserve', 'tfjs-node'), 'wheels');
   const wheel = path.join(wheels, 'tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl');
-  const env = { ...process.env, ...(fs.existsSync(wheel) ? { VENV_PIP_ARGS: wheel } : {}) };
+  const python = process.env.PYTHON ?? 'python3';
+  const cp311 = await promisify(execFile)(python, ['-c', 'import sys; print(sys.version_info[:2] == (3, 11))']).then((r) => r.stdout.trim() === 'True', () => false);
+  const env = { ...process.env, ...(cp311 && fs.existsSync(wheel) ? { VENV_PIP_ARGS: wheel } : {}) };
   say(`python peer: environment from hack/python/requirements-peer.txt (first time: pip installs TensorFlow, minutes)…`);
   const { stdout } = await promisify(execFile)('bash', [path.join(repoRoot, 'hack/python/venv.sh'), path.join(repoRoot, 'hack/python/requirements-peer.txt')], { env, cwd: repoRoot, maxBuffer: 1 << 24 });
   return path.join(stdout.trim(), 'bin', 'python');
@@ -234,14 +236,17 @@ async function measure(server: Server, opts: CompareOptions, reference: number[]
   }
   agent.destroy();
   single.sort((a, b) => a - b);
-  let peak = treeRssMiB(server.pid);
-  const timer = setInterval(() => {
+  // peak RSS sum, and the most processes the tree had
+  const peak = { mib: 0, processes: 0 };
+  const sample = () => {
     const now = treeRssMiB(server.pid);
-    if (now.mib > peak.mib) peak = now;
-  }, 1000);
+    peak.mib = Math.max(peak.mib, now.mib);
+    peak.processes = Math.max(peak.processes, now.processes);
+  };
+  sample();
+  const timer = setInterval(sample, 1000);
   const loop = await closedLoop(url, opts.images, opts.connections, opts.seconds).finally(() => clearInterval(timer));
-  const end = treeRssMiB(server.pid);
-  if (end.mib > peak.mib) peak = end;
+  sample();
   const figures: ServerFigures = {
     name: server.name,
     note: server.note,
