@@ -3,6 +3,8 @@
 // open-loop steady soak (100 req/s, 3 min; --short 20 s), a 10× burst, recovery at the steady rate,
 // and a ramp to saturation, with single-image PNGs of real held-out MNIST digits. Prints figures
 // and asserts nothing; --write-doc puts them into docs/RELIABILITY.md.
+// --compare python,naive instead runs one closed-loop load against the runtime and each named peer
+// in the same run and prints a table of ratios (hack/bench/load/compare.ts).
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -11,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { encodeDigit, mnistDigit } from '../../test/support/images.js';
 import { getText, repoRoot, RuntimeProcess } from '../../test/support/runtime-process.js';
 import { runPhases, type Phase, type Sample, type Target } from './load/open-loop.js';
+import { compareMarkdown, PEERS, runCompare, type PeerName } from './load/compare.js';
 import { markdown, type LoadResult } from './load/report.js';
 import { RssSampler } from './load/rss.js';
 import { summarise, windows } from './load/stats.js';
@@ -28,6 +31,11 @@ const { values } = parseArgs({
     // many clients, as in a real burst: a cap at or below MAX_QUEUE would queue the burst in this
     // client instead of offering it to the server (which then never sees enough to shed)
     'max-sockets': { type: 'string', default: '4096' },
+    // --compare python,naive: closed loop at --connections for --compare-seconds against each server
+    compare: { type: 'string' },
+    connections: { type: 'string', default: '16' },
+    'compare-seconds': { type: 'string' },
+    'single-requests': { type: 'string', default: '50' },
   },
 });
 const short = values.short;
@@ -39,6 +47,32 @@ const recoverySeconds = short ? 15 : 30;
 const rampStep = short ? 4 : 6;
 const rampMax = Number(values['ramp-max']);
 const say = (line: string) => process.stdout.write(line + '\n');
+
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load generator on the same machine`;
+if (values.compare !== undefined) {
+  const peers = values.compare.split(',').filter(Boolean);
+  const unknown = peers.filter((p) => !(PEERS as readonly string[]).includes(p));
+  if (unknown.length) throw new Error(`--compare: unknown peer ${unknown.join(', ')} (known: ${PEERS.join(', ')})`);
+  const opts = {
+    peers: peers as PeerName[],
+    samples: Number(values.samples),
+    connections: Number(values.connections),
+    seconds: Number(values['compare-seconds'] ?? (short ? 10 : 30)),
+    singleRequests: Number(values['single-requests']),
+  };
+  const loadAvg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadBefore = loadAvg();
+  say(`compare: runtime${peers.map((p) => ', ' + p).join('')}; T = ${opts.samples}, ${opts.connections} connections, ${opts.seconds} s each; load average ${loadBefore}`);
+  const images = await Promise.all(Array.from({ length: 200 }, (_, i) => encodeDigit(mnistDigit(i).pixels, { format: 'png' })));
+  const rows = await runCompare({ ...opts, images, say });
+  const md = compareMarkdown(rows, { ...opts, machine, load: `${loadBefore} before, ${loadAvg()} after (1/5/15 min)` });
+  const outDir = path.join(repoRoot, 'tmp', 'bench');
+  fs.mkdirSync(outDir, { recursive: true });
+  const json = path.join(outDir, 'load-compare.json');
+  fs.writeFileSync(json, JSON.stringify({ when: new Date().toISOString(), machine, ...opts, rows }, null, 2));
+  say('\n' + md + `\n\n(raw figures: ${path.relative(repoRoot, json)})`);
+  process.exit(0);
+}
 
 const env = { MC_SAMPLES: values.samples!, LOG_LEVEL: 'warn' };
 say(`starting the runtime (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}, other settings default)…`);
@@ -94,7 +128,7 @@ for (let r = 50; r <= rampMax; r += 50) {
 const recoveryWindow = 5;
 const result: LoadResult = {
   when: new Date().toISOString(),
-  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load generator on the same machine`,
+  machine,
   config: { MC_SAMPLES: values.samples!, ...(limits.limits ?? {}), soakSeconds, rate, burstRate, burstSeconds },
   soak: summarise(phase('soak')),
   burst: summarise(phase('burst')),

@@ -5,6 +5,8 @@
 # a changed pin makes a new environment and an unchanged one is reused. Safe under concurrent use:
 # creation runs under an exclusive lock, into a temporary directory renamed into place only once
 # every package installed (a half-made environment is never seen, a failed one is retried next time).
+# VENV_PIP_ARGS (optional, space-separated) is appended to that one `pip install`: e.g. the path of a
+# wheel of a pinned version already on disk, so pip installs that file instead of downloading it.
 set -euo pipefail
 req=${1:?usage: venv.sh REQUIREMENTS_FILE}
 [ -f "$req" ] || { echo "venv.sh: no such requirements file: $req" >&2; exit 2; }
@@ -25,7 +27,8 @@ if [ ! -x "$dir/bin/python" ]; then
     "$python" -m venv "$tmp"
     # pip is told where the environment will live only through the interpreter it runs; scripts'
     # shebangs would name $tmp, so everything is called as `$dir/bin/python -m ...` afterwards
-    "$tmp/bin/python" -m pip install --quiet --disable-pip-version-check --no-input --require-virtualenv -r "$req" >&2
+    read -r -a extra <<<"${VENV_PIP_ARGS:-}"
+    "$tmp/bin/python" -m pip install --quiet --disable-pip-version-check --no-input --require-virtualenv -r "$req" "${extra[@]}" >&2
     mv "$tmp" "$dir"
     trap - EXIT
   fi
