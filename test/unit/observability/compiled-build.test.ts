@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeDigit, mnistDigit } from '../../support/images.js';
@@ -20,6 +20,10 @@ describe('compiled runtime build (the Dockerfile.runtime layout)', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'digitserve-build-'));
     const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist')], { cwd: repoRoot, encoding: 'utf8' });
     if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
+    // the image's build stage copies runtime/ and operator/ only: a compiled file from anywhere else
+    // (an import of hack/ or test/) builds here and fails `npm run images`
+    const compiled = readdirSync(path.join(dir, 'dist')).sort();
+    if (compiled.join() !== 'operator,runtime') throw new Error(`tsconfig.build.json compiled files outside runtime/ and operator/: dist holds ${compiled.join(', ')}`);
     const app = path.join(dir, 'app');
     mkdirSync(app);
     // as in Dockerfile.runtime: COPY package.json, node_modules, dist/runtime -> runtime, pages, the .proto, models

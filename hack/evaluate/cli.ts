@@ -3,16 +3,16 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Engine } from '../engine/engine.js';
-import { Sfc32 } from '../engine/prng.js';
-import { preprocessImage } from '../preprocess/index.js';
-import { PHOTO_VARIANTS, renderPhotoVariant } from '../../hack/data/photo-variants.js';
-import { FASHION_DIR, loadFashion, loadMnistFull, pick, type ImageSet } from './datasets.js';
-import { ABLATION, auroc, coverageAt, digitFigures, fitAblation, r4, scoreSet, type AblationKey, type Scored } from './evaluation.js';
-import { renderLetters } from './letters.js';
-import { FIT_SHIFT_KINDS, SHIFT_KINDS, SHIFTS, shiftedSet } from './shifts.js';
-import { throughPreprocessing } from './through-preprocessing.js';
-import { evaluationTables } from './evaluation-report.js';
+import { Engine } from '../../runtime/engine/engine.js';
+import { Sfc32 } from '../../runtime/engine/prng.js';
+import { preprocessImage } from '../../runtime/preprocess/index.js';
+import { PHOTO_VARIANTS, renderPhotoVariant } from '../data/photo-variants.js';
+import { FASHION_DIR, loadFashion, loadMnistFull, pick, type ImageSet } from '../../runtime/train/datasets.js';
+import { ABLATION, auroc, coverageAt, digitFigures, fitAblation, r4, scoreSet, type AblationKey, type Scored } from '../../runtime/train/evaluation.js';
+import { renderLetters } from '../../runtime/train/letters.js';
+import { FIT_SHIFT_KINDS, SHIFT_KINDS, SHIFTS, shiftedSet } from '../../runtime/train/shifts.js';
+import { throughPreprocessing } from '../../runtime/train/through-preprocessing.js';
+import { evaluationTables } from '../../runtime/train/evaluation-report.js';
 
 const { values } = parseArgs({
   options: {
