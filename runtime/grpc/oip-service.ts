@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { httpStatusOf, isRuntimeError, RuntimeError } from '../errors.js';
 import { tensorsToImages } from '../oip/tensor-inputs.js';
@@ -6,6 +5,7 @@ import { checkOutputNames } from '../oip/tensor-outputs.js';
 import { platformOf, tensorMetadata } from '../oip/tensors.js';
 import { PACKAGE_VERSION } from '../package-root.js';
 import { requireModelName, requireService, type AppDeps } from '../server/app-deps.js';
+import { requestIdentity } from '../server/request-context.js';
 import { inferResponse, requestTensors, type ModelInferRequest } from './infer-messages.js';
 import { grpcStatusOf } from './status.js';
 
@@ -17,8 +17,6 @@ interface CallContext {
 }
 type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, ctx: CallContext) => Res | Promise<Res>;
 
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const REQUEST_ID = /^[\w.:/=+-]{1,128}$/;
 const QUIET = new Set(['ServerLive', 'ServerReady', 'ModelReady']);
 
 function first(md: Metadata, key: string): string {
@@ -55,11 +53,7 @@ export function oipService(deps: AppDeps): UntypedServiceImplementation {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const startedAt = performance.now();
       lifecycle.requestStarted();
-      const given = first(call.metadata, 'x-request-id');
-      const requestId = REQUEST_ID.test(given) ? given : randomUUID();
-      const tp = first(call.metadata, 'traceparent').toLowerCase();
-      const traceparent = TRACEPARENT.test(tp) ? tp : undefined;
-      const log = deps.logger.child({ requestId, ...(traceparent ? { traceparent, traceId: traceparent.slice(3, 35) } : {}) });
+      const { requestId, traceparent, log } = requestIdentity(deps.logger, first(call.metadata, 'x-request-id'), first(call.metadata, 'traceparent'));
       const md = new Metadata();
       md.set('x-request-id', requestId);
       if (traceparent) md.set('traceparent', traceparent);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
 import { isMirrored, MIRROR_HEADER } from '../app/mirror.js';
 import type { AppDeps } from './app-deps.js';
 import { handleUnreadBody } from './unread-body.js';
@@ -15,6 +16,18 @@ export function isPredictionPath(path: string): boolean {
 }
 
 /**
+ * A request's identity from what the client sent (HTTP headers or gRPC metadata): its request id
+ * when sane, else a new one; its W3C traceparent when well-formed; a child logger carrying both.
+ */
+export function requestIdentity(logger: Logger, givenId: string, givenTraceparent: string): { requestId: string; traceparent?: string; log: Logger } {
+  const requestId = REQUEST_ID.test(givenId) ? givenId : randomUUID();
+  const tp = givenTraceparent.trim().toLowerCase();
+  const traceparent = TRACEPARENT.test(tp) ? tp : undefined;
+  const log = logger.child({ requestId, ...(traceparent ? { traceparent, traceId: traceparent.slice(3, 35) } : {}) });
+  return { requestId, ...(traceparent ? { traceparent } : {}), log };
+}
+
+/**
  * Outermost middleware: request id (X-Request-Id, taken from the client when sane) and W3C
  * traceparent, logged and echoed; a child logger on ctx.state.log; one log line per request;
  * the prediction metrics; and the in-flight count SIGTERM waits for.
@@ -23,13 +36,10 @@ export function requestContext(deps: AppDeps) {
   return async (ctx: Context, next: Next) => {
     const started = performance.now();
     deps.lifecycle.requestStarted();
-    const given = ctx.get('x-request-id');
-    const requestId = REQUEST_ID.test(given) ? given : randomUUID();
-    const tp = ctx.get('traceparent').trim().toLowerCase();
-    const traceparent = TRACEPARENT.test(tp) ? tp : undefined;
+    const { requestId, traceparent, log } = requestIdentity(deps.logger, ctx.get('x-request-id'), ctx.get('traceparent'));
     ctx.state.requestId = requestId;
     ctx.state.startedAt = started;
-    ctx.state.log = deps.logger.child({ requestId, ...(traceparent ? { traceparent, traceId: traceparent.slice(3, 35) } : {}) });
+    ctx.state.log = log;
     ctx.set('X-Request-Id', requestId);
     if (traceparent) ctx.set('traceparent', traceparent);
     try {
