@@ -1,8 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AnalysisRecord } from './analysis/record.js';
+import { PHASES } from './analysis/step.js';
 import type { DigitModel } from './api/types.js';
-
-const PHASES = ['Progressing', 'Paused', 'Promoted', 'Aborted'] as const;
 
 /** The operator's Prometheus metrics, named as controller-runtime names them where it has a name. */
 export class OperatorMetrics {

@@ -1,7 +1,7 @@
 import type { CanaryStatus, DigitModel } from '../api/types.js';
 import type { CheckResult } from './judge.js';
 import { analysisSettings, type AnalysisSettings } from './settings.js';
-import { initialState, type AnalysisEvent, type AnalysisState, type Phase } from './step.js';
+import { initialState, PHASES, type AnalysisEvent, type AnalysisState } from './step.js';
 
 /**
  * The analysis as status holds it (SPEC §7): status is the state, so a new leader goes on from
@@ -17,8 +17,6 @@ export interface AnalysisRecord {
   /** The transition's Event, emitted once the record is in status. */
   event?: AnalysisEvent;
 }
-
-const PHASES: readonly Phase[] = ['Progressing', 'Paused', 'Promoted', 'Aborted'];
 
 /** The settings of a DigitModel's analysis, or undefined when it has none (or an interval the operator cannot read). */
 export function settingsOf(dm: DigitModel): AnalysisSettings | undefined {

@@ -8,7 +8,9 @@ import type { AnalysisSettings } from './settings.js';
  * Promoted and Aborted are final for this canary version.
  */
 
-export type Phase = 'Progressing' | 'Paused' | 'Promoted' | 'Aborted';
+/** Every analysis phase (status.canary.phase). */
+export const PHASES = ['Progressing', 'Paused', 'Promoted', 'Aborted'] as const;
+export type Phase = (typeof PHASES)[number];
 
 export interface AnalysisState {
   phase: Phase;
