@@ -145,14 +145,18 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 /** The peer's Python environment (made once, cached by hack/python/venv.sh); the path of its interpreter. */
 export async function peerPython(say: (l: string) => void): Promise<string> {
-  // the tensorflow-cpu wheel hack/tfjs-node/setup.sh caches (same pin): handed to pip so it is not downloaded twice
+  // the tensorflow-cpu wheel hack/tfjs-node/setup.sh caches, when it is the version the peer pins and
+  // fits this interpreter: handed to pip so it is not downloaded twice
   const wheels = path.join(process.env.TFJS_NODE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'digitserve', 'tfjs-node'), 'wheels');
-  const wheel = path.join(wheels, 'tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl');
+  const requirements = path.join(repoRoot, 'hack/python/requirements-peer.txt');
+  const pinned = /^tensorflow[-_]cpu==(\S+)/im.exec(fs.readFileSync(requirements, 'utf8'))?.[1];
   const python = process.env.PYTHON ?? 'python3';
-  const cp311 = await promisify(execFile)(python, ['-c', 'import sys; print(sys.version_info[:2] == (3, 11))']).then((r) => r.stdout.trim() === 'True', () => false);
-  const env = { ...process.env, ...(cp311 && fs.existsSync(wheel) ? { VENV_PIP_ARGS: wheel } : {}) };
+  const tag = await promisify(execFile)(python, ['-c', 'import sys; print("cp%d%d" % sys.version_info[:2])']).then((r) => r.stdout.trim(), () => '');
+  const prefix = `tensorflow_cpu-${pinned}-${tag}-${tag}-`;
+  const wheel = pinned && tag && fs.existsSync(wheels) ? fs.readdirSync(wheels).find((f) => f.startsWith(prefix) && f.endsWith('.whl')) : undefined;
+  const env = { ...process.env, ...(wheel ? { VENV_PIP_ARGS: path.join(wheels, wheel) } : {}) };
   say(`python peer: environment from hack/python/requirements-peer.txt (first time: pip installs TensorFlow, minutes)…`);
-  const { stdout } = await promisify(execFile)('bash', [path.join(repoRoot, 'hack/python/venv.sh'), path.join(repoRoot, 'hack/python/requirements-peer.txt')], { env, cwd: repoRoot, maxBuffer: 1 << 24 });
+  const { stdout } = await promisify(execFile)('bash', [path.join(repoRoot, 'hack/python/venv.sh'), requirements], { env, cwd: repoRoot, maxBuffer: 1 << 24 });
   return path.join(stdout.trim(), 'bin', 'python');
 }
 
