@@ -6,16 +6,26 @@ import type { Logger } from 'pino';
  * its answer, tagged `X-Digitserve-Mirror: 1`, and compares the digits. Fire and forget: bounded
  * in flight (beyond the bound a request is dropped and counted), a short timeout, and no error of
  * the mirror ever reaches the client. A mirrored request is never mirrored onward.
+ *
+ * Only answers this track marked `reliable` are compared: on an ambiguous digit two copies of the
+ * SAME model can answer differently (MC dropout samples differ per process; measured 4.8 % of
+ * ambiguous traffic), so counting those would abort good canaries. A request none of whose answers
+ * was reliable here is not sent at all (outcome `skipped`): it could not tell the tracks apart.
  */
 
 export const MIRROR_HEADER = 'x-digitserve-mirror';
 
-/** How one mirrored request ended: compared (the peer answered 2xx with one digit per image), dropped (over the in-flight bound), error (anything else). */
-export type MirrorOutcome = 'compared' | 'dropped' | 'error';
+/**
+ * How one mirrored request ended: compared (the peer answered 2xx with one digit per image),
+ * skipped (not sent: no answer of ours was reliable), dropped (over the in-flight bound), error
+ * (anything else).
+ */
+export type MirrorOutcome = 'compared' | 'skipped' | 'dropped' | 'error';
+export const MIRROR_OUTCOMES: readonly MirrorOutcome[] = ['compared', 'skipped', 'dropped', 'error'];
 
 export interface MirrorResult {
   outcome: MirrorOutcome;
-  /** Compared requests only: true when the peer's digit differs from ours for at least one image. */
+  /** Compared requests only: true when the peer's digit differs from ours for at least one image we answered reliably. */
   disagreed: boolean;
 }
 
@@ -31,17 +41,23 @@ export function sampled(percent: number, random: () => number = Math.random): bo
   return random() * 100 < percent;
 }
 
+/** Our answer for one image: its digit and whether we marked it reliable. */
+export interface OwnAnswer {
+  digit: number;
+  reliable: boolean;
+}
+
 /**
- * The peer's `:predict` answer against our digits, image by image. A body that is not a `:predict`
- * answer, or holds another number of predictions, is an error (not a disagreement: nothing was
- * compared). Pure.
+ * The peer's `:predict` answer against our answers, image by image, over the images we answered
+ * reliably. A body that is not a `:predict` answer, or holds another number of predictions, is an
+ * error (not a disagreement: nothing was compared). Pure.
  */
-export function compareDigits(own: readonly number[], peerBody: unknown): MirrorResult {
+export function compareDigits(own: readonly OwnAnswer[], peerBody: unknown): MirrorResult {
   const preds = (peerBody as { predictions?: unknown } | null)?.predictions;
   if (!Array.isArray(preds) || preds.length !== own.length) return { outcome: 'error', disagreed: false };
   const theirs = preds.map((p) => (p as { digit?: unknown } | null)?.digit);
   if (!theirs.every((d) => Number.isInteger(d))) return { outcome: 'error', disagreed: false };
-  return { outcome: 'compared', disagreed: theirs.some((d, i) => d !== own[i]) };
+  return { outcome: 'compared', disagreed: theirs.some((d, i) => own[i].reliable && d !== own[i].digit) };
 }
 
 /** `base` (e.g. http://dm-canary.ns.svc) joined with the request's path and query. Pure. */
@@ -67,8 +83,8 @@ export interface MirrorRequest {
   path: string;
   contentType: string;
   body: Buffer;
-  /** Our digits for the request's images, in order. */
-  digits: number[];
+  /** Our answers for the request's images, in order. */
+  answers: OwnAnswer[];
 }
 
 export class Mirror {
@@ -93,6 +109,10 @@ export class Mirror {
 
   /** Sends `req` to the peer in the background; returns at once. The promise (for tests) settles when it ended. */
   send(req: MirrorRequest): Promise<void> {
+    if (!req.answers.some((a) => a.reliable)) {
+      this.opts.onResult({ outcome: 'skipped', disagreed: false });
+      return Promise.resolve();
+    }
     if (this.inFlight >= this.maxInFlight) {
       this.opts.onResult({ outcome: 'dropped', disagreed: false });
       return Promise.resolve();
@@ -124,6 +144,6 @@ export class Mirror {
     } catch {
       return { outcome: 'error', disagreed: false };
     }
-    return compareDigits(req.digits, body);
+    return compareDigits(req.answers, body);
   }
 }

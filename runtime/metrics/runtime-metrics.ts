@@ -10,6 +10,7 @@ import {
 import { RateWindow } from './rate-window.js';
 import { SlidingQuantile } from './sliding-quantile.js';
 import { TimeAverage } from './time-average.js';
+import { MIRROR_OUTCOMES, type MirrorOutcome } from '../app/mirror.js';
 
 export interface MetricLabels {
   model: string;
@@ -94,12 +95,12 @@ export class RuntimeMetrics {
     for (const outcome of ['done', 'failed', 'cancelled']) this.preprocessed.inc({ outcome }, 0);
     this.mirrorRequests = new Counter({
       name: METRIC.mirrorRequests,
-      help: 'Requests this runtime mirrored to MIRROR_URL, by outcome: compared (the peer answered a digit per image), dropped (too many in flight), error (peer error answer, timeout, unreachable, or an answer without a digit per image).',
+      help: 'Requests this runtime mirrored to MIRROR_URL, by outcome: compared (the peer answered a digit per image), skipped (sampled but not sent: none of the answers of this runtime was reliable, so a different digit would not tell the tracks apart), dropped (too many in flight), error (peer error answer, timeout, unreachable, or an answer without a digit per image).',
       labelNames: ['outcome'],
       registers,
     });
-    for (const outcome of ['compared', 'dropped', 'error']) this.mirrorRequests.inc({ outcome }, 0);
-    this.mirrorDisagreements = new Counter({ name: METRIC.mirrorDisagreements, help: 'Compared mirrored requests on which the peer answered another digit than this runtime for at least one image.', registers });
+    for (const outcome of MIRROR_OUTCOMES) this.mirrorRequests.inc({ outcome }, 0);
+    this.mirrorDisagreements = new Counter({ name: METRIC.mirrorDisagreements, help: 'Compared mirrored requests on which the peer answered another digit than this runtime for at least one image this runtime answered reliably.', registers });
   }
 
   /**
@@ -134,7 +135,7 @@ export class RuntimeMetrics {
   }
 
   /** One mirrored request ended (runtime/app/mirror.ts). */
-  mirror(outcome: 'compared' | 'dropped' | 'error', disagreed: boolean): void {
+  mirror(outcome: MirrorOutcome, disagreed: boolean): void {
     this.mirrorRequests.inc({ outcome });
     if (outcome === 'compared' && disagreed) this.mirrorDisagreements.inc();
   }

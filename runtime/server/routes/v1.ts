@@ -65,7 +65,7 @@ async function predict(ctx: Context, deps: AppDeps): Promise<void> {
   const predictions = await s.predict(inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored });
   ctx.body = v1PredictBody(s.served, predictions);
   if (mirror && body) {
-    const req = { path: ctx.originalUrl, contentType: ctx.get('content-type'), body, digits: predictions.map((p) => p.digit) };
+    const req = { path: ctx.originalUrl, contentType: ctx.get('content-type'), body, answers: predictions.map((p) => ({ digit: p.digit, reliable: p.reliable })) };
     // after our client has the whole answer: the mirror never delays nor fails it
     ctx.res.once('finish', () => void mirror.send(req));
   }

@@ -34,15 +34,38 @@ describe('mirror sampling', () => {
 
 describe('digit comparison', () => {
   const answer = (...digits: number[]) => ({ predictions: digits.map((digit) => ({ digit, confidence: 0.9 })) });
+  const sure = (...digits: number[]) => digits.map((digit) => ({ digit, reliable: true }));
   it('compares image by image: a request disagrees when any image\'s digit differs', () => {
-    expect(compareDigits([3, 7], answer(3, 7))).toEqual({ outcome: 'compared', disagreed: false });
-    expect(compareDigits([3, 7], answer(3, 1))).toEqual({ outcome: 'compared', disagreed: true });
-    expect(compareDigits([3], answer(8))).toEqual({ outcome: 'compared', disagreed: true });
+    expect(compareDigits(sure(3, 7), answer(3, 7))).toEqual({ outcome: 'compared', disagreed: false });
+    expect(compareDigits(sure(3, 7), answer(3, 1))).toEqual({ outcome: 'compared', disagreed: true });
+    expect(compareDigits(sure(3), answer(8))).toEqual({ outcome: 'compared', disagreed: true });
+  });
+  it('compares only the images this runtime answered reliably', () => {
+    const mixed = [{ digit: 3, reliable: true }, { digit: 7, reliable: false }];
+    expect(compareDigits(mixed, answer(3, 1))).toEqual({ outcome: 'compared', disagreed: false });
+    expect(compareDigits(mixed, answer(5, 7))).toEqual({ outcome: 'compared', disagreed: true });
   });
   it('counts an answer without one digit per image as an error, never as a disagreement', () => {
     for (const body of [answer(3), answer(3, 7, 1), { error: { code: 'queue_full' } }, null, 'text', { predictions: [{ digit: '3' }, { digit: 7 }] }]) {
-      expect(compareDigits([3, 7], body)).toEqual({ outcome: 'error', disagreed: false });
+      expect(compareDigits(sure(3, 7), body)).toEqual({ outcome: 'error', disagreed: false });
     }
+  });
+});
+
+describe('a request none of whose answers was reliable', () => {
+  it('is not sent, and counted as skipped', async () => {
+    let hits = 0;
+    const server = http.createServer((_req, res) => {
+      hits++;
+      res.end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const results: MirrorResult[] = [];
+    const m = new Mirror({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, percent: 100, onResult: (r) => results.push(r) });
+    await m.send({ path: '/v1/models/m:predict', contentType: 'image/png', body: Buffer.from('x'), answers: [{ digit: 4, reliable: false }] });
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(results).toEqual([{ outcome: 'skipped', disagreed: false }]);
+    expect(hits).toBe(0);
   });
 });
 
@@ -69,11 +92,13 @@ describe('mirror metrics', () => {
     m.mirror('compared', false);
     m.mirror('dropped', false);
     m.mirror('error', false);
+    m.mirror('skipped', false);
     m.prediction(3, 0.4, false);
     const text = await m.exposition();
     expect(text).toMatch(/digitserve_mirror_requests_total\{outcome="compared",[^}]*\} 2/);
     expect(text).toMatch(/digitserve_mirror_requests_total\{outcome="dropped",[^}]*\} 1/);
     expect(text).toMatch(/digitserve_mirror_requests_total\{outcome="error",[^}]*\} 1/);
+    expect(text).toMatch(/digitserve_mirror_requests_total\{outcome="skipped",[^}]*\} 1/);
     expect(text).toMatch(/digitserve_mirror_disagreements_total\{[^}]*\} 1/);
     expect(text).toMatch(/digitserve_predictions_total\{digit="3",reliable="false",[^}]*\} 1/);
   });
@@ -95,8 +120,8 @@ describe('Mirror against a real HTTP peer', () => {
     const mirror = new Mirror({ url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, percent: 100, onResult: (r) => results.push(r) });
     const body = Buffer.from([137, 80, 78, 71, 1, 2, 3]);
     try {
-      await mirror.send({ path: '/v1/models/m:predict', contentType: 'image/png', body, digits: [4] });
-      await mirror.send({ path: '/v1/models/m:predict', contentType: 'image/png', body, digits: [4] });
+      await mirror.send({ path: '/v1/models/m:predict', contentType: 'image/png', body, answers: [{ digit: 4, reliable: true }] });
+      await mirror.send({ path: '/v1/models/m:predict', contentType: 'image/png', body, answers: [{ digit: 4, reliable: true }] });
     } finally {
       srv.close();
     }

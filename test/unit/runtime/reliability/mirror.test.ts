@@ -41,7 +41,12 @@ async function waitMetrics(rp: RuntimeProcess, done: (text: string) => boolean, 
 interface Answer {
   status: number;
   digits: number[];
+  /** Per image: the runtime marked it reliable (only such answers are compared by the mirror). */
+  reliable: boolean[];
 }
+
+/** A request the mirror sends: at least one of its answers was reliable (else it is skipped). */
+const mirroredOn = (a: Answer): boolean => a.reliable.some(Boolean);
 
 function post(baseUrl: string, body: Buffer, contentType: string, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -49,8 +54,8 @@ function post(baseUrl: string, body: Buffer, contentType: string, headers: Recor
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
         const text = Buffer.concat(chunks).toString();
-        const digits = res.statusCode === 200 ? (JSON.parse(text) as { predictions: { digit: number }[] }).predictions.map((p) => p.digit) : [];
-        resolve({ status: res.statusCode ?? 0, digits });
+        const preds = res.statusCode === 200 ? (JSON.parse(text) as { predictions: { digit: number; reliable: boolean }[] }).predictions : [];
+        resolve({ status: res.statusCode ?? 0, digits: preds.map((p) => p.digit), reliable: preds.map((p) => p.reliable) });
       });
     });
     req.on('error', reject);
@@ -137,9 +142,12 @@ describe('a stable runtime mirroring 100 % to a canary runtime of the same model
     answers.push(await post(stable.baseUrl, mp.body, mp.contentType));
     expect(answers.map((a) => a.status)).toEqual(pngs.map(() => 200).concat(200));
     const sent = answers.length;
+    const compared = answers.filter(mirroredOn);
+    expect(compared.length).toBeGreaterThanOrEqual(sent - 2); // clean MNIST digits: (nearly) all reliable
 
     const st = await waitMetrics(stable, (t) => metric(t, 'digitserve_mirror_requests_total') >= sent);
-    expect(metric(st, 'digitserve_mirror_requests_total', { outcome: 'compared' })).toBe(sent);
+    expect(metric(st, 'digitserve_mirror_requests_total', { outcome: 'compared' })).toBe(compared.length);
+    expect(metric(st, 'digitserve_mirror_requests_total', { outcome: 'skipped' })).toBe(sent - compared.length);
     expect(metric(st, 'digitserve_mirror_requests_total', { outcome: 'error' })).toBe(0);
     expect(metric(st, 'digitserve_mirror_requests_total', { outcome: 'dropped' })).toBe(0);
     expect(metric(st, 'digitserve_mirror_disagreements_total')).toBe(0);
@@ -151,7 +159,7 @@ describe('a stable runtime mirroring 100 % to a canary runtime of the same model
 
     // the canary answered every mirrored request but counted none of them
     const ca = await metricsOf(canary);
-    expect(metric(ca, 'digitserve_preprocess_total', { outcome: 'done' })).toBe(pngs.length + 2);
+    expect(metric(ca, 'digitserve_preprocess_total', { outcome: 'done' })).toBe(compared.reduce((n, a) => n + a.digits.length, 0));
     expect(metric(ca, 'digitserve_requests_total')).toBe(0);
     expect(metric(ca, 'digitserve_request_duration_seconds_count')).toBe(0);
     expect(metric(ca, 'digitserve_predictions_total')).toBe(0);
@@ -175,17 +183,19 @@ describe('a stable runtime mirroring to a peer that answers other digits, then h
     const answers: Answer[] = [];
     for (const png of pngs) answers.push(await post(toFake.baseUrl, png, 'image/png'));
     expect(answers.every((a) => a.status === 200)).toBe(true);
-    const differing = answers.filter((a) => a.digits[0] !== 3).length;
+    const sentPngs = pngs.filter((_, i) => mirroredOn(answers[i]));
+    const differing = answers.filter((a) => mirroredOn(a) && a.digits[0] !== 3).length;
     expect(differing).toBeGreaterThan(0);
     const t = await waitMetrics(toFake, (x) => metric(x, 'digitserve_mirror_requests_total') >= pngs.length);
-    expect(metric(t, 'digitserve_mirror_requests_total', { outcome: 'compared' })).toBe(pngs.length);
+    expect(metric(t, 'digitserve_mirror_requests_total', { outcome: 'compared' })).toBe(sentPngs.length);
+    expect(metric(t, 'digitserve_mirror_requests_total', { outcome: 'skipped' })).toBe(pngs.length - sentPngs.length);
     expect(metric(t, 'digitserve_mirror_disagreements_total')).toBe(differing);
     // the peer got the same body and content type, tagged as mirrored
-    expect(fake.received).toHaveLength(pngs.length);
+    expect(fake.received).toHaveLength(sentPngs.length);
     fake.received.forEach((r, i) => {
       expect(r.headers['x-digitserve-mirror']).toBe('1');
       expect(r.headers['content-type']).toBe('image/png');
-      expect(r.body.equals(pngs[i])).toBe(true);
+      expect(r.body.equals(sentPngs[i])).toBe(true);
     });
   });
 
@@ -196,9 +206,11 @@ describe('a stable runtime mirroring to a peer that answers other digits, then h
     const answers: Answer[] = [];
     for (let i = 0; i < n; i++) answers.push(await post(toFake.baseUrl, pngs[i % pngs.length], 'image/png'));
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: n }, () => 200));
+    const sent = answers.filter(mirroredOn).length;
+    expect(sent).toBeGreaterThan(8);
     const dropped0 = metric(before, 'digitserve_mirror_requests_total', { outcome: 'dropped' });
-    const t = await waitMetrics(toFake, (x) => metric(x, 'digitserve_mirror_requests_total', { outcome: 'dropped' }) - dropped0 >= n - 8);
-    expect(metric(t, 'digitserve_mirror_requests_total', { outcome: 'dropped' }) - dropped0).toBe(n - 8);
+    const t = await waitMetrics(toFake, (x) => metric(x, 'digitserve_mirror_requests_total', { outcome: 'dropped' }) - dropped0 >= sent - 8);
+    expect(metric(t, 'digitserve_mirror_requests_total', { outcome: 'dropped' }) - dropped0).toBe(sent - 8);
     // the 8 in flight reach the peer and are held there
     const end = Date.now() + 60_000;
     while (fake.heldCount() < 8 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
