@@ -10,7 +10,7 @@ import { isPredictionPath } from '../../../../runtime/server/request-context.js'
 import { splitVerb } from '../../../../runtime/server/routes/v1.js';
 import type { Prediction } from '../../../../runtime/app/predict.js';
 
-const served = { name: 'postcodes', storeName: 'mnist-cnn', version: '3', track: 'stable' as const, samples: 30, reliabilityThreshold: 0.9 };
+const served = { name: 'postcodes', storeName: 'mnist-cnn', version: '3', track: 'stable' as const, samples: 30, reliabilityThreshold: 0.9, uncertainty: 'mc-dropout' as const };
 const prediction = (digit: number, confidence: number): Prediction => {
   const probabilities = new Array(10).fill(0.01);
   probabilities[digit] = 0.91;
