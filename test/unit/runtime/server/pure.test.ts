@@ -107,6 +107,10 @@ describe('response formatting', () => {
       uncertainty: { method: 'mc-dropout', samples: 30, predictiveEntropy: 0.4, expectedEntropy: 0.3, mutualInformation: 0.1, variationRatio: 0.05, stdDev: 0.02, inkFraction: 0.2 },
     });
   });
+  it('leaves the MC figures out for a model served without dropout (uncertainty method "none", SPEC §7)', () => {
+    const body = v1PredictBody({ ...served, samples: 1, uncertainty: 'none' }, [prediction(8, 0.95)]);
+    expect(body.predictions[0].uncertainty).toEqual({ method: 'none', inkFraction: 0.2 });
+  });
   it('shapes OIP outputs with [n, 10] and [n] shapes, all or the ones asked for', () => {
     const body = oipInferBody(served, [prediction(1, 0.5), prediction(2, 0.99)], 'r');
     expect(body.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([
