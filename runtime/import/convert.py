@@ -8,7 +8,7 @@ keras       a Keras 3 `.keras` file or a legacy `.h5` file -> TF.js Layers model
 savedmodel  a TF SavedModel directory (signature serving_default, tag serve) -> TF.js graph model
             (no active dropout: the runtime serves it with uncertainty.method "none")
 
-DIR receives model.json, the weight shards and metadata.json. metadata.json: when the directory
+DIR (new or empty) receives model.json, the weight shards and metadata.json. metadata.json: when the directory
 holding the artifact (the .keras/.h5 file's directory, or the SavedModel directory itself) has a
 metadata.json, it is copied through (its `files` digests recomputed for the files written here)
 after its input spec is checked against the model; otherwise a minimal one is written: labels
@@ -357,6 +357,8 @@ def convert(args):
     started = time.monotonic()
     if not os.path.exists(args.src):
         raise Unsupported(f'{args.src}: no such file or directory')
+    if not args.verify_only and os.path.isdir(args.out) and os.listdir(args.out):
+        raise Unsupported(f'{args.out} is not empty: a conversion writes a new version directory (choose another, or empty it)')
     tfjs = _load_converter_modules()
     x, labels = check_digits(args.digits)
     given = given_metadata(args.src)
@@ -382,9 +384,6 @@ def convert(args):
 
     if not args.verify_only:
         os.makedirs(args.out, exist_ok=True)
-        for old in glob.glob(os.path.join(args.out, '*')):
-            if os.path.isfile(old):
-                os.remove(old)
         if kind == 'layers':
             convert_keras(model, args.out, tfjs)
         else:

