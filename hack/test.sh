@@ -2,7 +2,8 @@
 # `npm test`: everything CI checks, one function per step, in this order:
 #   prerequisites (installed as root, else checked: hack/install-prereqs.sh), static checks, the
 #   unit suite on Node 20 and Node 24, native TensorFlow set up (hack/tfjs-node/setup.sh) and the
-#   engine tests on it (Node 20 and 24), third-party clients (tritonclient) against the runtime,
+#   engine tests on it (Node 20 and 24), third-party clients (tritonclient) against the runtime and
+#   foreign Keras/SavedModel models imported (npm run import) and served,
 #   the integration and end-to-end suites (which bring up the local control plane), the operator
 #   fault tests on a plane of their own (run even when the integration suite failed), then both
 #   images (`npm run images`) and the image tests, then the real-pod (journey) tests on a plane
@@ -55,7 +56,7 @@ native_tests() {
 }
 
 client_tests() {
-  echo "== third-party clients: tritonclient over HTTP and gRPC (Python environment from hack/python/venv.sh)"
+  echo "== third-party clients: tritonclient over HTTP and gRPC; Keras/SavedModel import (Python environments from hack/python/venv.sh)"
   jest --selectProjects clients --ci
 }
 

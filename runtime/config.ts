@@ -190,6 +190,8 @@ export interface ServedModel {
   track: 'stable' | 'canary';
   samples: number;
   reliabilityThreshold: number;
+  /** 'none' for a model served without MC dropout (one pass; SPEC §7 model formats): samples is then 1. */
+  uncertainty: 'mc-dropout' | 'none';
 }
 
 /** A model that contradicts what the environment asks for: the runtime refuses to start (SPEC §3). */
@@ -208,26 +210,28 @@ export class ModelMismatchError extends Error {
  */
 export function resolveServedModel(
   cfg: RuntimeConfig,
-  metadata: { name: string; version: string; inference: { samples: number; reliabilityThreshold: number }; calibration: { samples: number } },
+  metadata: { name: string; version: string; inference: { samples: number; reliabilityThreshold: number }; calibration?: { samples: number } },
+  uncertainty: 'mc-dropout' | 'none' = 'mc-dropout',
 ): ServedModel {
   if (cfg.modelVersion !== undefined && cfg.modelVersion !== metadata.version) {
     throw new ModelMismatchError(
       `MODEL_VERSION is "${cfg.modelVersion}" but the model loaded is version "${metadata.version}" (its metadata.json); refusing to serve it under another version's label: check the model URI, or the version asked for`,
     );
   }
-  const calibratedAt = metadata.calibration.samples;
+  const base = { name: cfg.modelName, storeName: metadata.name, version: metadata.version, track: cfg.modelTrack, reliabilityThreshold: cfg.reliabilityThreshold ?? metadata.inference.reliabilityThreshold };
+  if (uncertainty === 'none') {
+    if (cfg.samples !== undefined && cfg.samples !== 1) {
+      throw new ModelMismatchError(`MC_SAMPLES (T) is ${cfg.samples} but the model has no active dropout (served with uncertainty method "none", one pass per image); unset MC_SAMPLES or set it to 1`);
+    }
+    return { ...base, samples: 1, uncertainty };
+  }
+  // without a fitted mapping (an imported version not yet calibrated) any T is consistent
   const samples = cfg.samples ?? metadata.inference.samples;
+  const calibratedAt = metadata.calibration?.samples ?? samples;
   if (samples !== calibratedAt) {
     throw new ModelMismatchError(
       `MC_SAMPLES (T) is ${samples} but the model's confidence mapping and reliability threshold were calibrated at T = ${calibratedAt} (metadata.json calibration.samples); unset MC_SAMPLES (DigitModel inference.samples) or set it to ${calibratedAt}, or serve a model calibrated at T = ${samples}`,
     );
   }
-  return {
-    name: cfg.modelName,
-    storeName: metadata.name,
-    version: metadata.version,
-    track: cfg.modelTrack,
-    samples,
-    reliabilityThreshold: cfg.reliabilityThreshold ?? metadata.inference.reliabilityThreshold,
-  };
+  return { ...base, samples, uncertainty };
 }

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Engine } from '../../runtime/engine/engine.js';
 import { naiveSample } from '../../runtime/engine/mc-dropout.js';
 import { summarizeBatch } from '../../runtime/engine/uncertainty.js';
-import { newestVersion } from '../../runtime/model/store.js';
+import { asLayersModel, newestVersion } from '../../runtime/model/store.js';
 
 export interface EngineBenchOptions {
   /** Model version directory; default: newest under models/mnist-cnn. */
@@ -79,7 +79,7 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<voi
   if (!dir) throw new Error('no model: pass --model or train models/mnist-cnn/<version>');
   const secs = opts.secondsPerCase ?? 2;
   const engine = await Engine.load({ modelUri: dir, seed: 1 });
-  const flops = countFlops(engine.model);
+  const flops = countFlops(asLayersModel(engine.model));
   log(`engine bench: model ${engine.info.metadata.name}/${engine.info.metadata.version} (${dir})`);
   log(`machine: ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join('/')}, Node ${process.version}, backend ${engine.info.backend}`);
   log(`FLOPs per image: prefix (once) ${(flops.prefix / 1e6).toFixed(2)} M, suffix (per sample) ${(flops.suffix / 1e6).toFixed(3)} M`);
@@ -96,7 +96,7 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<voi
         await engine.predict(x, n, t);
       });
       const naive = await timeIt(secs, async () => {
-        summarizeBatch(await naiveSample(engine.model, x, n, t), t, n, 10);
+        summarizeBatch(await naiveSample(asLayersModel(engine.model), x, n, t), t, n, 10);
       });
       const rate = ((flops.prefix + t * flops.suffix) * n) / fast / 1e9;
       log(

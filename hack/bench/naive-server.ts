@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { selectBackend } from '../../runtime/engine/backend.js';
 import { naiveSample } from '../../runtime/engine/mc-dropout.js';
 import { summarizeBatch } from '../../runtime/engine/uncertainty.js';
-import { loadModelVersion, newestVersion } from '../../runtime/model/store.js';
+import { asLayersModel, loadModelVersion, newestVersion } from '../../runtime/model/store.js';
 import { preprocessImage } from '../../runtime/preprocess/index.js';
 
 export interface NaiveServer {
@@ -28,7 +28,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 export async function startNaiveServer(opts: { port?: number; model?: string; samples?: number } = {}): Promise<NaiveServer> {
   const backend = await selectBackend('auto');
   const dir = opts.model ?? (await newestVersion('models/mnist-cnn'))!.dir;
-  const { model } = await loadModelVersion(dir);
+  const model = asLayersModel((await loadModelVersion(dir)).model);
   const t = opts.samples ?? 30;
   const server = http.createServer((req, res) => {
     if (req.method === 'GET') {

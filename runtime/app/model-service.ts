@@ -35,7 +35,7 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
   const engine = await EngineClient.start({ modelUri, backend: cfg.backend, modelAuthHeader: cfg.modelAuthHeader, modelSha256: cfg.modelSha256, logger: logger.child({ component: 'engine' }) });
   let served: ServedModel;
   try {
-    served = resolveServedModel(cfg, engine.info.metadata);
+    served = resolveServedModel(cfg, engine.info.metadata, engine.info.uncertainty);
   } catch (e) {
     await engine.close();
     throw e;

@@ -10,6 +10,11 @@ export interface EngineInfo {
   metadata: ModelMetadata;
   /** The model's location as a URL. */
   source: string;
+  /**
+   * 'mc-dropout' for a Layers model with Dropout layers; 'none' for a model without active dropout
+   * (a graph model imported from a SavedModel, or no Dropout layer): one pass, no MC figures (SPEC §7).
+   */
+  uncertainty: 'mc-dropout' | 'none';
 }
 
 /** One image's answer: the SPEC §3 uncertainty figures, `confidence`, and extra evidence by name. */

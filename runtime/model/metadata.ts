@@ -74,9 +74,11 @@ export const modelMetadataSchema = z.object({
   createdAt: z.string().optional(),
   labels: z.array(z.string()).min(2),
   input: z.object({
-    shape: z.tuple([z.literal(28), z.literal(28), z.literal(1)]),
+    /** The model's input per image: 28×28×1, 28×28 or 784 flat (imported models; docs/models.md). */
+    shape: z.union([z.tuple([z.literal(28), z.literal(28), z.literal(1)]), z.tuple([z.literal(28), z.literal(28)]), z.tuple([z.literal(784)])]),
     dtype: z.literal('float32'),
-    range: z.tuple([z.literal(0), z.literal(1)]),
+    /** Pixel scale the model reads: [0, 1], or [0, 255] (the engine multiplies by 255). */
+    range: z.union([z.tuple([z.literal(0), z.literal(1)]), z.tuple([z.literal(0), z.literal(255)])]),
     polarity: z.literal('bright-on-dark'),
     description: z.string().optional(),
   }),
@@ -84,7 +86,12 @@ export const modelMetadataSchema = z.object({
     samples: z.number().int().min(1).max(256),
     reliabilityThreshold: unit,
   }),
-  calibration: confidenceCalibrationSchema,
+  /**
+   * Absent only in a version imported and not yet calibrated (runtime/import/convert.py's minimal
+   * metadata): `confidence` is then the model's own top probability, uncalibrated, against
+   * inference.reliabilityThreshold, until `npm run calibrate` fits a mapping (docs/models.md).
+   */
+  calibration: confidenceCalibrationSchema.optional(),
   evidence: z.object({ featureDensity: featureDensitySchema.optional() }).default({}),
   /**
    * Digests of the version's other files (model.json and every weight shard), checked when the
@@ -93,8 +100,17 @@ export const modelMetadataSchema = z.object({
    */
   files: z.record(z.string(), z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() }).strict()).optional(),
   architecture: z.record(z.string(), z.unknown()).optional(),
-  training: z.record(z.string(), z.unknown()),
-  evaluation: z.record(z.string(), z.unknown()),
+  training: z.record(z.string(), z.unknown()).default({}),
+  evaluation: z.record(z.string(), z.unknown()).default({}),
+  /** Written by runtime/import/convert.py for a version converted from a Keras or SavedModel artifact. */
+  imported: z
+    .object({
+      format: z.enum(['keras', 'savedmodel']),
+      model: z.enum(['layers', 'graph']),
+      uncertainty: z.enum(['mc-dropout', 'none']),
+      from: z.string(),
+    })
+    .optional(),
 });
 
 export type ModelMetadata = z.infer<typeof modelMetadataSchema>;

@@ -1,13 +1,18 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { modelDigest, sha256Hex, type ModelFile } from './digest.js';
 import { describeLocation, readModelFile, resolveModelLocation, type ModelLocation, type ReadOptions } from './model-location.js';
 import { parseMetadata, type ModelMetadata } from './metadata.js';
 
 export interface ModelVersion {
-  model: LayersModel;
+  /**
+   * A TF.js Layers model, or a graph model (model.json `format: "graph-model"`: a SavedModel
+   * imported by runtime/import/convert.py, served without MC dropout).
+   */
+  model: LayersModel | GraphModel;
   metadata: ModelMetadata;
   /** The resolved location, as a URL. */
   source: string;
@@ -17,6 +22,7 @@ interface ModelJson {
   modelTopology: object;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   format?: string;
+  signature?: object;
 }
 
 function parseJson(bytes: Uint8Array, what: string): unknown {
@@ -32,7 +38,7 @@ async function readLayers(loc: ModelLocation, read: ReadOptions, files: ModelFil
   const jsonBytes = await readModelFile(loc, 'model.json', read);
   files.push({ path: 'model.json', bytes: jsonBytes });
   const json = parseJson(jsonBytes, 'model.json') as ModelJson;
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error('model.json is not a TF.js Layers model');
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error('model.json is not a TF.js Layers or graph model');
   const specs: tf.io.WeightsManifestEntry[] = [];
   const shards: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
@@ -46,7 +52,7 @@ async function readLayers(loc: ModelLocation, read: ReadOptions, files: ModelFil
   return { json, specs, shards };
 }
 
-function toLayersModel(json: ModelJson, specs: tf.io.WeightsManifestEntry[], shards: Uint8Array[]): Promise<LayersModel> {
+function toModel(json: ModelJson, specs: tf.io.WeightsManifestEntry[], shards: Uint8Array[]): Promise<LayersModel | GraphModel> {
   const total = shards.reduce((s, b) => s + b.byteLength, 0);
   const weightData = new Uint8Array(total);
   let off = 0;
@@ -55,6 +61,9 @@ function toLayersModel(json: ModelJson, specs: tf.io.WeightsManifestEntry[], sha
     off += b.byteLength;
   }
   // tf.io.fromMemory works on every backend; tfjs' file:// handler needs tfjs-node.
+  if (json.format === 'graph-model') {
+    return loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer, format: json.format, signature: json.signature }));
+  }
   return loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }));
 }
 
@@ -98,8 +107,14 @@ export async function loadModelVersion(uri: string, opts: LoadOptions = {}): Pro
   const metadata = parseMetadata(parseJson(metaBytes, 'metadata.json'));
   const { json, specs, shards } = await readLayers(loc, opts, files);
   verifyModelFiles(files, metadata, opts.sha256);
-  const model = await toLayersModel(json, specs, shards);
+  const model = await toModel(json, specs, shards);
   return { model, metadata, source: describeLocation(loc) };
+}
+
+/** The Layers model of a version; throws for a graph model (a SavedModel imported by runtime/import). */
+export function asLayersModel(model: LayersModel | GraphModel): LayersModel {
+  if (!('layers' in model)) throw new Error('this is a graph model (imported from a SavedModel): it has no layers to train, split or sample');
+  return model;
 }
 
 /** The highest numeric version directory under `models/<name>/`, or undefined when there is none. */

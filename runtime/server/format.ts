@@ -16,16 +16,20 @@ export function v1PredictBody(served: ServedModel, predictions: Prediction[]): P
       probabilities: p.probabilities,
       confidence: p.confidence,
       reliable: p.reliable,
-      uncertainty: {
-        method: 'mc-dropout' as const,
-        samples: served.samples,
-        predictiveEntropy: p.predictiveEntropy,
-        expectedEntropy: p.expectedEntropy,
-        mutualInformation: p.mutualInformation,
-        variationRatio: p.variationRatio,
-        stdDev: p.stdDev,
-        ...p.evidence,
-      },
+      // a model without active dropout has no MC figures to report (SPEC §7)
+      uncertainty:
+        served.uncertainty === 'none'
+          ? { method: 'none' as const, ...p.evidence }
+          : {
+              method: 'mc-dropout' as const,
+              samples: served.samples,
+              predictiveEntropy: p.predictiveEntropy,
+              expectedEntropy: p.expectedEntropy,
+              mutualInformation: p.mutualInformation,
+              variationRatio: p.variationRatio,
+              stdDev: p.stdDev,
+              ...p.evidence,
+            },
     })),
   };
 }

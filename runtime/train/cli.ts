@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend.js';
 import { parseMetadata, type ModelMetadata } from '../model/metadata.js';
-import { loadModelVersion } from '../model/store.js';
+import { asLayersModel, loadModelVersion } from '../model/store.js';
 import { DEFAULT_ARCH, disposeParams, toLayersModel, type ArchSpec } from './architecture.js';
 import { loadFashion, loadMnistFull, FASHION_DIR, type ImageSet } from './datasets.js';
 import { accuracy } from './metrics.js';
@@ -163,7 +163,7 @@ let architecture: Record<string, unknown> | undefined;
 let previousEvaluation: Record<string, unknown> | undefined;
 if (values['evaluate-only']) {
   const existing = await loadModelVersion(out);
-  model = existing.model;
+  model = asLayersModel(existing.model);
   training = { ...existing.metadata.training, reevaluatedBy: `npm run train -- ${process.argv.slice(2).join(' ')}` };
   architecture = existing.metadata.architecture;
   previousEvaluation = existing.metadata.evaluation;

@@ -75,7 +75,7 @@ function softmaxFigures(z: Float32Array, off: number, scale: number): { maxProba
  */
 export async function scoreSet(engine: Engine, set: ImageSet, t: number, chunk = 250): Promise<Scored[]> {
   const out: Scored[] = [];
-  const scale = engine.info.metadata.calibration.logitScale ?? 1;
+  const scale = engine.info.metadata.calibration?.logitScale ?? 1;
   for (let s = 0; s < set.n; s += chunk) {
     const m = Math.min(chunk, set.n - s);
     const x = set.x.subarray(s * 784, (s + m) * 784);

@@ -34,7 +34,7 @@ function modelMetadata(deps: AppDeps): z.infer<typeof modelMetadataSchema> {
     input: { accepted: [...ACCEPTED_CONTENT_TYPES], shape: [...meta.input.shape], description: meta.input.description },
     labels: meta.labels,
     inference: {
-      method: 'mc-dropout',
+      method: s.served.uncertainty,
       samples: s.served.samples,
       reliabilityThreshold: s.served.reliabilityThreshold,
       maxBatchSize: c.maxBatchSize,
@@ -47,7 +47,7 @@ function modelMetadata(deps: AppDeps): z.infer<typeof modelMetadataSchema> {
       maxQueue: c.maxQueue,
       requestTimeoutMs: c.requestTimeoutMs,
     },
-    calibration: { method: meta.calibration.method, features: meta.calibration.features, nonDigitShare: meta.calibration.nonDigitShare, samples: meta.calibration.samples, fitSet: meta.calibration.fitSet },
+    ...(meta.calibration ? { calibration: { method: meta.calibration.method, features: meta.calibration.features, nonDigitShare: meta.calibration.nonDigitShare, samples: meta.calibration.samples, fitSet: meta.calibration.fitSet } } : {}),
     training: meta.training,
     evaluation: meta.evaluation,
   };

@@ -34,17 +34,27 @@ export const modelRefSchema = z
   })
   .register(apiSchemas, { id: 'ModelRef' });
 
+const evidenceCatchall = z.union([z.number(), z.string()]).meta({ description: 'Further evidence used by confidence (e.g. featureDistance, inkFraction).' });
+
 export const uncertaintySchema = z
-  .object({
-    method: z.literal('mc-dropout'),
-    samples: z.number().int().meta({ description: 'MC-dropout forward samples T.' }),
-    predictiveEntropy: z.number().meta({ description: 'Entropy of the mean distribution (total), nats.' }),
-    expectedEntropy: z.number().meta({ description: 'Mean entropy of the samples (aleatoric), nats.' }),
-    mutualInformation: z.number().meta({ description: 'Their difference, ≥ 0 (epistemic), nats.' }),
-    variationRatio: z.number().meta({ description: '1 − share of samples voting for the digit.' }),
-    stdDev: z.number().meta({ description: "Population standard deviation of the digit's probability across samples." }),
-  })
-  .catchall(z.union([z.number(), z.string()]).meta({ description: 'Further evidence used by confidence (e.g. featureDistance, inkFraction).' }))
+  .union([
+    z
+      .object({
+        method: z.literal('mc-dropout'),
+        samples: z.number().int().meta({ description: 'MC-dropout forward samples T.' }),
+        predictiveEntropy: z.number().meta({ description: 'Entropy of the mean distribution (total), nats.' }),
+        expectedEntropy: z.number().meta({ description: 'Mean entropy of the samples (aleatoric), nats.' }),
+        mutualInformation: z.number().meta({ description: 'Their difference, ≥ 0 (epistemic), nats.' }),
+        variationRatio: z.number().meta({ description: '1 − share of samples voting for the digit.' }),
+        stdDev: z.number().meta({ description: "Population standard deviation of the digit's probability across samples." }),
+      })
+      .catchall(evidenceCatchall),
+    z
+      .object({
+        method: z.literal('none').meta({ description: 'A model without active dropout (e.g. an imported SavedModel): one pass, no MC figures.' }),
+      })
+      .catchall(evidenceCatchall),
+  ])
   .register(apiSchemas, { id: 'Uncertainty' });
 
 export const predictionSchema = z
@@ -94,7 +104,7 @@ export const modelMetadataSchema = z
     }),
     labels: z.array(z.string()),
     inference: z.object({
-      method: z.literal('mc-dropout'),
+      method: z.enum(['mc-dropout', 'none']),
       samples: z.number().int(),
       reliabilityThreshold: z.number(),
       maxBatchSize: z.number().int(),

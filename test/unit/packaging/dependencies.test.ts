@@ -46,9 +46,9 @@ test('every production dependency is imported by the runtime or the operator (tr
   expect(pkg.devDependencies).toHaveProperty('mnist');
 });
 
-test('the runtime uses tfjs-core, -layers and the backends, not the @tensorflow/tfjs umbrella', () => {
+test('the runtime uses tfjs-core, -layers, -converter (graph models: imported SavedModels) and the backends, not the @tensorflow/tfjs umbrella', () => {
   expect(runtime.has('@tensorflow/tfjs')).toBe(false);
-  expect([...runtime.keys()].filter((p) => p.startsWith('@tensorflow/')).sort()).toEqual(['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
+  expect([...runtime.keys()].filter((p) => p.startsWith('@tensorflow/')).sort()).toEqual(['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
 });
 
 test("the runtime imports none of the packages its image leaves out (the operator's own)", () => {

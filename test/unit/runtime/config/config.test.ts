@@ -71,11 +71,19 @@ describe('runtime config', () => {
 
   it('falls back to the model metadata for unset inference settings and lets the environment win', () => {
     expect(resolveServedModel(parseConfig({}), metadata)).toEqual({
-      name: 'mnist-cnn', storeName: 'mnist-cnn', version: '7', track: 'stable', samples: 30, reliabilityThreshold: 0.94,
+      name: 'mnist-cnn', storeName: 'mnist-cnn', version: '7', track: 'stable', samples: 30, reliabilityThreshold: 0.94, uncertainty: 'mc-dropout',
     });
     expect(resolveServedModel(parseConfig({ MODEL_NAME: 'postcodes', MODEL_VERSION: '7', MC_SAMPLES: '30', RELIABILITY_THRESHOLD: '0' }), metadata)).toEqual({
-      name: 'postcodes', storeName: 'mnist-cnn', version: '7', track: 'stable', samples: 30, reliabilityThreshold: 0,
+      name: 'postcodes', storeName: 'mnist-cnn', version: '7', track: 'stable', samples: 30, reliabilityThreshold: 0, uncertainty: 'mc-dropout',
     });
+  });
+
+  it('serves a model without active dropout at T = 1 and refuses another MC_SAMPLES (SPEC §7, uncertainty "none")', () => {
+    const { calibration: _, ...uncalibrated } = metadata;
+    expect(resolveServedModel(parseConfig({}), uncalibrated, 'none')).toMatchObject({ samples: 1, uncertainty: 'none', reliabilityThreshold: 0.94 });
+    expect(() => resolveServedModel(parseConfig({ MC_SAMPLES: '30' }), uncalibrated, 'none')).toThrow(/MC_SAMPLES \(T\) is 30 but the model has no active dropout/);
+    // an imported version not calibrated yet has no T to contradict
+    expect(resolveServedModel(parseConfig({ MC_SAMPLES: '12' }), uncalibrated).samples).toBe(12);
   });
 
   it('refuses a MODEL_VERSION the loaded model contradicts (#15 item 12)', () => {

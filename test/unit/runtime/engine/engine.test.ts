@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Engine } from '../../../../runtime/engine/engine.js';
+import { asLayersModel } from '../../../../runtime/model/store.js';
 import { testBackend } from '../../../support/backend.js';
 import { pseudoImages, writeTinyModelVersion } from '../model/tiny-model.js';
 
@@ -97,7 +98,8 @@ describe('Engine.load', () => {
       const x = pseudoImages(2, 4);
       const [p] = await conv.predict(x, 2, 5);
       // identity whitening, zero means: the distance is the mean square of the 4 channel means
-      const sub = tf.model({ inputs: conv.model.inputs, outputs: conv.model.layers.find((l) => l.getClassName() === 'Conv2D')!.output as tf.SymbolicTensor });
+      const convModel = asLayersModel(conv.model);
+      const sub = tf.model({ inputs: convModel.inputs, outputs: convModel.layers.find((l) => l.getClassName() === 'Conv2D')!.output as tf.SymbolicTensor });
       const m = Array.from((sub.predict(tf.tensor4d(x.subarray(0, 784), [1, 28, 28, 1])) as tf.Tensor).mean([1, 2]).dataSync());
       expect(p.evidence.featureDistance).toBeCloseTo(m.reduce((a, v) => a + v * v, 0) / 4, 5);
     } finally {

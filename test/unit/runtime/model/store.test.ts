@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { loadModelVersion, newestVersion } from '../../../../runtime/model/store.js';
+import { asLayersModel, loadModelVersion, newestVersion } from '../../../../runtime/model/store.js';
 import { pseudoImages, tinyModel, writeTinyModelVersion } from './tiny-model.js';
 
 let dir: string;
@@ -51,13 +51,13 @@ describe('loadModelVersion', () => {
     const v = await loadModelVersion(dir);
     expect(v.metadata.version).toBe('3');
     expect(v.source).toBe(pathToFileURL(dir).href);
-    await expectSameAsSaved(v.model);
+    await expectSameAsSaved(asLayersModel(v.model));
   });
 
   it('loads from a file:// URL of the directory and of model.json', async () => {
     for (const uri of [pathToFileURL(dir).href, pathToFileURL(path.join(dir, 'model.json')).href]) {
       const v = await loadModelVersion(uri);
-      await expectSameAsSaved(v.model);
+      await expectSameAsSaved(asLayersModel(v.model));
     }
   });
 
@@ -65,9 +65,9 @@ describe('loadModelVersion', () => {
     requests.length = 0;
     const v = await loadModelVersion(`${base}/models/tiny/3/model.json`);
     expect(v.source).toBe(`${base}/models/tiny/3/`);
-    await expectSameAsSaved(v.model);
+    await expectSameAsSaved(asLayersModel(v.model));
     expect(requests.sort()).toEqual(['/models/tiny/3/metadata.json', '/models/tiny/3/model.json', '/models/tiny/3/weights.bin']);
-    await expectSameAsSaved((await loadModelVersion(`${base}/models/tiny/3`)).model);
+    await expectSameAsSaved(asLayersModel((await loadModelVersion(`${base}/models/tiny/3`)).model));
   });
 
   it('fails with the URL and status when the server answers 404', async () => {

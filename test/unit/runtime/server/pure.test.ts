@@ -10,7 +10,7 @@ import { isPredictionPath } from '../../../../runtime/server/request-context.js'
 import { splitVerb } from '../../../../runtime/server/routes/v1.js';
 import type { Prediction } from '../../../../runtime/app/predict.js';
 
-const served = { name: 'postcodes', storeName: 'mnist-cnn', version: '3', track: 'stable' as const, samples: 30, reliabilityThreshold: 0.9 };
+const served = { name: 'postcodes', storeName: 'mnist-cnn', version: '3', track: 'stable' as const, samples: 30, reliabilityThreshold: 0.9, uncertainty: 'mc-dropout' as const };
 const prediction = (digit: number, confidence: number): Prediction => {
   const probabilities = new Array(10).fill(0.01);
   probabilities[digit] = 0.91;
@@ -106,6 +106,10 @@ describe('response formatting', () => {
       digit: 8, probability: 0.91, probabilities: expect.any(Array), confidence: 0.95, reliable: true,
       uncertainty: { method: 'mc-dropout', samples: 30, predictiveEntropy: 0.4, expectedEntropy: 0.3, mutualInformation: 0.1, variationRatio: 0.05, stdDev: 0.02, inkFraction: 0.2 },
     });
+  });
+  it('leaves the MC figures out for a model served without dropout (uncertainty method "none", SPEC §7)', () => {
+    const body = v1PredictBody({ ...served, samples: 1, uncertainty: 'none' }, [prediction(8, 0.95)]);
+    expect(body.predictions[0].uncertainty).toEqual({ method: 'none', inkFraction: 0.2 });
   });
   it('shapes OIP outputs with [n, 10] and [n] shapes, all or the ones asked for', () => {
     const body = oipInferBody(served, [prediction(1, 0.5), prediction(2, 0.99)], 'r');
