@@ -7,6 +7,8 @@
 # every package installed (a half-made environment is never seen, a failed one is retried next time).
 # VENV_PIP_ARGS (optional, space-separated) is appended to that one `pip install`: e.g. the path of a
 # wheel of a pinned version already on disk, so pip installs that file instead of downloading it.
+# A requirements file with the line `# pip: --no-deps` is installed with --no-deps (it must then list
+# the complete environment; hack/python/requirements-convert.txt says why it does).
 set -euo pipefail
 req=${1:?usage: venv.sh REQUIREMENTS_FILE}
 [ -f "$req" ] || { echo "venv.sh: no such requirements file: $req" >&2; exit 2; }
@@ -28,6 +30,7 @@ if [ ! -x "$dir/bin/python" ]; then
     # pip is told where the environment will live only through the interpreter it runs; scripts'
     # shebangs would name $tmp, so everything is called as `$dir/bin/python -m ...` afterwards
     read -r -a extra <<<"${VENV_PIP_ARGS:-}"
+    if grep -qx '# pip: --no-deps' "$req"; then extra+=(--no-deps); fi
     "$tmp/bin/python" -m pip install --quiet --disable-pip-version-check --no-input --require-virtualenv -r "$req" "${extra[@]}" >&2
     mv "$tmp" "$dir"
     trap - EXIT
