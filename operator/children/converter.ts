@@ -53,6 +53,8 @@ export function converterSource(source: ModelSource): string {
 }
 
 export interface ConverterTrack {
+  /** spec.model.name: the name of a minimal metadata.json (the canary serves the same model). */
+  name: string;
   version: string;
   format: ModelFormat;
   sha256?: string;
@@ -64,10 +66,12 @@ export interface ConverterTrack {
  * the artifact the way the runtime would: a pvc:// claim mounted read-only at /mnt/models, an
  * http(s):// URL downloaded inside the container (with the track's Authorization header from its
  * Secret), a file:// path read in its own filesystem. The track's sha256 is the artifact's digest,
- * checked before converting; MODEL_VERSION goes into a metadata.json the artifact does not bring.
+ * checked before converting; MODEL_NAME and MODEL_VERSION go into a metadata.json the artifact does not
+ * bring (one it brings keeps its version, which the runtime checks against MODEL_VERSION).
  */
 export function converterContainer(image: string, track: ConverterTrack, source: ModelSource): V1Container {
   const env: V1EnvVar[] = [
+    { name: 'MODEL_NAME', value: track.name },
     { name: 'MODEL_VERSION', value: track.version },
     // Keras and TensorFlow write caches and config under $HOME; the root filesystem is read-only
     { name: 'HOME', value: '/tmp' },

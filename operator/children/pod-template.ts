@@ -55,7 +55,7 @@ export function podTemplate(dm: DigitModel, track: Track, model: TrackSpec, d: C
     if (!d.converterImage) throw new Error(`track ${track} has format ${format} but no converter image is configured`);
     volumes.push({ name: CONVERTED_VOLUME, emptyDir: {} });
     mounts.push({ name: CONVERTED_VOLUME, mountPath: CONVERTED_MOUNT_PATH, readOnly: true });
-    initContainers = [converterContainer(d.converterImage, { version, format, sha256: model.sha256, authSecretRef: model.authSecretRef }, source)];
+    initContainers = [converterContainer(d.converterImage, { name: spec.model.name, version, format, sha256: model.sha256, authSecretRef: model.authSecretRef }, source)];
     served = { runtimeUri: `file://${CONVERTED_MOUNT_PATH}`, sha256: undefined, authSecretRef: undefined };
   } else if (source.claim) {
     mounts.push({ name: 'model', mountPath: MODEL_MOUNT_PATH, readOnly: true });

@@ -51,7 +51,7 @@ describe('model formats in the pod template', () => {
       { name: 'converted', mountPath: '/mnt/converted' },
       { name: 'model', mountPath: '/mnt/models', readOnly: true },
     ]);
-    expect(envOf(init)).toEqual({ MODEL_VERSION: '3', HOME: '/tmp' });
+    expect(envOf(init)).toEqual({ MODEL_NAME: 'mnist-cnn', MODEL_VERSION: '3', HOME: '/tmp' });
     // the runtime loads the converted model read-only and never sees the claim
     const runtime = spec.containers[0];
     expect(envOf(runtime).MODEL_URI).toBe('file:///mnt/converted');
