@@ -27,13 +27,14 @@ export const CONVERTED_VOLUME = 'converted';
 
 /**
  * The init container's resources. Conversion imports TensorFlow and loads the model in Python:
- * about 0.7 GiB resident for an MNIST-sized Keras model (measured with the converter image), so
- * 1 GiB requested, 2 GiB allowed. The pod's effective request is the larger of this and the
- * runtime's (init containers run before, not beside, the runtime), so the scheduler sees 1 GiB.
+ * measured with the converter image on an MNIST-sized CNN (test/import/make_models.py), a .keras
+ * and a SavedModel convert under a 320 MiB memory limit and fail under 256 MiB; 512 MiB requested,
+ * 1 GiB allowed leaves room for larger models. The pod's effective request is the larger of this
+ * and the runtime's (init containers run before, not beside, the runtime).
  */
 export const CONVERTER_RESOURCES = {
-  requests: { cpu: '500m', memory: '1Gi' },
-  limits: { memory: '2Gi' },
+  requests: { cpu: '500m', memory: '512Mi' },
+  limits: { memory: '1Gi' },
 } as const;
 
 /** The restricted-profile container security context the runtime and the converter share. */
