@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -162,4 +163,33 @@ it('downloads an artifact over HTTP with the Authorization header, and refuses o
   } finally {
     server.close();
   }
+}, 900_000);
+
+it('converts a SavedModel archive (checked against its digest) into a graph model without MC dropout', async () => {
+  const archive = path.join(models, 'cnn-savedmodel.tar.gz');
+  execFileSync('tar', ['-czf', archive, '-C', models, 'cnn-savedmodel']);
+  const sha = createHash('sha256').update(fs.readFileSync(archive)).digest('hex');
+  const out = outDir('converted-savedmodel');
+  const { code, logs } = await convert(
+    ['--format', 'savedmodel', '--from', '/mnt/models/cnn-savedmodel.tar.gz', '--out', '/mnt/converted'],
+    ['--network', 'none', '-v', `${models}:/mnt/models:ro`, '-v', `${out}:/mnt/converted`, '-e', 'MODEL_VERSION=9', '-e', `ARTIFACT_SHA256=${sha}`],
+  );
+  expect({ code, logs: code === 0 ? '' : logs }).toEqual({ code: 0, logs: '' });
+  const summary = JSON.parse(logs.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { model: string; uncertainty: string; fidelity: { maxAbsDiff: number } };
+  expect(summary).toMatchObject({ model: 'graph', uncertainty: 'none' });
+  expect(summary.fidelity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+  expect(JSON.parse(fs.readFileSync(path.join(out, 'metadata.json'), 'utf8'))).toMatchObject({ version: '9', imported: { format: 'savedmodel', model: 'graph' } });
+}, 900_000);
+
+it("refuses a model it cannot serve with convert.py's reason as the termination message", async () => {
+  const log = path.join(work, 'termination-log');
+  fs.writeFileSync(log, '');
+  fs.chmodSync(log, 0o666);
+  const { code } = await convert(
+    ['--format', 'keras', '--from', '/mnt/models/wrong-shape.keras', '--out', '/mnt/converted'],
+    ['--network', 'none', '-v', `${models}:/mnt/models:ro`, '-v', `${outDir('converted-wrong-shape')}:/mnt/converted`, '-v', `${log}:/dev/termination-log`],
+  );
+  expect(code).toBe(2);
+  // what the kubelet puts into the pod status, and the operator into Degraded
+  expect(fs.readFileSync(log, 'utf8')).toMatch(/^convert\.py: \/mnt\/models\/wrong-shape\.keras has input shape \[-1, 32, 32, 3\]: supported are \[N,28,28,1\], \[N,28,28\] and \[N,784\]/);
 }, 900_000);
