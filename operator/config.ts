@@ -10,6 +10,8 @@ export interface OperatorConfig {
   /** Namespaces to watch; empty = all. */
   watchNamespaces: string[];
   runtimeImage: string;
+  /** Image of the init container converting keras/savedmodel artifacts (SPEC §7); unset = those formats are FormatNotSupported. */
+  converterImage?: string;
   progressDeadlineSeconds: number;
   preStopSleepSeconds: number;
   leaderElection: boolean;
@@ -43,6 +45,7 @@ const OPTIONS = {
   kubeconfig: 'KUBECONFIG',
   'watch-namespaces': 'WATCH_NAMESPACES',
   'runtime-image': 'RUNTIME_IMAGE',
+  'converter-image': 'CONVERTER_IMAGE',
   'progress-deadline-seconds': 'PROGRESS_DEADLINE_SECONDS',
   'prestop-sleep-seconds': 'PRESTOP_SLEEP_SECONDS',
   'leader-election': 'LEADER_ELECTION',
@@ -91,6 +94,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     kubeconfig: get('kubeconfig') || undefined,
     watchNamespaces: (get('watch-namespaces') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     runtimeImage: get('runtime-image') || DEFAULT_CHILD_DEFAULTS.image,
+    converterImage: get('converter-image') || undefined,
     progressDeadlineSeconds: int('progress-deadline-seconds', get('progress-deadline-seconds'), DEFAULT_CHILD_DEFAULTS.progressDeadlineSeconds, 1, 86_400),
     preStopSleepSeconds: int('prestop-sleep-seconds', get('prestop-sleep-seconds'), DEFAULT_CHILD_DEFAULTS.preStopSleepSeconds, 0, 300),
     leaderElection: bool('leader-election', get('leader-election'), true),

@@ -69,7 +69,12 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
       log,
       metrics,
       events,
-      defaults: { image: cfg.runtimeImage, progressDeadlineSeconds: cfg.progressDeadlineSeconds, preStopSleepSeconds: cfg.preStopSleepSeconds },
+      defaults: {
+        image: cfg.runtimeImage,
+        progressDeadlineSeconds: cfg.progressDeadlineSeconds,
+        preStopSleepSeconds: cfg.preStopSleepSeconds,
+        ...(cfg.converterImage ? { converterImage: cfg.converterImage } : {}),
+      },
       namespaces: cfg.watchNamespaces,
       concurrency: cfg.concurrency,
       resyncMs: cfg.resyncSeconds * 1000,

@@ -1,5 +1,6 @@
 import { LABELS } from './api/constants.js';
 import type { KubeObject } from './api/types.js';
+import { CONVERTER_CONTAINER } from './children/converter.js';
 import { RUNTIME_CONTAINER } from './children/runtime-env.js';
 
 /**
@@ -32,7 +33,7 @@ interface ContainerStatus {
   lastState?: { terminated?: Terminated };
 }
 
-type PodLike = KubeObject & { status?: { containerStatuses?: ContainerStatus[] } };
+type PodLike = KubeObject & { status?: { containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] } };
 
 /** Waiting reasons that mean the container cannot even start, whatever the runtime would do. */
 const CANNOT_START = new Set(['CreateContainerConfigError', 'CreateContainerError', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
@@ -50,18 +51,34 @@ function describe(t: Terminated): string {
   return t.message?.trim() ? `${head}: ${clip(t.message)}` : head;
 }
 
-/** The failure of one pod's runtime container, if it is not ready and last ended badly or cannot start. */
-export function podFailure(pod: KubeObject): PodFailure | undefined {
-  if (pod.metadata.deletionTimestamp) return undefined;
-  const c = (pod as PodLike).status?.containerStatuses?.find((s) => s.name === RUNTIME_CONTAINER);
-  if (!c || c.ready) return undefined;
-  const base = { pod: pod.metadata.name, track: pod.metadata.labels?.[LABELS.track], version: pod.metadata.labels?.[LABELS.modelVersion] };
+/** One container's failure: it cannot start, or it last ended with a non-zero exit code. */
+function containerFailure(c: ContainerStatus, prefix: string): { detail: string; at: string } | undefined {
   const waiting = c.state?.waiting;
   if (waiting?.reason && CANNOT_START.has(waiting.reason)) {
-    return { ...base, detail: clip(`${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`), at: '' };
+    return { detail: clip(`${prefix}${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`), at: '' };
   }
   const t = [c.state?.terminated, c.lastState?.terminated].find((x) => x && x.exitCode !== undefined && x.exitCode !== 0);
-  return t ? { ...base, detail: describe(t), at: t.finishedAt ?? '' } : undefined;
+  return t ? { detail: `${prefix}${describe(t)}`, at: t.finishedAt ?? '' } : undefined;
+}
+
+/**
+ * The failure of one pod, if its runtime container is not ready and last ended badly or cannot
+ * start — or, before it, the converter init container of a keras/savedmodel track did (SPEC §7:
+ * its termination message says why the artifact could not be fetched, checked or converted).
+ */
+export function podFailure(pod: KubeObject): PodFailure | undefined {
+  if (pod.metadata.deletionTimestamp) return undefined;
+  const status = (pod as PodLike).status;
+  const base = { pod: pod.metadata.name, track: pod.metadata.labels?.[LABELS.track], version: pod.metadata.labels?.[LABELS.modelVersion] };
+  const init = status?.initContainerStatuses?.find((s) => s.name === CONVERTER_CONTAINER);
+  if (init && !init.ready && !(init.state?.terminated?.exitCode === 0)) {
+    const f = containerFailure(init, 'model conversion (init container convert) ');
+    if (f) return { ...base, ...f };
+  }
+  const c = status?.containerStatuses?.find((s) => s.name === RUNTIME_CONTAINER);
+  if (!c || c.ready) return undefined;
+  const f = containerFailure(c, '');
+  return f ? { ...base, ...f } : undefined;
 }
 
 /** The most recent failure among a DigitModel's pods (ties: by pod name, so the choice is stable). */

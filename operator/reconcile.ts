@@ -3,7 +3,7 @@ import { analysisInForce, canaryWeightInForce, type AnalysisRecord } from './ana
 import { API_VERSION, KIND, REASON } from './api/constants.js';
 import { DigitModelSpecSchema } from './api/schema.js';
 import type { DigitModel, DigitModelStatus, KubeObject } from './api/types.js';
-import { desiredChildren, type ChildDefaults } from './children/index.js';
+import { desiredChildren, unsupportedTracks, type ChildDefaults } from './children/index.js';
 import { routeCanaryWeight } from './children/http-route.js';
 import { childNames } from './children/names.js';
 import { isControlledBy } from './children/owner.js';
@@ -127,6 +127,21 @@ export class Reconciler {
       promoted: analysis?.state.phase === 'Promoted',
     };
     const desired = desiredChildren(dm, this.deps.defaults, facts).map(withDesiredHash);
+    // a track in a format this operator cannot convert gets no Deployment; one that exists (from
+    // before the format changed, or from an operator that had a converter) is left as it is
+    const unsupported = unsupportedTracks(dm, this.deps.defaults);
+    const keptForFormat: string[] = [];
+    if (unsupported.length > 0) {
+      observed.unsupported = unsupported;
+      for (const u of unsupported) {
+        const depName = childNames.deployment(name, u.track);
+        const held = caches.child('Deployment', namespace, depName);
+        if (held && isControlledBy(held.metadata.ownerReferences, dm.metadata.uid)) {
+          observed.deployments[u.track] = held;
+          keptForFormat.push(`Deployment/${depName}`);
+        }
+      }
+    }
 
     for (const child of desired) {
       let result: KubeObject | undefined;
@@ -145,7 +160,7 @@ export class Reconciler {
     }
     if (dm.spec.traffic?.parentRefs?.length) observed.routeCanaryWeight = routeCanaryWeight(dm, facts);
     // a promotion's handover keeps the canary track, untouched, until stable serves its version
-    const wanted = new Set([...desired.map((c) => `${c.kind}/${c.metadata.name}`), ...(handover ? handoverKeeps(dm) : [])]);
+    const wanted = new Set([...desired.map((c) => `${c.kind}/${c.metadata.name}`), ...(handover ? handoverKeeps(dm) : []), ...keptForFormat]);
     try {
       await this.deleteUnwanted(dm, wanted, log);
     } catch (err) {

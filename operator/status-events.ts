@@ -39,7 +39,9 @@ export function statusEvents(prev: DigitModelStatus | undefined, next: DigitMode
         ? EVENT_REASON.progressDeadlineExceeded
         : nDeg.reason === REASON.runtimeFailing
           ? EVENT_REASON.runtimeFailing
-          : EVENT_REASON.reconcileFailed;
+          : nDeg.reason === REASON.formatNotSupported
+            ? EVENT_REASON.formatNotSupported
+            : EVENT_REASON.reconcileFailed;
     events.push({ type: 'Warning', reason, message: nDeg.message });
   }
   if (nDeg?.status === 'False' && pDeg?.status === 'True') {

@@ -1,6 +1,7 @@
 import { abortMessage, canaryWeightInForce, type AnalysisRecord } from './analysis/record.js';
 import { CONDITION, REASON, type Track } from './api/constants.js';
 import type { Condition, DigitModel, DigitModelStatus, KubeObject, TrackStatus } from './api/types.js';
+import type { UnsupportedTrack } from './children/index.js';
 import { allTracksSelector, selectorString } from './children/labels.js';
 import { serviceUrl } from './children/names.js';
 import { replicaRatioWeight, splitReplicas } from './children/replica-split.js';
@@ -22,6 +23,26 @@ export interface ObservedState {
   podFailure?: PodFailure;
   /** The canary analysis in force (spec.canary.analysis set): what status.canary reports of it. */
   analysis?: AnalysisRecord;
+  /** Tracks in a format that needs the converter image, which the operator was not given (SPEC §7). */
+  unsupported?: UnsupportedTrack[];
+}
+
+/** Why FormatNotSupported: which field asks for what, what is missing, and what happens to each track. */
+export function formatNotSupportedMessage(dm: DigitModel, unsupported: UnsupportedTrack[]): string {
+  const field = (u: UnsupportedTrack) => (u.track === 'stable' ? 'spec.model' : 'spec.canary');
+  const parts = unsupported.map((u) => `${field(u)}.format is ${u.format} (version ${u.version})`);
+  const tracks = unsupported.map((u) => u.track);
+  const effect =
+    tracks.includes('stable') && (tracks.includes('canary') || !dm.spec.canary)
+      ? 'no track is deployed'
+      : tracks.includes('stable')
+        ? 'the stable track is not deployed; the canary track runs'
+        : 'the canary track is not deployed; the stable track keeps serving';
+  return (
+    `${parts.join(' and ')}, which must be converted to TensorFlow.js when the pods start, but this operator has no converter image ` +
+    `(set the chart value converter.image.repository, or the operator's --converter-image / CONVERTER_IMAGE): ${effect} ` +
+    `(a Deployment that already exists for it is left unchanged)`
+  );
 }
 
 interface TrackView {
@@ -74,7 +95,8 @@ function readyCondition(tracks: TrackView[]): ConditionInput {
 }
 
 function progressingCondition(tracks: TrackView[], observed: ObservedState): ConditionInput {
-  const stuck = tracks.find((t) => t.rollout?.deadlineExceeded);
+  const blocked = new Set((observed.unsupported ?? []).map((u) => u.track));
+  const stuck = tracks.find((t) => t.rollout?.deadlineExceeded && !blocked.has(t.track));
   if (stuck) {
     return {
       type: CONDITION.progressing,
@@ -83,12 +105,17 @@ function progressingCondition(tracks: TrackView[], observed: ObservedState): Con
       message: `${stuck.track} version ${stuck.version} did not become ready in time: ${stuck.rollout?.deadlineMessage ?? ''}`.trim(),
     };
   }
-  const pending = tracks.filter((t) => !rolledOut(t));
+  const pending = tracks.filter((t) => !rolledOut(t) && !blocked.has(t.track));
   if (pending.length > 0 || observed.handover) {
     const parts = pending.map((t) => `rolling out ${t.track} version ${t.version}`);
     const h = observed.handover;
     if (h) parts.push(`the promoted canary's pods (version ${h.version}) keep serving until stable runs it completely`);
     return { type: CONDITION.progressing, status: 'True', reason: REASON.rolloutInProgress, message: parts.join('; ') };
+  }
+  if (blocked.size > 0) {
+    // nothing rolls out: a track waits for a converter image no reconcile can bring
+    const message = tracks.map((t) => (blocked.has(t.track) ? `${t.track} version ${t.version} cannot be deployed (format not supported)` : `${t.track} runs version ${t.version}`)).join('; ');
+    return { type: CONDITION.progressing, status: 'False', reason: REASON.formatNotSupported, message };
   }
   const message = tracks.map((t) => `${t.track} runs version ${t.version}`).join('; ');
   return { type: CONDITION.progressing, status: 'False', reason: REASON.rolloutComplete, message };
@@ -96,6 +123,9 @@ function progressingCondition(tracks: TrackView[], observed: ObservedState): Con
 
 function degradedCondition(dm: DigitModel, tracks: TrackView[], observed: ObservedState): ConditionInput {
   if (observed.error) return { type: CONDITION.degraded, status: 'True', ...observed.error };
+  if (observed.unsupported?.length) {
+    return { type: CONDITION.degraded, status: 'True', reason: REASON.formatNotSupported, message: formatNotSupportedMessage(dm, observed.unsupported) };
+  }
   if (observed.analysis?.state.phase === 'Aborted') {
     return { type: CONDITION.degraded, status: 'True', reason: REASON.canaryAborted, message: abortMessage(dm, observed.analysis) };
   }

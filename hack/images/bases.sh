@@ -25,6 +25,7 @@ debian_suite() { . /etc/os-release && echo "${VERSION_CODENAME:?no VERSION_CODEN
 base_key() {
   local f
   { echo "$1"; declare -f "make_$1_base"; cat "$IMAGES_DIR/versions.env"; debian_suite
+    case $1 in python-*) cat "$IMAGES_DIR/converter/versions.env" ;; esac
     for f in $(apt_source_files); do echo "$f"; cat "$f"; done; } | sha256sum | cut -c1-16
 }
 
@@ -74,6 +75,31 @@ make_runtime_base() { # $1 = output tarball
     "$(debian_suite)" "$1" $(mirror_args)
 }
 
+# the converter image's build stage: minbase + CPython 3.11 with venv (pip) and the CA certificates
+make_python-build_base() { # $1 = output tarball
+  # shellcheck disable=SC2046
+  nice -n 10 mmdebstrap --quiet --mode=root --variant=minbase --format=tar \
+    --include="$PYTHON_BUILD_PACKAGES" \
+    --customize-hook="rm -rf \"\$1\"/var/lib/apt/lists/* \"\$1\"/var/cache/apt/*" \
+    "$(debian_suite)" "$1" $(mirror_args)
+}
+
+# the converter image's final stage, like gcr.io/distroless/python3-debian12:nonroot: CPython 3.11
+# unpacked (no maintainer scripts, no shell), /etc/passwd and /etc/group with nonroot 65532
+make_python-runtime_base() { # $1 = output tarball
+  local u=$NONROOT_UID
+  local passwd="root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:$u:$u:nonroot:/home/nonroot:/sbin/nologin\n"
+  local group="root:x:0:\nnobody:x:65534:\nnonroot:x:$u:\n"
+  # shellcheck disable=SC2046
+  nice -n 10 mmdebstrap --quiet --mode=root --variant=extract --format=tar \
+    --include="$PYTHON_RUNTIME_PACKAGES" \
+    --extract-hook="mkdir -p \"\$1/home/nonroot\" \"\$1/tmp\" \"\$1/etc\"" \
+    --extract-hook="printf '$passwd' > \"\$1/etc/passwd\"; printf '$group' > \"\$1/etc/group\"" \
+    --extract-hook="chown $u:$u \"\$1/home/nonroot\"; chmod 1777 \"\$1/tmp\"" \
+    --extract-hook="rm -rf \"\$1\"/usr/share/doc \"\$1\"/usr/share/man \"\$1\"/usr/share/info \"\$1\"/usr/share/lintian" \
+    "$(debian_suite)" "$1" $(mirror_args)
+}
+
 # ensure_base NAME MAKER CHANGES... ; prints the image tag
 ensure_base() {
   local name=$1 maker=$2; shift 2
@@ -105,6 +131,13 @@ build_base_image() { ensure_base build make_build_base "$PATH_ENV" 'CMD ["/bin/b
 runtime_base_image() {
   ensure_base runtime make_runtime_base 'ENV PATH=/nodejs/bin:/usr/local/bin:/usr/bin:/bin' \
     "USER $NONROOT_UID:$NONROOT_UID" 'WORKDIR /home/nonroot' 'ENTRYPOINT ["/nodejs/bin/node"]'
+}
+
+python_build_base_image() { ensure_base python-build make_python-build_base "$PATH_ENV" 'CMD ["/bin/bash"]'; }
+
+python_runtime_base_image() {
+  ensure_base python-runtime make_python-runtime_base 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    "USER $NONROOT_UID:$NONROOT_UID" 'WORKDIR /home/nonroot' 'ENTRYPOINT ["/usr/bin/python3"]'
 }
 
 # The build base plus the extra CA bundle the build stages must trust (a TLS-intercepting proxy's

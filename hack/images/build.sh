@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# `npm run images [-- --registry PREFIX]`: builds the runtime and operator images from
-# Dockerfile.runtime and Dockerfile.operator on a private Docker engine, with base images made
+# `npm run images [-- --registry PREFIX]`: builds the runtime, operator and converter images from
+# Dockerfile.runtime, Dockerfile.operator and Dockerfile.converter on a private Docker engine, with base images made
 # locally (no registry: mmdebstrap + Node from the npm registry), saves them as tarballs and writes
 # .images/images.json = [{"ref": ..., "tar": ...}], then loads them into the real node when the
 # cluster CLI can (`tsx hack/cluster/cli.ts load-images`). See docs/images.md.
 #
-#   --registry PREFIX   tag PREFIX/runtime:<version> and PREFIX/operator:<version>
+#   --registry PREFIX   tag PREFIX/runtime:<version>, PREFIX/operator:<version>, PREFIX/converter:<version>
 #                       (default ghcr.io/digitserve; <version> = package.json's version)
 #   --bases-only        make and import the base images, build nothing
 #   --no-load           do not run load-images
@@ -22,6 +22,8 @@ die() { echo "images: error: $*" >&2; exit 1; }
 
 # shellcheck source=hack/images/versions.env
 . "$IMAGES_DIR/versions.env"
+# shellcheck source=hack/images/converter/versions.env
+. "$IMAGES_DIR/converter/versions.env"
 # shellcheck source=hack/images/engine.sh
 . "$IMAGES_DIR/engine.sh"
 # shellcheck source=hack/images/bases.sh
@@ -74,12 +76,23 @@ build_image() { # $1 = name (runtime|operator), $2 = build image, $3 = runtime b
   log "built $ref in $((SECONDS - start)) s: $(image_size "$ref") MB"
 }
 
+# the converter's build context is assembled apart (hack/images/converter/context.sh): the
+# repository's .dockerignore serves the other two images
+build_converter() { # $1 = python build image, $2 = python runtime base
+  local ref=$REGISTRY/converter:$VERSION start=$SECONDS ctx=$CACHE_ROOT/images/converter-context
+  log "building $ref from Dockerfile.converter"
+  bash "$IMAGES_DIR/converter/context.sh" "$ctx"
+  DOCKER_BUILDKIT=0 nice -n 10 "$DOCKER_CLI" build --network host --quiet \
+    --build-arg "PYTHON_BUILD_IMAGE=$1" --build-arg "PYTHON_RUNTIME_IMAGE=$2" -t "$ref" "$ctx" >/dev/null
+  log "built $ref in $((SECONDS - start)) s: $(image_size "$ref") MB"
+}
+
 image_size() { echo $(( $(docker_cli image inspect -f '{{.Size}}' "$1") / 1000000 )); }
 
 save_images() {
   mkdir -p "$OUT"
   local name ref entries=()
-  for name in runtime operator; do
+  for name in runtime operator converter; do
     ref=$REGISTRY/$name:$VERSION
     log "docker save $ref -> $OUT/$name.tar"
     docker_cli save -o "$OUT/$name.tar.tmp" "$ref" && mv "$OUT/$name.tar.tmp" "$OUT/$name.tar"
@@ -119,6 +132,10 @@ main() {
   if [ "$BASES_ONLY" = 1 ]; then return; fi
   build_image runtime "$build_image" "$runtime_base"
   build_image operator "$build_image" "$runtime_base"
+  local python_build python_runtime
+  python_build=$(build_image_with_ca "$(python_build_base_image)" "$ca")
+  python_runtime=$(python_runtime_base_image)
+  build_converter "$python_build" "$python_runtime"
   save_images
   write_build_info "$build_image" "$runtime_base" "$ca"
   engine_stop

@@ -32,6 +32,8 @@ export const GRPC_PORT = 8081;
 export const METRICS_PORT = 9090;
 export const SERVICE_PORT = 80;
 export const MODEL_MOUNT_PATH = '/mnt/models';
+/** The emptyDir the converter init container writes a keras/savedmodel artifact into, as TF.js (SPEC §7). */
+export const CONVERTED_MOUNT_PATH = '/mnt/converted';
 
 export const CONDITION = {
   ready: 'Ready',
@@ -52,6 +54,8 @@ export const REASON = {
   runtimeFailing: 'RuntimeFailing',
   /** Canary analysis reached its failureLimit (SPEC §7). */
   canaryAborted: 'CanaryAborted',
+  /** A track's spec.*.format needs the converter image, which this operator was not given (SPEC §7). */
+  formatNotSupported: 'FormatNotSupported',
 } as const;
 
 /** Event reasons users see in `kubectl describe dm`. */
@@ -63,6 +67,7 @@ export const EVENT_REASON = {
   progressDeadlineExceeded: 'ProgressDeadlineExceeded',
   reconcileFailed: 'ReconcileFailed',
   runtimeFailing: 'RuntimeFailing',
+  formatNotSupported: 'FormatNotSupported',
   recovered: 'Recovered',
 } as const;
 

@@ -12,6 +12,7 @@ export const ModelRefSchema = z.object({
   name: z.string().min(1).max(63),
   version: z.string().min(1).max(63).regex(new RegExp('^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')),
   uri: z.string().min(1).max(2048),
+  format: z.enum(['tfjs', 'keras', 'savedmodel']).optional(),
   sha256: z.string().min(64).max(64).regex(new RegExp('^[0-9a-f]{64}$')).optional(),
   authSecretRef: SecretKeyRefSchema.optional(),
 });
@@ -38,6 +39,7 @@ export const CanarySchema = z.object({
   version: z.string().min(1).max(63).regex(new RegExp('^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')),
   uri: z.string().min(1).max(2048),
   weight: z.int().min(0).max(100),
+  format: z.enum(['tfjs', 'keras', 'savedmodel']).optional(),
   sha256: z.string().min(64).max(64).regex(new RegExp('^[0-9a-f]{64}$')).optional(),
   authSecretRef: SecretKeyRefSchema.optional(),
   analysis: AnalysisSchema.optional(),

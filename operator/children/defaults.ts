@@ -6,6 +6,11 @@ export interface ChildDefaults {
   progressDeadlineSeconds: number;
   /** Seconds the preStop hook sleeps so endpoints drain before SIGTERM. */
   preStopSleepSeconds: number;
+  /**
+   * Image of the init container that converts keras/savedmodel artifacts to TF.js (SPEC §7).
+   * Unset: tracks in those formats are not deployed and the DigitModel is Degraded FormatNotSupported.
+   */
+  converterImage?: string;
 }
 
 export const DEFAULT_CHILD_DEFAULTS: ChildDefaults = {

@@ -1,6 +1,7 @@
-import type { V1Affinity, V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { GRPC_PORT, HTTP_PORT, METRICS_PORT, MODEL_MOUNT_PATH, type Track } from '../api/constants.js';
+import type { V1Affinity, V1Container, V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { CONVERTED_MOUNT_PATH, GRPC_PORT, HTTP_PORT, METRICS_PORT, MODEL_MOUNT_PATH, type Track } from '../api/constants.js';
 import type { DigitModel } from '../api/types.js';
+import { CONVERTED_VOLUME, converterContainer, formatOf, needsConversion, restrictedContainerSecurity, type ModelFormat } from './converter.js';
 import type { ChildDefaults } from './defaults.js';
 import { podLabels, trackSelector } from './labels.js';
 import { resolveModelUri } from './model-uri.js';
@@ -17,6 +18,7 @@ export const RUNTIME_UID = 65532;
 export interface TrackSpec {
   version: string;
   uri: string;
+  format?: ModelFormat;
   sha256?: string;
   authSecretRef?: { name: string; key: string };
 }
@@ -31,6 +33,11 @@ function quantities(q: Record<string, string | number> | undefined): Record<stri
  * The root filesystem is read-only: the runtime itself writes no files; libvips (sharp) may spill
  * very large decodes to $TMPDIR (/tmp, an emptyDir here), and the failed-start reason goes to the
  * termination message file, which the kubelet mounts writable.
+ * A keras or savedmodel track (SPEC §7) gets an init container running the converter image, which
+ * reads the artifact (pvc mount, http(s) download, file path) and writes TF.js into an emptyDir; the
+ * runtime then loads `file:///mnt/converted` from it, read-only, with no claim mounted and neither
+ * the digest nor the credential (the converter checked and used them on the artifact). Callers
+ * build such a track only with `d.converterImage` set (reconcile reports FormatNotSupported otherwise).
  */
 export function podTemplate(dm: DigitModel, track: Track, model: TrackSpec, d: ChildDefaults): V1PodTemplateSpec {
   const name = dm.metadata.name;
@@ -38,10 +45,19 @@ export function podTemplate(dm: DigitModel, track: Track, model: TrackSpec, d: C
   const pod = spec.pod ?? {};
   const version = model.version;
   const source = resolveModelUri(model.uri);
+  const format = formatOf(model);
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
-  if (source.claim) {
-    volumes.push({ name: 'model', persistentVolumeClaim: { claimName: source.claim, readOnly: true } });
+  if (source.claim) volumes.push({ name: 'model', persistentVolumeClaim: { claimName: source.claim, readOnly: true } });
+  let initContainers: V1Container[] | undefined;
+  let served = { runtimeUri: source.runtimeUri, sha256: model.sha256, authSecretRef: model.authSecretRef };
+  if (needsConversion(format)) {
+    if (!d.converterImage) throw new Error(`track ${track} has format ${format} but no converter image is configured`);
+    volumes.push({ name: CONVERTED_VOLUME, emptyDir: {} });
+    mounts.push({ name: CONVERTED_VOLUME, mountPath: CONVERTED_MOUNT_PATH, readOnly: true });
+    initContainers = [converterContainer(d.converterImage, { name: spec.model.name, version, format, sha256: model.sha256, authSecretRef: model.authSecretRef }, source)];
+    served = { runtimeUri: `file://${CONVERTED_MOUNT_PATH}`, sha256: undefined, authSecretRef: undefined };
+  } else if (source.claim) {
     mounts.push({ name: 'model', mountPath: MODEL_MOUNT_PATH, readOnly: true });
   }
   const resources = spec.resources
@@ -79,6 +95,7 @@ export function podTemplate(dm: DigitModel, track: Track, model: TrackSpec, d: C
           labelSelector: { matchLabels: trackSelector(name, track) },
         },
       ],
+      ...(initContainers ? { initContainers } : {}),
       containers: [
         {
           name: RUNTIME_CONTAINER,
@@ -89,7 +106,7 @@ export function podTemplate(dm: DigitModel, track: Track, model: TrackSpec, d: C
             { name: 'grpc', containerPort: GRPC_PORT, protocol: 'TCP' },
             { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
           ],
-          env: runtimeEnv(dm, track, { version, runtimeUri: source.runtimeUri, sha256: model.sha256, authSecretRef: model.authSecretRef }),
+          env: runtimeEnv(dm, track, { version, ...served }),
           ...(resources ? { resources } : {}),
           readinessProbe: {
             httpGet: { path: '/readyz', port: 'http', scheme: 'HTTP' },
@@ -115,13 +132,7 @@ export function podTemplate(dm: DigitModel, track: Track, model: TrackSpec, d: C
           // MODEL_VERSION); the operator reads it from the pod's status into Degraded
           terminationMessagePath: '/dev/termination-log',
           terminationMessagePolicy: 'FallbackToLogsOnError',
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            runAsNonRoot: true,
-            capabilities: { drop: ['ALL'] },
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: restrictedContainerSecurity(),
           volumeMounts: mounts,
         },
       ],

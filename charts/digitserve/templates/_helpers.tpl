@@ -68,3 +68,10 @@ app.kubernetes.io/component: operator
 {{- define "digitserve.runtimeImage" -}}
 {{- printf "%s:%s" .Values.runtime.image.repository (default .Chart.AppVersion .Values.runtime.image.tag) -}}
 {{- end -}}
+
+{{/* The converter image, or nothing when converter.image.repository is empty. */}}
+{{- define "digitserve.converterImage" -}}
+{{- with .Values.converter.image.repository -}}
+{{- printf "%s:%s" . (default $.Chart.AppVersion $.Values.converter.image.tag) -}}
+{{- end -}}
+{{- end -}}

@@ -21,13 +21,43 @@ const authOnlyOverHttp = (field: string): Rule => ({
   fieldPath: '.authSecretRef',
 });
 
+/** spec.model.format / spec.canary.format (SPEC §7): no CRD default (SPEC §2's rule), the operator reads unset as tfjs. */
+const MODEL_FORMATS = ['tfjs', 'keras', 'savedmodel'] as const;
+
+const format = (track: string): SchemaNode => ({
+  description:
+    `Format of the ${track} artifact at uri. tfjs (unset means tfjs): a TensorFlow.js Layers model directory or its model.json, ` +
+    'loaded by the runtime as is. keras: a Keras .keras or legacy .h5 file; savedmodel: a TensorFlow SavedModel directory ' +
+    '(over http:// or https:// a .tar.gz, .tgz or .zip archive of it). keras and savedmodel are converted to TensorFlow.js when each pod ' +
+    "starts, by an init container running the operator's converter image; an operator without one marks the DigitModel " +
+    'Degraded with reason FormatNotSupported and creates no Deployment for the track.',
+  type: 'string',
+  enum: [...MODEL_FORMATS],
+});
+
+/** A Keras artifact is one file: its uri must name it (a query string, as in a pre-signed URL, may follow). */
+const kerasFileRule = (field: string): Rule => ({
+  rule: "!has(self.format) || self.format != 'keras' || self.uri.matches('[.](keras|h5)([?#].*)?$')",
+  message: `${field}.format keras needs a uri naming a .keras or .h5 file`,
+  fieldPath: '.uri',
+});
+
+/** A SavedModel directory has no single file to hash: sha256 with format savedmodel needs an archive. */
+const savedModelDigestRule = (field: string): Rule => ({
+  rule: "!has(self.sha256) || !has(self.format) || self.format != 'savedmodel' || self.uri.matches('[.](tar[.]gz|tgz|zip)([?#].*)?$')",
+  message: `${field}.sha256 with format savedmodel needs a uri naming a .tar.gz, .tgz or .zip archive of the SavedModel (a directory has no single digest)`,
+  fieldPath: '.sha256',
+});
+
 const version = (description: string) => str(description, 63, { minLength: 1, pattern: LABEL_VALUE });
 
 const sha256 = (track: string) =>
   str(
     `SHA-256 digest of the ${track} model, as 64 lowercase hex digits (what sha256sum prints). Passed to the ` +
       'runtime as MODEL_SHA256; a runtime that loads a model with another digest refuses to start and says so ' +
-      "in its termination message (docs/runtime.md says what is hashed). Unset: only the digests in the model's own metadata are checked.",
+      "in its termination message (docs/runtime.md says what is hashed). Unset: only the digests in the model's own metadata are checked. " +
+      'With format keras or savedmodel it is the digest of the artifact file (the .keras or .h5 file, or the SavedModel archive), which ' +
+      'the converter init container checks before converting; a SavedModel directory has no single digest, so sha256 needs an archive uri there.',
     64,
     { minLength: 64, pattern: SHA256_HEX_PATTERN },
   );
@@ -61,10 +91,15 @@ const model = obj(
       minLength: 1,
       'x-kubernetes-validations': uriRules,
     }),
+    format: format('stable'),
     sha256: sha256('stable'),
     authSecretRef: authSecretRef('stable'),
   },
-  { required: ['name', 'version', 'uri'], 'x-kubernetes-validations': [authOnlyOverHttp('spec.model')], zodName: 'ModelRefSchema' },
+  {
+    required: ['name', 'version', 'uri'],
+    'x-kubernetes-validations': [authOnlyOverHttp('spec.model'), kerasFileRule('spec.model'), savedModelDigestRule('spec.model')],
+    zodName: 'ModelRefSchema',
+  },
 );
 
 const canary = obj(
@@ -78,13 +113,14 @@ const canary = obj(
       0,
       100,
     ),
+    format: format('canary'),
     sha256: sha256('canary'),
     authSecretRef: authSecretRef('canary'),
     analysis: analysisSchema,
   },
   {
     required: ['version', 'uri', 'weight'],
-    'x-kubernetes-validations': [authOnlyOverHttp('spec.canary'), analysisWeightRule],
+    'x-kubernetes-validations': [authOnlyOverHttp('spec.canary'), kerasFileRule('spec.canary'), savedModelDigestRule('spec.canary'), analysisWeightRule],
     zodName: 'CanarySchema',
   },
 );

@@ -36,8 +36,8 @@ export const readBuildInfo = (): BuildInfo => readJson<BuildInfo>(path.join(imag
 
 const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** The manifest's entry for the runtime or operator image (ref `<prefix>/<name>:<package version>`). */
-export function imageEntry(name: 'runtime' | 'operator'): ImageEntry {
+/** The manifest's entry for the runtime, operator or converter image (ref `<prefix>/<name>:<package version>`). */
+export function imageEntry(name: 'runtime' | 'operator' | 'converter'): ImageEntry {
   const entries = readManifest();
   const entry = entries.find((e) => e.ref.endsWith(`/${name}:${version}`));
   if (!entry) throw new Error(`.images/images.json lists no ${name}:${version} image (${entries.map((e) => e.ref).join(', ')})`);

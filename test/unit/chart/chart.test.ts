@@ -115,6 +115,7 @@ describe('default values', () => {
       identity: 'ds-digitserve-7d9c-abcde',
       watchNamespaces: [],
       runtimeImage: `ghcr.io/digitserve/runtime:${pkg.version}`,
+      converterImage: `ghcr.io/digitserve/converter:${pkg.version}`,
       metricsPort: 8383,
       healthPort: 8384,
       progressDeadlineSeconds: 600,
@@ -187,6 +188,11 @@ describe('production values', () => {
     expect(pod.priorityClassName).toBe('system-cluster-critical');
     expect(deployment.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'ml-platform' });
     expect(deployment.spec.template.metadata.labels['example.com/tier']).toBe('control');
+  });
+
+  test('an empty converter.image.repository runs the operator without a converter (keras/savedmodel: FormatNotSupported)', () => {
+    const none = render({ values: ['production.yaml'], set: { 'converter.image.repository': '' } });
+    expect(parseConfig([], operatorEnv(only(none, 'Deployment'))).converterImage).toBeUndefined();
   });
 
   test('the operator is told the watched namespaces and runtime image', () => {

@@ -25,6 +25,22 @@ const crashLooping = (name: string, finishedAt = '2026-01-01T00:01:00Z', message
   });
 
 describe('podFailure', () => {
+  it("reads a failed conversion from the converter init container's termination message (SPEC §7)", () => {
+    const p = pod('postcodes-stable-k', { ready: false, state: { waiting: { reason: 'PodInitializing' } } });
+    (p.status as Record<string, unknown>).initContainerStatuses = [
+      {
+        name: 'convert',
+        ready: false,
+        state: { waiting: { reason: 'CrashLoopBackOff' } },
+        lastState: { terminated: { exitCode: 2, reason: 'Error', message: 'artifact sha256 mismatch', finishedAt: '2026-01-01T00:02:00Z' } },
+      },
+    ];
+    expect(podFailure(p)).toMatchObject({ pod: 'postcodes-stable-k', detail: 'model conversion (init container convert) exited 2: artifact sha256 mismatch', at: '2026-01-01T00:02:00Z' });
+    // a converter that finished cleanly is no failure; the runtime's own state decides then
+    (p.status as Record<string, unknown>).initContainerStatuses = [{ name: 'convert', ready: true, state: { terminated: { exitCode: 0, reason: 'Completed' } } }];
+    expect(podFailure(p)).toBeUndefined();
+  });
+
   it("reads a crash-looping runtime's last termination message", () => {
     expect(podFailure(crashLooping('postcodes-stable-a'))).toMatchObject({ pod: 'postcodes-stable-a', track: 'stable', version: '3', detail: `exited 1: ${REFUSAL}` });
   });

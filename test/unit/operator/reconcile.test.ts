@@ -66,14 +66,14 @@ class FakeCluster {
   }
 }
 
-function setup(dm: DigitModel) {
+function setup(dm: DigitModel, childDefaults = defaults) {
   const cluster = new FakeCluster();
   cluster.objects.set(cluster.key('DigitModel', dm.metadata.namespace, dm.metadata.name), dm as unknown as KubeObject);
   const events: EventSpec[] = [];
   const reconciler = new Reconciler({
     client: cluster.client(),
     caches: cluster.caches(),
-    defaults,
+    defaults: childDefaults,
     events: { record: (_dm, e) => events.push(e) },
     log: pino({ level: 'silent' }),
     now: () => new Date('2026-01-01T00:00:00Z'),
@@ -212,5 +212,62 @@ describe('Reconciler', () => {
     await reconciler.reconcile('mail', 'postcodes');
     await reconciler.reconcile('mail', 'absent');
     expect(cluster.writes).toEqual([]);
+  });
+
+  describe('formats without a converter image (SPEC §7)', () => {
+    const keras = { name: 'mnist-cnn', version: '3', uri: 'pvc://models/mnist-cnn/3/model.keras', format: 'keras' as const };
+    const degraded = (dm: DigitModel) => dm.status?.conditions?.find((c) => c.type === 'Degraded');
+
+    it('creates no Deployment for a keras model and is Degraded FormatNotSupported with one Warning Event', async () => {
+      const { cluster, reconciler, dmNow, events } = setup(digitModel({ model: keras }));
+      await reconciler.reconcile('mail', 'postcodes');
+      expect(cluster.writes.filter((w) => w.includes('Deployment'))).toEqual([]);
+      expect(degraded(dmNow())).toMatchObject({ status: 'True', reason: 'FormatNotSupported' });
+      expect(degraded(dmNow())?.message).toMatch(/spec\.model\.format is keras \(version 3\).*no converter image.*converter\.image\.repository.*no track is deployed/);
+      expect(dmNow().status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', reason: 'FormatNotSupported' });
+      expect(dmNow().status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False' });
+      expect(events.filter((e) => e.type === 'Warning')).toEqual([expect.objectContaining({ reason: 'FormatNotSupported' })]);
+      // steady: nothing more is written and no Event repeats
+      cluster.writes = [];
+      events.length = 0;
+      await reconciler.reconcile('mail', 'postcodes');
+      expect(cluster.writes).toEqual([]);
+      expect(events).toEqual([]);
+    });
+
+    it('keeps the stable track serving when only the canary is savedmodel, and recovers once a converter image is configured', async () => {
+      const dm = digitModel({ canary: { version: '4', uri: 'pvc://models/m/4', weight: 25, format: 'savedmodel' } });
+      const { cluster, reconciler, dmNow } = setup(dm);
+      await reconciler.reconcile('mail', 'postcodes');
+      cluster.settleDeployments();
+      await reconciler.reconcile('mail', 'postcodes');
+      expect(cluster.objects.has(cluster.key('Deployment', 'mail', 'postcodes-canary'))).toBe(false);
+      expect(dmNow().status).toMatchObject({ stable: { version: '3', replicas: 3, readyReplicas: 3 } });
+      expect(degraded(dmNow())?.message).toMatch(/spec\.canary\.format is savedmodel \(version 4\).*the canary track is not deployed; the stable track keeps serving/);
+      // an operator with the converter image (the chart's default) deploys the canary with its init container
+      const withConverter = setup(dmNow(), { ...defaults, converterImage: 'example.test/converter:1' });
+      withConverter.cluster.objects = cluster.objects;
+      await withConverter.reconciler.reconcile('mail', 'postcodes');
+      const canary = cluster.objects.get(cluster.key('Deployment', 'mail', 'postcodes-canary')) as unknown as { spec: { template: { spec: { initContainers: { image: string }[] } } } };
+      expect(canary.spec.template.spec.initContainers[0].image).toBe('example.test/converter:1');
+      expect(degraded(dmNow())).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    });
+
+    it('leaves an existing Deployment untouched when its track switches to a format it cannot convert', async () => {
+      const { cluster, reconciler, dmNow, update } = setup(digitModel());
+      await reconciler.reconcile('mail', 'postcodes');
+      cluster.settleDeployments();
+      await reconciler.reconcile('mail', 'postcodes');
+      const before = cluster.objects.get(cluster.key('Deployment', 'mail', 'postcodes-stable'));
+      update({ model: { ...keras, version: '4' } });
+      cluster.writes = [];
+      await reconciler.reconcile('mail', 'postcodes');
+      expect(cluster.writes).toEqual(['apply DigitModel/status postcodes']);
+      expect(cluster.objects.get(cluster.key('Deployment', 'mail', 'postcodes-stable'))).toBe(before);
+      // the old pods keep serving and are counted; the new version is not rolled out
+      expect(dmNow().status).toMatchObject({ readyReplicas: 4, stable: { version: '3' } });
+      expect(dmNow().status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+      expect(degraded(dmNow())).toMatchObject({ status: 'True', reason: 'FormatNotSupported' });
+    });
   });
 });
