@@ -101,7 +101,7 @@ function post(agent: http.Agent, url: URL, body: Buffer): Promise<{ status: numb
   });
 }
 
-async function closedLoop(url: URL, images: Buffer[], connections: number, seconds: number) {
+export async function closedLoop(url: URL, images: Buffer[], connections: number, seconds: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const latencies: number[] = [];
   let errors = 0;
