@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { detectCpuFacts, effectiveCpus, threadPlan, type CpuFacts } from './cpu-quota.js';
+import { detectCpuFacts, effectiveCpus, enginePlan, threadPlan, type CpuFacts } from './cpu-quota.js';
 import { BACKEND_PREFERENCES, type BackendPreference } from './engine/backend-preference.js';
 import { BATCH_TIMEOUT_MS, MAX_BATCH_SIZE, RELIABILITY_THRESHOLD, SAMPLES } from './limits.js';
 import { newestVersion } from './model/store.js';
@@ -56,6 +56,10 @@ const envSchema = z.object({
   SHUTDOWN_DELAY_MS: int(0, 600_000).default(0),
   /** Worker threads that decode and preprocess images (0: on the main thread). */
   PREPROCESS_WORKERS: int(0, 64).optional(),
+  /** Engine worker threads, each with its own copy of the model (default: one per whole CPU of the quota). */
+  ENGINE_WORKERS: optionalInt(1, 64),
+  /** Bound on each engine worker's JS heap (old generation), MiB; past it the worker is replaced. */
+  ENGINE_WORKER_HEAP_MB: int(32, 65_536).default(512),
   /** The pod's CPU limit (downward API limits.cpu, divisor 1m); thread pools are sized from it and the cgroup quota. */
   CPU_LIMIT_MILLICORES: optionalInt(1, 1_000_000),
   /** Upper bound on draining after SIGTERM; past it the process exits anyway (code 1). */
@@ -101,6 +105,12 @@ export interface RuntimeConfig {
   cpus: number;
   /** PREPROCESS_WORKERS, or sized from `cpus`. */
   preprocessWorkers: number;
+  /** ENGINE_WORKERS, or one per whole CPU of `cpus`. */
+  engineWorkers: number;
+  /** Native TensorFlow's intra-op threads per engine worker (TF_NUM_INTRAOP_THREADS unless set). */
+  engineIntraOpThreads: number;
+  /** ENGINE_WORKER_HEAP_MB. */
+  engineWorkerHeapMb: number;
   /** libvips threads per image operation (sharp.concurrency), sized from `cpus`. */
   libvipsThreads: number;
   shutdownDelayMs: number;
@@ -142,6 +152,7 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
   const facts = cpuFacts ?? detectCpuFacts();
   const cpus = effectiveCpus({ ...facts, limitCpus: e.CPU_LIMIT_MILLICORES === undefined ? undefined : e.CPU_LIMIT_MILLICORES / 1000 });
   const threads = threadPlan(cpus, e.PREPROCESS_WORKERS);
+  const engines = enginePlan(cpus, e.ENGINE_WORKERS);
   return {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
@@ -165,6 +176,9 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
     cpus,
     preprocessWorkers: threads.preprocessWorkers,
     libvipsThreads: threads.libvipsThreads,
+    engineWorkers: engines.engineWorkers,
+    engineIntraOpThreads: engines.intraOpThreads,
+    engineWorkerHeapMb: e.ENGINE_WORKER_HEAP_MB,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     backend: e.TFJS_BACKEND,

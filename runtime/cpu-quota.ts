@@ -80,3 +80,16 @@ export function threadPlan(cpus: number, preprocessWorkers?: number): { preproce
   const workers = preprocessWorkers ?? Math.max(1, Math.min(4, whole - 1));
   return { preprocessWorkers: workers, libvipsThreads: Math.max(1, Math.floor(cpus / Math.max(1, workers))) };
 }
+
+/**
+ * Engine workers for `cpus` CPUs: one per whole CPU (at least 1, at most 8), since one wasm
+ * engine runs one thread; native TensorFlow gets `intraOpThreads` per worker so that workers ×
+ * threads stays near the quota instead of each worker's TensorFlow sizing its pool from the host.
+ * Preprocessing (threadPlan) shares the same CPUs: it is cheap per digit next to the engine at
+ * T = 30 (docs/performance.md), and the engine workers only compete with it under load. Pure.
+ */
+export function enginePlan(cpus: number, engineWorkers?: number): { engineWorkers: number; intraOpThreads: number } {
+  const whole = Math.max(1, Math.floor(cpus + 1e-9));
+  const workers = engineWorkers ?? Math.min(8, whole);
+  return { engineWorkers: workers, intraOpThreads: Math.max(1, Math.floor(whole / workers)) };
+}

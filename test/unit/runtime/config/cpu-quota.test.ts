@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseConfig } from '../../../../runtime/config.js';
-import { cgroupCpus, effectiveCpus, parseCfs, parseCpuMax, threadPlan } from '../../../../runtime/cpu-quota.js';
+import { cgroupCpus, effectiveCpus, parseCfs, parseCpuMax, enginePlan, threadPlan } from '../../../../runtime/cpu-quota.js';
 import { repoRoot } from '../../../support/runtime-process.js';
 
 // #15 item 11: thread pools sized from the effective CPU quota, not the host's core count.
@@ -41,5 +41,18 @@ describe('CPU quota', () => {
     // an explicit PREPROCESS_WORKERS wins
     expect(parseConfig({ CPU_LIMIT_MILLICORES: '500', PREPROCESS_WORKERS: '3' }, host)).toMatchObject({ preprocessWorkers: 3, libvipsThreads: 1 });
     expect(() => parseConfig({ CPU_LIMIT_MILLICORES: '0' }, host)).toThrow(/CPU_LIMIT_MILLICORES/);
+  });
+
+  it('sizes the engine workers from the quota, not the host, and native threads per worker to fit', () => {
+    expect(enginePlan(0.5)).toEqual({ engineWorkers: 1, intraOpThreads: 1 });
+    expect(enginePlan(2)).toEqual({ engineWorkers: 2, intraOpThreads: 1 });
+    expect(enginePlan(2.5)).toEqual({ engineWorkers: 2, intraOpThreads: 1 });
+    expect(enginePlan(64)).toEqual({ engineWorkers: 8, intraOpThreads: 8 });
+    expect(enginePlan(4, 1)).toEqual({ engineWorkers: 1, intraOpThreads: 4 });
+    const host = { hostCpus: 32 };
+    expect(parseConfig({ CPU_LIMIT_MILLICORES: '2000' }, host)).toMatchObject({ engineWorkers: 2, engineIntraOpThreads: 1, engineWorkerHeapMb: 512 });
+    expect(parseConfig({}, { hostCpus: 32, cgroupCpus: 1 })).toMatchObject({ engineWorkers: 1, engineIntraOpThreads: 1 });
+    expect(parseConfig({ ENGINE_WORKERS: '3', ENGINE_WORKER_HEAP_MB: '256' }, { hostCpus: 2 })).toMatchObject({ engineWorkers: 3, engineIntraOpThreads: 1, engineWorkerHeapMb: 256 });
+    expect(() => parseConfig({ ENGINE_WORKERS: '0' }, host)).toThrow(/ENGINE_WORKERS/);
   });
 });
