@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { detectCpuFacts, effectiveCpus, enginePlan, threadPlan, type CpuFacts } from './cpu-quota.js';
+import { detectCpuFacts, effectiveCpus, threadPlan, type CpuFacts } from './cpu-quota.js';
 import { BACKEND_PREFERENCES, type BackendPreference } from './engine/backend-preference.js';
 import { BATCH_TIMEOUT_MS, MAX_BATCH_SIZE, RELIABILITY_THRESHOLD, SAMPLES } from './limits.js';
 import { newestVersion } from './model/store.js';
@@ -56,7 +56,7 @@ const envSchema = z.object({
   SHUTDOWN_DELAY_MS: int(0, 600_000).default(0),
   /** Worker threads that decode and preprocess images (0: on the main thread). */
   PREPROCESS_WORKERS: int(0, 64).optional(),
-  /** Engine worker threads, each with its own copy of the model (default: one per whole CPU of the quota). */
+  /** Engine worker threads, each with its own copy of the model (default: cpu-quota.ts enginePlan). */
   ENGINE_WORKERS: optionalInt(1, 64),
   /** Bound on each engine worker's JS heap (old generation), MiB; past it the worker is replaced. */
   ENGINE_WORKER_HEAP_MB: int(32, 65_536).default(512),
@@ -105,10 +105,8 @@ export interface RuntimeConfig {
   cpus: number;
   /** PREPROCESS_WORKERS, or sized from `cpus`. */
   preprocessWorkers: number;
-  /** ENGINE_WORKERS, or one per whole CPU of `cpus`. */
-  engineWorkers: number;
-  /** Native TensorFlow's intra-op threads per engine worker (TF_NUM_INTRAOP_THREADS unless set). */
-  engineIntraOpThreads: number;
+  /** ENGINE_WORKERS if set; else planned from `cpus` and the backend once it is known (cpu-quota.ts enginePlan). */
+  engineWorkers?: number;
   /** ENGINE_WORKER_HEAP_MB. */
   engineWorkerHeapMb: number;
   /** libvips threads per image operation (sharp.concurrency), sized from `cpus`. */
@@ -152,7 +150,6 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
   const facts = cpuFacts ?? detectCpuFacts();
   const cpus = effectiveCpus({ ...facts, limitCpus: e.CPU_LIMIT_MILLICORES === undefined ? undefined : e.CPU_LIMIT_MILLICORES / 1000 });
   const threads = threadPlan(cpus, e.PREPROCESS_WORKERS);
-  const engines = enginePlan(cpus, e.ENGINE_WORKERS);
   return {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
@@ -176,8 +173,7 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
     cpus,
     preprocessWorkers: threads.preprocessWorkers,
     libvipsThreads: threads.libvipsThreads,
-    engineWorkers: engines.engineWorkers,
-    engineIntraOpThreads: engines.intraOpThreads,
+    engineWorkers: e.ENGINE_WORKERS,
     engineWorkerHeapMb: e.ENGINE_WORKER_HEAP_MB,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

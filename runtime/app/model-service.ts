@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { resolveServedModel, type RuntimeConfig, type ServedModel } from '../config.js';
 import type { EngineInfo, ImagePrediction } from '../engine/engine-client.js';
 import { EnginePool } from '../engine/engine-pool.js';
+import { enginePlan } from '../cpu-quota.js';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.js';
 import { Batcher } from './batcher.js';
 import type { ImageInput } from './inputs.js';
@@ -33,20 +34,25 @@ export interface ModelService {
 }
 
 /**
- * Native TensorFlow sizes its thread pools from the host's cores, once per worker: N workers on a
- * 2-CPU quota would run N × host-cores threads. The variables it reads (process-wide, read when a
- * worker's TensorFlow context starts) are set from the plan unless the operator set them.
+ * Native TensorFlow sizes its thread pools from the host's cores, once per worker. The variables
+ * it reads (process-wide, read when a worker's TensorFlow context starts) are set from the plan
+ * unless the operator set them.
  */
-function boundNativeThreads(cfg: RuntimeConfig): void {
-  process.env.TF_NUM_INTRAOP_THREADS ||= String(cfg.engineIntraOpThreads);
+function boundNativeThreads(intraOpThreads: number): void {
+  process.env.TF_NUM_INTRAOP_THREADS ||= String(intraOpThreads);
   process.env.TF_NUM_INTEROP_THREADS ||= '1';
 }
 
-/** Starts the engine workers (load + warm-up) and wires the batcher and metrics to them. */
+/**
+ * Starts the engine workers (load + warm-up) and wires the batcher and metrics to them. Without
+ * ENGINE_WORKERS the count follows the backend (cpu-quota.ts enginePlan): one worker starts with
+ * the native plan; if its backend is not native TensorFlow, the pool grows to one per CPU.
+ */
 export async function startModelService(cfg: RuntimeConfig, modelUri: string, logger: Logger): Promise<ModelService> {
-  boundNativeThreads(cfg);
+  const native = enginePlan(cfg.cpus, true, cfg.engineWorkers);
+  boundNativeThreads(native.intraOpThreads);
   const engine = await EnginePool.start({
-    workers: cfg.engineWorkers,
+    workers: native.engineWorkers,
     modelUri,
     backend: cfg.backend,
     modelAuthHeader: cfg.modelAuthHeader,
@@ -56,6 +62,7 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
   });
   let served: ServedModel;
   try {
+    if (cfg.engineWorkers === undefined && engine.info.backend !== 'tensorflow') await engine.grow(enginePlan(cfg.cpus, false).engineWorkers);
     served = resolveServedModel(cfg, engine.info.metadata);
   } catch (e) {
     await engine.close();

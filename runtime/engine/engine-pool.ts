@@ -70,6 +70,24 @@ export class EnginePool {
     return this.slots.length;
   }
 
+  /** Adds workers up to `workers` in all (started in parallel, each loaded and warmed before it takes a batch). */
+  async grow(workers: number): Promise<void> {
+    const more = workers - this.slots.length;
+    if (more <= 0 || this.closing || this.dead) return;
+    const start = this.opts.startWorker ?? ((o) => EngineClient.start(o));
+    const started = await Promise.all(Array.from({ length: more }, () => start(this.opts)));
+    if (this.closing || this.dead) {
+      await Promise.all(started.map((c) => c.close()));
+      return;
+    }
+    for (const client of started) {
+      const slot: Slot = { index: this.slots.length, client, inFlight: 0, batches: 0, replaced: 0 };
+      this.slots.push(slot);
+      this.watch(slot);
+    }
+    this.wake();
+  }
+
   /** Same contract as EngineClient.predict, on an idle worker. */
   async predict(pixels: Float32Array, n: number, samples: number, threshold?: number): Promise<ImagePrediction[]> {
     const slot = await this.idleSlot();

@@ -43,16 +43,18 @@ describe('CPU quota', () => {
     expect(() => parseConfig({ CPU_LIMIT_MILLICORES: '0' }, host)).toThrow(/CPU_LIMIT_MILLICORES/);
   });
 
-  it('sizes the engine workers from the quota, not the host, and native threads per worker to fit', () => {
-    expect(enginePlan(0.5)).toEqual({ engineWorkers: 1, intraOpThreads: 1 });
-    expect(enginePlan(2)).toEqual({ engineWorkers: 2, intraOpThreads: 1 });
-    expect(enginePlan(2.5)).toEqual({ engineWorkers: 2, intraOpThreads: 1 });
-    expect(enginePlan(64)).toEqual({ engineWorkers: 8, intraOpThreads: 8 });
-    expect(enginePlan(4, 1)).toEqual({ engineWorkers: 1, intraOpThreads: 4 });
-    const host = { hostCpus: 32 };
-    expect(parseConfig({ CPU_LIMIT_MILLICORES: '2000' }, host)).toMatchObject({ engineWorkers: 2, engineIntraOpThreads: 1, engineWorkerHeapMb: 512 });
-    expect(parseConfig({}, { hostCpus: 32, cgroupCpus: 1 })).toMatchObject({ engineWorkers: 1, engineIntraOpThreads: 1 });
-    expect(parseConfig({ ENGINE_WORKERS: '3', ENGINE_WORKER_HEAP_MB: '256' }, { hostCpus: 2 })).toMatchObject({ engineWorkers: 3, engineIntraOpThreads: 1, engineWorkerHeapMb: 256 });
-    expect(() => parseConfig({ ENGINE_WORKERS: '0' }, host)).toThrow(/ENGINE_WORKERS/);
+  it('sizes the engine workers from the quota, not the host: one per CPU beyond the first on wasm, one native worker with the CPUs as threads', () => {
+    expect(enginePlan(0.5, false)).toEqual({ engineWorkers: 1, intraOpThreads: 1 });
+    expect(enginePlan(2, false)).toEqual({ engineWorkers: 1, intraOpThreads: 2 });
+    expect(enginePlan(4.5, false)).toEqual({ engineWorkers: 3, intraOpThreads: 1 });
+    expect(enginePlan(64, false)).toEqual({ engineWorkers: 8, intraOpThreads: 8 });
+    expect(enginePlan(2, true)).toEqual({ engineWorkers: 1, intraOpThreads: 2 });
+    expect(enginePlan(0.5, true)).toEqual({ engineWorkers: 1, intraOpThreads: 1 });
+    // an explicit count wins; native threads are divided among the workers
+    expect(enginePlan(4, true, 2)).toEqual({ engineWorkers: 2, intraOpThreads: 2 });
+    expect(enginePlan(2, true, 3)).toEqual({ engineWorkers: 3, intraOpThreads: 1 });
+    expect(parseConfig({ ENGINE_WORKERS: '3', ENGINE_WORKER_HEAP_MB: '256' }, { hostCpus: 2 })).toMatchObject({ engineWorkers: 3, engineWorkerHeapMb: 256 });
+    expect(parseConfig({}, { hostCpus: 2 })).toMatchObject({ engineWorkers: undefined, engineWorkerHeapMb: 512 });
+    expect(() => parseConfig({ ENGINE_WORKERS: '0' }, { hostCpus: 2 })).toThrow(/ENGINE_WORKERS/);
   });
 });

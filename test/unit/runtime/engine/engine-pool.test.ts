@@ -115,6 +115,20 @@ describe('EnginePool', () => {
     expect(isRuntimeError(err) && err.code).toBe('not_ready');
   }, 180_000);
 
+  it('grows to more workers, each taking batches once it is ready', async () => {
+    const one = await EnginePool.start({ workers: 1, modelUri, backend: testBackend });
+    try {
+      await one.grow(2);
+      expect(one.size).toBe(2);
+      await Promise.all([one.predict(pseudoImages(16, 7), 16, 32), one.predict(pseudoImages(2, 8), 2, 32)]);
+      expect(one.stats().map((s) => s.batches)).toEqual([1, 1]);
+      await one.grow(1); // never shrinks
+      expect(one.size).toBe(2);
+    } finally {
+      await one.close();
+    }
+  }, 180_000);
+
   it('refuses a worker count below 1', async () => {
     await expect(EnginePool.start({ workers: 0, modelUri })).rejects.toThrow(/engine workers must be an integer ≥ 1/);
   });
