@@ -56,6 +56,10 @@ const envSchema = z.object({
   SHUTDOWN_DELAY_MS: int(0, 600_000).default(0),
   /** Worker threads that decode and preprocess images (0: on the main thread). */
   PREPROCESS_WORKERS: int(0, 64).optional(),
+  /** Engine worker threads, each with its own copy of the model (default: cpu-quota.ts enginePlan). */
+  ENGINE_WORKERS: optionalInt(1, 64),
+  /** Bound on each engine worker's JS heap (old generation), MiB; past it the worker is replaced. */
+  ENGINE_WORKER_HEAP_MB: int(32, 65_536).default(512),
   /** The pod's CPU limit (downward API limits.cpu, divisor 1m); thread pools are sized from it and the cgroup quota. */
   CPU_LIMIT_MILLICORES: optionalInt(1, 1_000_000),
   /** Upper bound on draining after SIGTERM; past it the process exits anyway (code 1). */
@@ -101,6 +105,10 @@ export interface RuntimeConfig {
   cpus: number;
   /** PREPROCESS_WORKERS, or sized from `cpus`. */
   preprocessWorkers: number;
+  /** ENGINE_WORKERS if set; else planned from `cpus` and the backend once it is known (cpu-quota.ts enginePlan). */
+  engineWorkers?: number;
+  /** ENGINE_WORKER_HEAP_MB. */
+  engineWorkerHeapMb: number;
   /** libvips threads per image operation (sharp.concurrency), sized from `cpus`. */
   libvipsThreads: number;
   shutdownDelayMs: number;
@@ -165,6 +173,8 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
     cpus,
     preprocessWorkers: threads.preprocessWorkers,
     libvipsThreads: threads.libvipsThreads,
+    engineWorkers: e.ENGINE_WORKERS,
+    engineWorkerHeapMb: e.ENGINE_WORKER_HEAP_MB,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     backend: e.TFJS_BACKEND,

@@ -80,3 +80,19 @@ export function threadPlan(cpus: number, preprocessWorkers?: number): { preproce
   const workers = preprocessWorkers ?? Math.max(1, Math.min(4, whole - 1));
   return { preprocessWorkers: workers, libvipsThreads: Math.max(1, Math.floor(cpus / Math.max(1, workers))) };
 }
+
+/**
+ * Engine workers for `cpus` CPUs. wasm runs XNNPACK on one thread per engine under Node, so more
+ * CPUs need more workers: one per whole CPU beyond the one the event loop and preprocessing use
+ * (at least 1, at most 8) — at T = 30 they take about half a CPU at the engine's saturation
+ * (docs/performance.md), and on 2 CPUs a second wasm worker measured slower, not faster. Native
+ * TensorFlow parallelises each op over its own intra-op thread pool, so it gets one worker with
+ * `intraOpThreads` = the whole CPUs (two single-threaded native workers measured ~40% slower). An
+ * explicit count (ENGINE_WORKERS) wins, and native threads are then divided among the workers so
+ * that workers × threads stays near the quota. Pure.
+ */
+export function enginePlan(cpus: number, native: boolean, engineWorkers?: number): { engineWorkers: number; intraOpThreads: number } {
+  const whole = Math.max(1, Math.floor(cpus + 1e-9));
+  const workers = engineWorkers ?? (native ? 1 : Math.max(1, Math.min(8, whole - 1)));
+  return { engineWorkers: workers, intraOpThreads: Math.max(1, Math.floor(whole / workers)) };
+}

@@ -14,6 +14,7 @@ import { encodeDigit, mnistDigit } from '../../test/support/images.js';
 import { getText, repoRoot, RuntimeProcess } from '../../test/support/runtime-process.js';
 import { runPhases, type Phase, type Sample, type Target } from './load/open-loop.js';
 import { compareMarkdown, PEERS, runCompare, type PeerName } from './load/compare.js';
+import { measureTargets, targetsMarkdown } from './load/targets.js';
 import { markdown, type LoadResult } from './load/report.js';
 import { RssSampler } from './load/rss.js';
 import { summarise, windows } from './load/stats.js';
@@ -36,7 +37,14 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16' },
     'compare-seconds': { type: 'string' },
     'single-requests': { type: 'string', default: '50' },
+    // more runtime rows in the same compare run, each with its own settings: "ENGINE_WORKERS=1;TFJS_BACKEND=wasm"
+    // (rows separated by ';', settings within a row by ','), to measure a change against its baseline
+    variants: { type: 'string' },
+    // the issue's targets (open-loop p99 median of 3, 64-image multipart, 12 MP JPEG, memory) after the compare
+    targets: { type: 'boolean', default: true },
+    'targets-seconds': { type: 'string' },
   },
+  allowNegative: true,
 });
 const short = values.short;
 const rate = Number(values.rate);
@@ -59,17 +67,22 @@ if (values.compare !== undefined) {
     connections: Number(values.connections),
     seconds: Number(values['compare-seconds'] ?? (short ? 10 : 30)),
     singleRequests: Number(values['single-requests']),
+    variants: (values.variants ?? '')
+      .split(';')
+      .filter((v) => v.trim())
+      .map((v) => Object.fromEntries(v.split(',').map((kv) => kv.trim().split('=') as [string, string]))),
   };
   const loadAvg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const loadBefore = loadAvg();
   say(`compare: runtime${peers.map((p) => ', ' + p).join('')}; T = ${opts.samples}, ${opts.connections} connections, ${opts.seconds} s each; load average ${loadBefore}`);
   const images = await Promise.all(Array.from({ length: 200 }, (_, i) => encodeDigit(mnistDigit(i).pixels, { format: 'png' })));
   const rows = await runCompare({ ...opts, images, say });
-  const md = compareMarkdown(rows, { ...opts, machine, load: `${loadBefore} before, ${loadAvg()} after (1/5/15 min)` });
+  const targets = values.targets ? await measureTargets({ samples: opts.samples, images, rate, seconds: Number(values['targets-seconds'] ?? (short ? 10 : 20)), say }) : undefined;
+  const md = compareMarkdown(rows, { ...opts, machine, load: `${loadBefore} before, ${loadAvg()} after (1/5/15 min)` }) + (targets ? '\n\n' + targetsMarkdown(rows, targets) : '');
   const outDir = path.join(repoRoot, 'tmp', 'bench');
   fs.mkdirSync(outDir, { recursive: true });
   const json = path.join(outDir, 'load-compare.json');
-  fs.writeFileSync(json, JSON.stringify({ when: new Date().toISOString(), machine, ...opts, rows }, null, 2));
+  fs.writeFileSync(json, JSON.stringify({ when: new Date().toISOString(), machine, ...opts, rows, targets }, null, 2));
   say('\n' + md + `\n\n(raw figures: ${path.relative(repoRoot, json)})`);
   process.exit(0);
 }

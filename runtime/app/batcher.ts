@@ -18,7 +18,7 @@ export interface BatcherOptions<R> {
   batchTimeoutMs: number;
   /** Images admitted but not yet in inference (being prepared or waiting for a batch) beyond which a request is refused with queue_full. */
   maxQueue: number;
-  /** Batches in inference at once (1: the worker computes one while the next one gathers). */
+  /** Batches in inference at once: the engine workers (1: the worker computes one while the next one gathers). */
   maxInFlight?: number;
   /** Images queued or in inference changed. */
   onDepth?: (images: number) => void;
@@ -161,10 +161,12 @@ export class Batcher<R> {
   /**
    * Seconds a refused client should wait: the work actually admitted (being prepared, queued and
    * in inference) plus its own, at the engine's service rate (images per second of engine time,
-   * ServiceRate); at least 1, at most `maxRetryAfterSeconds`.
+   * ServiceRate, times the batches in flight at once); at least 1, at most `maxRetryAfterSeconds`.
    */
   retryAfterSeconds(extra = 0): number {
-    const rate = this.serviceRate.perSecond();
+    // per batch in flight: with several workers, that many batches are computed at once
+    const perBatch = this.serviceRate.perSecond();
+    const rate = perBatch === undefined ? undefined : perBatch * this.maxInFlight;
     const cap = Math.max(1, Math.ceil(this.opts.maxRetryAfterSeconds ?? 60));
     if (rate === undefined) return 1;
     return Math.min(cap, Math.max(1, Math.ceil((this.reserved + this.queued + this.inFlightImages + extra) / rate)));

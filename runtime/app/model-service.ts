@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import sharp from 'sharp';
 import { resolveServedModel, type RuntimeConfig, type ServedModel } from '../config.js';
-import { EngineClient, type EngineInfo, type ImagePrediction } from '../engine/engine-client.js';
+import type { EngineInfo, ImagePrediction } from '../engine/engine-client.js';
+import { EnginePool } from '../engine/engine-pool.js';
+import { enginePlan } from '../cpu-quota.js';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.js';
 import { Batcher } from './batcher.js';
 import type { ImageInput } from './inputs.js';
@@ -19,7 +21,8 @@ export interface ModelService {
   info: EngineInfo;
   batcher: Batcher<ImagePrediction>;
   metrics: RuntimeMetrics;
-  engine: EngineClient;
+  /** The engine workers (ENGINE_WORKERS). */
+  engine: EnginePool;
   /** Image bytes → MNIST form, in the preprocessing pool. */
   preprocess: Preprocess;
   /** The images of one request → predictions in the same order, within `timeoutMs` (see predictImages). */
@@ -30,22 +33,50 @@ export interface ModelService {
   close(): Promise<void>;
 }
 
-/** Starts the engine worker (load + warm-up) and wires the batcher and metrics to it. */
+/**
+ * Native TensorFlow sizes its thread pools from the host's cores, once per worker. The variables
+ * it reads (process-wide, read when a worker's TensorFlow context starts) are set from the plan
+ * unless the operator set them.
+ */
+function boundNativeThreads(intraOpThreads: number): void {
+  process.env.TF_NUM_INTRAOP_THREADS ||= String(intraOpThreads);
+  process.env.TF_NUM_INTEROP_THREADS ||= '1';
+}
+
+/**
+ * Starts the engine workers (load + warm-up) and wires the batcher and metrics to them. Without
+ * ENGINE_WORKERS the count follows the backend (cpu-quota.ts enginePlan): one worker starts with
+ * the native plan; if its backend is not native TensorFlow, the pool grows to one per CPU.
+ */
 export async function startModelService(cfg: RuntimeConfig, modelUri: string, logger: Logger): Promise<ModelService> {
-  const engine = await EngineClient.start({ modelUri, backend: cfg.backend, modelAuthHeader: cfg.modelAuthHeader, modelSha256: cfg.modelSha256, logger: logger.child({ component: 'engine' }) });
+  const native = enginePlan(cfg.cpus, true, cfg.engineWorkers);
+  boundNativeThreads(native.intraOpThreads);
+  const engine = await EnginePool.start({
+    workers: native.engineWorkers,
+    modelUri,
+    backend: cfg.backend,
+    modelAuthHeader: cfg.modelAuthHeader,
+    modelSha256: cfg.modelSha256,
+    logger: logger.child({ component: 'engine' }),
+    resourceLimits: { maxOldGenerationSizeMb: cfg.engineWorkerHeapMb },
+  });
   let served: ServedModel;
   try {
+    if (cfg.engineWorkers === undefined && engine.info.backend !== 'tensorflow') await engine.grow(enginePlan(cfg.cpus, false).engineWorkers);
     served = resolveServedModel(cfg, engine.info.metadata, engine.info.uncertainty);
   } catch (e) {
     await engine.close();
     throw e;
   }
   const metrics = new RuntimeMetrics({ model: served.name, version: served.version, track: served.track });
+  metrics.observeEngine(engine);
   const batcher = new Batcher<ImagePrediction>({
     infer: (pixels, n) => engine.predict(pixels, n, served.samples, served.reliabilityThreshold),
     maxBatchSize: cfg.maxBatchSize,
     batchTimeoutMs: cfg.batchTimeoutMs,
     maxQueue: cfg.maxQueue,
+    // one batch per worker in inference: the pool hands each to an idle worker
+    maxInFlight: engine.size,
     onDepth: (d) => metrics.queueDepth(d),
     onBatch: (images, seconds) => metrics.batch(images, seconds),
     maxRetryAfterSeconds: Math.ceil(cfg.requestTimeoutMs / 1000),
@@ -55,6 +86,7 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
   const pool = cfg.preprocessWorkers > 0 ? new PreprocessPool(cfg.preprocessWorkers, logger, { libvipsThreads: cfg.libvipsThreads }) : undefined;
   // warm-up goes through the same path, uncounted
   const capacity = await warmPath(engine, preprocessor(pool), served, cfg, Math.max(1, pool?.size ?? 1));
+  // per worker; the batcher scales the service rate by the batches it keeps in flight
   batcher.observeCapacity(capacity.images, capacity.seconds);
   pool?.observe((o) => metrics.preprocess(o));
   const preprocess = preprocessor(pool, (o) => metrics.preprocess(o));
@@ -75,7 +107,7 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
  * readiness: the first real request must not pay for loading libvips or compiling the JS. Then one
  * full batch, timed: the engine's capacity before any traffic (the Retry-After estimate's seed).
  */
-async function warmPath(engine: EngineClient, preprocess: Preprocess, served: ServedModel, cfg: RuntimeConfig, workers: number): Promise<{ images: number; seconds: number }> {
+async function warmPath(engine: EnginePool, preprocess: Preprocess, served: ServedModel, cfg: RuntimeConfig, workers: number): Promise<{ images: number; seconds: number }> {
   const raw = Buffer.alloc(64 * 64, 255);
   for (let y = 12; y < 52; y++) for (let x = 29; x < 35; x++) raw[y * 64 + x] = 0;
   let digit = new Float32Array(0);

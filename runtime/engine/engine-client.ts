@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { RuntimeError } from '../errors.js';
 import type { BackendPreference } from './backend-preference.js';
 import type { Reply, Request, WorkerInit } from './protocol.js';
@@ -29,6 +29,8 @@ export interface EngineClientOptions {
   maxSuffixElements?: number;
   /** Worker entry to run; default worker.js (compiled) or worker.ts (tsx) next to this module. */
   workerUrl?: URL;
+  /** Bounds on the worker's JS heap (a worker past them exits with ERR_WORKER_OUT_OF_MEMORY). */
+  resourceLimits?: ResourceLimits;
 }
 
 /** The worker entry next to this module: compiled `worker.js` when present, else `worker.ts`. */
@@ -42,12 +44,12 @@ export function defaultWorkerUrl(): URL {
  * other runner) gets tsx registered inside the worker first: on Node 20 a worker does not inherit
  * the parent's `--import` loader hooks, so `tsx main.ts` alone cannot run a .ts worker.
  */
-function spawnWorker(url: URL, workerData: WorkerInit): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
+function spawnWorker(url: URL, workerData: WorkerInit, resourceLimits?: ResourceLimits): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData, resourceLimits });
   // the ESM build of tsx's API (require.resolve finds the CJS one, whose register() fails in a worker)
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(code, { eval: true, workerData });
+  return new Worker(code, { eval: true, workerData, resourceLimits });
 }
 
 const MAX_SAMPLES = 256;
@@ -59,19 +61,21 @@ const MAX_SAMPLES = 256;
  */
 export class EngineClient {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private readonly pendingCalls = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private dead: Error | undefined;
   private readonly exitListeners: ((code: number) => void)[] = [];
 
   private constructor(
     private readonly worker: Worker,
     readonly info: EngineInfo,
+    private latest: EngineMemory,
   ) {
     worker.on('message', (r: Reply) => {
       if (!('id' in r)) return;
-      const p = this.pending.get(r.id);
+      if (r.type === 'predicted' || r.type === 'memory') this.latest = r.memory;
+      const p = this.pendingCalls.get(r.id);
       if (!p) return;
-      this.pending.delete(r.id);
+      this.pendingCalls.delete(r.id);
       if (r.type === 'error') p.reject(new RuntimeError('internal', `engine: ${r.message}`));
       else p.resolve(r);
     });
@@ -86,7 +90,7 @@ export class EngineClient {
   static async start(opts: EngineClientOptions): Promise<EngineClient> {
     const url = opts.workerUrl ?? defaultWorkerUrl();
     const init: WorkerInit = { modelUri: opts.modelUri, modelAuthHeader: opts.modelAuthHeader, modelSha256: opts.modelSha256, backend: opts.backend, seed: opts.seed, maxSuffixElements: opts.maxSuffixElements };
-    const worker = spawnWorker(url, init);
+    const worker = spawnWorker(url, init, opts.resourceLimits);
     // remove only our own listeners: Worker keeps internal ones that ref and start its port
     let onMessage: (r: Reply) => void = () => {};
     let onError: (e: Error) => void = () => {};
@@ -107,7 +111,7 @@ export class EngineClient {
       throw new Error(`engine failed to load ${opts.modelUri}: ${first.type === 'failed' ? first.message : first.type}`);
     }
     opts.logger?.info({ backend: first.info.backend, backendFallback: first.info.backendFallback, model: first.info.metadata.name, version: first.info.metadata.version, source: first.info.source, loadMs: Math.round(first.loadMs) }, 'engine ready');
-    return new EngineClient(worker, first.info);
+    return new EngineClient(worker, first.info, first.memory);
   }
 
   /**
@@ -129,7 +133,22 @@ export class EngineClient {
     return r.predictions;
   }
 
-  /** tfjs memory of the worker (tensor count and bytes): flat across calls when nothing leaks. */
+  /** The worker's thread id (as in its logs and profiles). */
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  /** The worker's memory as of its last answer (after each batch): no call, so it never waits behind a batch. */
+  get lastMemory(): EngineMemory {
+    return this.latest;
+  }
+
+  /** Calls sent and not yet answered. */
+  get pending(): number {
+    return this.pendingCalls.size;
+  }
+
+  /** tfjs memory of the worker (tensor count and bytes) and its own heap: flat across calls when nothing leaks. */
   async memory(): Promise<EngineMemory> {
     const r = await this.call({ type: 'memory', id: 0 });
     if (r.type !== 'memory') throw new RuntimeError('internal', `engine answered ${r.type} to memory`);
@@ -139,6 +158,14 @@ export class EngineClient {
   /** Calls `cb` once if the worker exits (crash or close). */
   onExit(cb: (code: number) => void): void {
     this.exitListeners.push(cb);
+  }
+
+  /**
+   * Ends the worker at once, as a crash would: calls in progress reject, exit listeners run.
+   * For a worker that no longer answers, and for tests of what a crash does.
+   */
+  async kill(): Promise<void> {
+    await this.worker.terminate();
   }
 
   /** Disposes the model and stops the worker after the calls already sent. Idempotent. */
@@ -157,14 +184,14 @@ export class EngineClient {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pendingCalls.set(id, { resolve, reject });
       this.worker.postMessage({ ...req, id }, transfer);
     });
   }
 
   private fail(e: Error): void {
     this.dead ??= e;
-    for (const p of this.pending.values()) p.reject(this.dead);
-    this.pending.clear();
+    for (const p of this.pendingCalls.values()) p.reject(this.dead);
+    this.pendingCalls.clear();
   }
 }

@@ -19,9 +19,10 @@ export type Request =
 
 /** Worker → parent. */
 export type Reply =
-  | { type: 'ready'; info: EngineInfo; loadMs: number }
+  | { type: 'ready'; info: EngineInfo; loadMs: number; memory: EngineMemory }
   | { type: 'failed'; message: string }
-  | { type: 'predicted'; id: number; predictions: ImagePrediction[] }
+  /** `memory` as measured after the batch: the pool's per-worker figures without a call that would queue behind a batch. */
+  | { type: 'predicted'; id: number; predictions: ImagePrediction[]; memory: EngineMemory }
   | { type: 'memory'; id: number; memory: EngineMemory }
   | { type: 'closed'; id: number }
   | { type: 'error'; id: number; message: string };

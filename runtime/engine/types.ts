@@ -30,4 +30,10 @@ export interface ImagePrediction extends SampleSummary {
 export interface EngineMemory {
   numTensors: number;
   numBytes: number;
+  /**
+   * The worker's own memory: its V8 heap (heapTotal) plus memory outside the heap its objects hold
+   * (external: ArrayBuffers, the wasm backend's memory). Threads share one process RSS, so this is
+   * the per-worker share that can be told apart; the code and native libraries are shared.
+   */
+  workerBytes?: number;
 }

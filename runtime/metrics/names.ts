@@ -12,6 +12,9 @@ export const METRIC = {
   preprocess: 'digitserve_preprocess_total',
   mirrorRequests: 'digitserve_mirror_requests_total',
   mirrorDisagreements: 'digitserve_mirror_disagreements_total',
+  engineWorkers: 'digitserve_engine_workers',
+  engineWorkerMemory: 'digitserve_engine_worker_memory_bytes',
+  engineWorkerReplacements: 'digitserve_engine_worker_replacements',
 } as const;
 
 /** Labels every series carries. */

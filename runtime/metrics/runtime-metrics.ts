@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EnginePool } from '../engine/engine-pool.js';
 import {
   BATCH_SIZE_BUCKETS,
   CONFIDENCE_BUCKETS,
@@ -52,6 +53,40 @@ export class RuntimeMetrics {
   private readonly preprocessed: Counter<'outcome'>;
   private readonly mirrorRequests: Counter<'outcome'>;
   private readonly mirrorDisagreements: Counter;
+
+  /**
+   * The engine pool's figures on scrape: live workers, each worker's own memory (V8 heap + external,
+   * by worker slot; the process's whole RSS is process_resident_memory_bytes), workers replaced.
+   */
+  observeEngine(pool: EnginePool): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: METRIC.engineWorkers,
+      help: 'Engine worker threads up (ENGINE_WORKERS when healthy; fewer while a lost one is replaced).',
+      registers,
+      collect() {
+        this.set(pool.stats().filter((w) => w.threadId >= 0).length);
+      },
+    });
+    new Gauge({
+      name: METRIC.engineWorkerMemory,
+      help: "An engine worker's own memory in bytes as of its last batch: its V8 heap plus external memory (ArrayBuffers, the wasm backend's heap). Threads share the process's RSS (process_resident_memory_bytes).",
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of pool.lastMemory()) if (m.workerBytes !== undefined) this.set({ worker: String(m.index) }, m.workerBytes);
+      },
+    });
+    new Gauge({
+      name: METRIC.engineWorkerReplacements,
+      help: 'Engine workers that exited unexpectedly and were replaced since start.',
+      registers,
+      collect() {
+        this.set(pool.stats().reduce((a, w) => a + w.replaced, 0));
+      },
+    });
+  }
 
   constructor(labels: MetricLabels, now: () => number = () => performance.now()) {
     this.depth = new TimeAverage(QUEUE_DEPTH_WINDOW_MS, now);

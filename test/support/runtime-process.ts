@@ -36,6 +36,8 @@ export interface RuntimeProcessOptions {
   echo?: boolean;
   /** Checkout whose runtime/main.ts runs (default: this one); benches measure another one with it. */
   root?: string;
+  /** Node flags before the entry (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
 }
 
 export interface ExitInfo {
@@ -91,7 +93,7 @@ export class RuntimeProcess {
       ...opts.env,
     };
     const root = opts.root ?? repoRoot;
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'runtime', 'main.ts')], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(root, 'runtime', 'main.ts')], {
       cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -37,6 +37,8 @@ export interface CompareOptions {
   singleRequests: number;
   images: Buffer[];
   say: (line: string) => void;
+  /** More runtime rows, each with these settings (e.g. ENGINE_WORKERS=1: a change against its baseline, same run). */
+  variants?: Record<string, string>[];
 }
 
 export interface ServerFigures {
@@ -101,7 +103,7 @@ function post(agent: http.Agent, url: URL, body: Buffer): Promise<{ status: numb
   });
 }
 
-async function closedLoop(url: URL, images: Buffer[], connections: number, seconds: number) {
+export async function closedLoop(url: URL, images: Buffer[], connections: number, seconds: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const latencies: number[] = [];
   let errors = 0;
@@ -206,9 +208,17 @@ async function startNaive(samples: number): Promise<Server> {
   return { name: 'naive', pid: child.pid!, baseUrl, predictPath: '/predict', note: 'Node, T full forward passes with training: true per request', stop: () => stopChild(child) };
 }
 
-async function startRuntime(samples: number): Promise<Server> {
-  const rp = await RuntimeProcess.start({ env: { MC_SAMPLES: String(samples), LOG_LEVEL: 'warn' } });
-  return { name: 'digitserve runtime', pid: rp.pid, baseUrl: rp.baseUrl, predictPath: '/v1/models/mnist-cnn:predict', note: 'runtime/main.ts, settings default', stop: async () => void (await rp.stop()) };
+async function startRuntime(samples: number, env: Record<string, string> = {}): Promise<Server> {
+  const rp = await RuntimeProcess.start({ env: { MC_SAMPLES: String(samples), LOG_LEVEL: 'warn', ...env } });
+  const settings = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
+  return {
+    name: settings ? `digitserve runtime, ${settings}` : 'digitserve runtime',
+    pid: rp.pid,
+    baseUrl: rp.baseUrl,
+    predictPath: '/v1/models/mnist-cnn:predict',
+    note: settings ? `runtime/main.ts, ${settings}` : 'runtime/main.ts, settings default',
+    stop: async () => void (await rp.stop()),
+  };
 }
 
 async function digitsOf(server: Server, images: Buffer[]): Promise<number[]> {
@@ -274,9 +284,13 @@ export async function runCompare(opts: CompareOptions): Promise<ServerFigures[]>
     python: () => startPython(opts.samples, say),
     naive: () => startNaive(opts.samples),
   };
+  const variants = (opts.variants ?? []).map((env, i) => {
+    starters[`variant-${i}`] = () => startRuntime(opts.samples, env);
+    return `variant-${i}`;
+  });
   const out: ServerFigures[] = [];
   let reference: number[] | undefined;
-  for (const name of ['runtime', ...opts.peers]) {
+  for (const name of ['runtime', ...variants, ...opts.peers]) {
     say(`${name}: starting…`);
     const server = await starters[name]();
     try {

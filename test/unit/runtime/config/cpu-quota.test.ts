@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseConfig } from '../../../../runtime/config.js';
-import { cgroupCpus, effectiveCpus, parseCfs, parseCpuMax, threadPlan } from '../../../../runtime/cpu-quota.js';
+import { cgroupCpus, effectiveCpus, parseCfs, parseCpuMax, enginePlan, threadPlan } from '../../../../runtime/cpu-quota.js';
 import { repoRoot } from '../../../support/runtime-process.js';
 
 // #15 item 11: thread pools sized from the effective CPU quota, not the host's core count.
@@ -41,5 +41,20 @@ describe('CPU quota', () => {
     // an explicit PREPROCESS_WORKERS wins
     expect(parseConfig({ CPU_LIMIT_MILLICORES: '500', PREPROCESS_WORKERS: '3' }, host)).toMatchObject({ preprocessWorkers: 3, libvipsThreads: 1 });
     expect(() => parseConfig({ CPU_LIMIT_MILLICORES: '0' }, host)).toThrow(/CPU_LIMIT_MILLICORES/);
+  });
+
+  it('sizes the engine workers from the quota, not the host: one per CPU beyond the first on wasm, one native worker with the CPUs as threads', () => {
+    expect(enginePlan(0.5, false)).toEqual({ engineWorkers: 1, intraOpThreads: 1 });
+    expect(enginePlan(2, false)).toEqual({ engineWorkers: 1, intraOpThreads: 2 });
+    expect(enginePlan(4.5, false)).toEqual({ engineWorkers: 3, intraOpThreads: 1 });
+    expect(enginePlan(64, false)).toEqual({ engineWorkers: 8, intraOpThreads: 8 });
+    expect(enginePlan(2, true)).toEqual({ engineWorkers: 1, intraOpThreads: 2 });
+    expect(enginePlan(0.5, true)).toEqual({ engineWorkers: 1, intraOpThreads: 1 });
+    // an explicit count wins; native threads are divided among the workers
+    expect(enginePlan(4, true, 2)).toEqual({ engineWorkers: 2, intraOpThreads: 2 });
+    expect(enginePlan(2, true, 3)).toEqual({ engineWorkers: 3, intraOpThreads: 1 });
+    expect(parseConfig({ ENGINE_WORKERS: '3', ENGINE_WORKER_HEAP_MB: '256' }, { hostCpus: 2 })).toMatchObject({ engineWorkers: 3, engineWorkerHeapMb: 256 });
+    expect(parseConfig({}, { hostCpus: 2 })).toMatchObject({ engineWorkers: undefined, engineWorkerHeapMb: 512 });
+    expect(() => parseConfig({ ENGINE_WORKERS: '0' }, { hostCpus: 2 })).toThrow(/ENGINE_WORKERS/);
   });
 });

@@ -23,7 +23,8 @@ const DIGITS = [7, 2, 4, 11, 13];
 
 beforeAll(async () => {
   // T = 256 and batches of 32: a full request keeps the engine busy long enough to queue behind it
-  t = await startTestRuntime({ MODEL_URI: modelCalibratedAt(256), MAX_BATCH_SIZE: '32', MAX_IMAGES_PER_REQUEST: '32', MAX_QUEUE: '32', REQUEST_TIMEOUT_MS: '300000', MAX_BODY_BYTES: String(1 << 20) });
+  // one engine worker: the deadline test needs a request queued behind a batch in inference
+  t = await startTestRuntime({ MODEL_URI: modelCalibratedAt(256), MAX_BATCH_SIZE: '32', MAX_IMAGES_PER_REQUEST: '32', MAX_QUEUE: '32', REQUEST_TIMEOUT_MS: '300000', MAX_BODY_BYTES: String(1 << 20), ENGINE_WORKERS: '1' });
   c = new OipClient(`127.0.0.1:${t.runtime.grpcPort}`);
 }, 300_000);
 afterAll(async () => {
