@@ -84,13 +84,26 @@ function available(t: TrackView): number {
   return (t.rollout?.availableReplicas ?? 0) + t.handoverAvailable;
 }
 
-function readyCondition(tracks: TrackView[]): ConditionInput {
+/**
+ * What the Ready message adds about uncertainty (SPEC §7): a SavedModel converts to a graph without
+ * active dropout, so its track answers with uncertainty method "none" (no MC dropout). Pure.
+ */
+export function uncertaintyNote(dm: DigitModel): string {
+  const none = [
+    ...(dm.spec.model.format === 'savedmodel' ? ['stable'] : []),
+    ...(dm.spec.canary?.format === 'savedmodel' ? ['canary'] : []),
+  ];
+  return none.length ? `; ${none.join(' and ')} (savedmodel) answer${none.length === 1 ? 's' : ''} with uncertainty method "none": no MC dropout` : '';
+}
+
+function readyCondition(dm: DigitModel, tracks: TrackView[]): ConditionInput {
+  const note = uncertaintyNote(dm);
   const short = tracks.filter((t) => available(t) < t.desired || !t.rollout);
   if (short.length === 0) {
     const total = tracks.reduce((n, t) => n + t.desired, 0);
-    return { type: CONDITION.ready, status: 'True', reason: REASON.allTracksAvailable, message: `${total} of ${total} desired pods available` };
+    return { type: CONDITION.ready, status: 'True', reason: REASON.allTracksAvailable, message: `${total} of ${total} desired pods available${note}` };
   }
-  const message = short.map((t) => `${t.track}: ${available(t)}/${t.desired} pods available`).join('; ');
+  const message = short.map((t) => `${t.track}: ${available(t)}/${t.desired} pods available`).join('; ') + note;
   return { type: CONDITION.ready, status: 'False', reason: REASON.tracksUnavailable, message };
 }
 
@@ -177,7 +190,7 @@ export function computeStatus(dm: DigitModel, observed: ObservedState, now: Date
     }
   }
   const stamp = metaTime(now);
-  status.conditions = [readyCondition(tracks), progressingCondition(tracks, observed), degradedCondition(dm, tracks, observed)].map(
+  status.conditions = [readyCondition(dm, tracks), progressingCondition(tracks, observed), degradedCondition(dm, tracks, observed)].map(
     (c): Condition => mergeCondition(prev.conditions, c, generation, stamp),
   );
   return status;

@@ -30,6 +30,15 @@ describe('computeStatus', () => {
     expect(cond(s, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
   });
 
+  it('says in Ready which tracks answer without MC dropout (a savedmodel track: uncertainty method none)', () => {
+    const deps = { stable: deployment({ version: '3', replicas: 3 }), canary: deployment({ version: '4', replicas: 1 }) };
+    const tfjs = computeStatus(digitModel({ replicas: 4, canary }), { deployments: deps }, T0);
+    expect(cond(tfjs, 'Ready').message).toBe('4 of 4 desired pods available');
+    const dm = digitModel({ replicas: 4, model: { name: 'mnist-cnn', version: '3', uri: 'pvc://models/mnist-cnn/3', format: 'keras' }, canary: { ...canary, format: 'savedmodel' } });
+    const s = computeStatus(dm, { deployments: deps }, T0);
+    expect(cond(s, 'Ready')).toMatchObject({ status: 'True', message: '4 of 4 desired pods available; canary (savedmodel) answers with uncertainty method "none": no MC dropout' });
+  });
+
   it('reports the HTTPRoute weight as effectiveWeight when a Gateway routes the traffic', () => {
     const dm = digitModel({ replicas: 4, canary, traffic: { parentRefs: [{ name: 'gw' }] } });
     const deps = { stable: deployment({ version: '3', replicas: 3 }), canary: deployment({ version: '4', replicas: 1 }) };
