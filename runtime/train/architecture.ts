@@ -24,7 +24,7 @@ export interface ArchSpec {
  * The default model's shape. 32 | 64-64 filters: a heavier prefix (22 MFLOP/image) against a
  * light sampled suffix (576→64→10, 0.075 MFLOP/sample), so T samples cost little more than one pass.
  */
-export const DEFAULT_ARCH: ArchSpec = { blocks: [[32, 32], [64, 64]], extraPools: 1, dense: 64, dropout: [0.1, 0.25] };
+export const DEFAULT_ARCH: ArchSpec = { blocks: [[32, 32], [64, 64]], extraPools: 1, dense: 128, dropout: [0.25, 0.5] };
 
 export interface Params {
   convs: { w: tf.Variable; b: tf.Variable }[];

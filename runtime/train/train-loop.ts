@@ -41,7 +41,7 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'log'> = {
-  epochs: 24,
+  epochs: 5,
   batchSize: 64,
   learningRate: 2e-3,
   seed: 1,

@@ -7,7 +7,7 @@ dropout as ONE batched call of T samples inside a tf.function: the image repeate
 layers active (training=True) exactly where the TF.js model has them, every other layer in inference
 mode. Answers digit + mean probabilities (+ agreement share) over T samples.
 
-    <venv>/bin/python hack/bench/peer/server.py --port 8091 [--model models/mnist-cnn/1] [--samples 30] [--workers N]
+    <venv>/bin/python hack/bench/peer/server.py --port 8091 [--model models/mnist-cnn/2] [--samples 30] [--workers N]
 
 PEER_TF_THREADS=n caps each worker's TensorFlow thread pools (default: TensorFlow's own choice, which
 measured faster here than 1 thread per worker: 65 against 51 req/s, same load, 2 cores).
