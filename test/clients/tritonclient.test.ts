@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeDigit, mnistDigit } from '../support/images.js';
+import { defaultModelVersion } from '../support/model-fixture.js';
 import { RuntimeProcess, repoRoot } from '../support/runtime-process.js';
 
 /**
@@ -120,7 +121,7 @@ describe.each(['http', 'grpc'] as const)('tritonclient over %s', (protocol) => {
     expect(s().serverMetadata).toMatchObject({ name: 'digitserve', version: expect.any(String) });
     const m = s().modelMetadata;
     expect(m.name).toBe('mnist-cnn');
-    expect(m.versions).toEqual(['1']);
+    expect(m.versions).toEqual([defaultModelVersion()]);
     // gRPC's JSON form writes int64 as strings
     expect(m.inputs.map((i) => [i.name, i.datatype, i.shape.map(Number)])).toEqual([
       ['image', 'BYTES', [-1]],

@@ -1,4 +1,5 @@
 import { encodeDigit, mnistDigit } from '../support/images.js';
+import { defaultModelVersion } from '../support/model-fixture.js';
 import { freePort, metricValue } from '../support/runtime-process.js';
 import { docker, imageEntry, inspect, logsOf, waitFor } from './support/docker.js';
 
@@ -36,7 +37,7 @@ it('declares the nonroot user 65532, the ports and the baked-in default model', 
   expect(config.User).toBe('65532:65532');
   expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'METRICS_PORT=9090', 'GRPC_PORT=8081']));
   const listed = (await (await fetch(`${base}/v1/models`)).json()) as { models: { name: string; version: string }[] };
-  expect(listed.models).toEqual([expect.objectContaining({ name: 'mnist-cnn', version: '2' })]);
+  expect(listed.models).toEqual([expect.objectContaining({ name: 'mnist-cnn', version: defaultModelVersion() })]);
 });
 
 it(`stays within its size budget (${RUNTIME_BUDGET_BYTES / 1e6} MB uncompressed)`, async () => {

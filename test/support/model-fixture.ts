@@ -31,3 +31,9 @@ export function modelCalibratedAt(samples: number, version = '1'): string {
   fs.writeFileSync(path.join(dir, 'metadata.json'), JSON.stringify(meta));
   return dir;
 }
+
+/** The version `npm start` serves: the newest numeric version directory under models/mnist-cnn. */
+export function defaultModelVersion(): string {
+  const dirs = fs.readdirSync(path.join(repoRoot, 'models', 'mnist-cnn')).filter((d) => /^\d+$/.test(d));
+  return String(Math.max(...dirs.map(Number)));
+}
