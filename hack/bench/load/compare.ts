@@ -8,13 +8,12 @@
 // runtime), a warm-up, single-request latency (one request at a time), then a closed loop at
 // `connections` for `seconds` (req/s, p50/p99 of 200s); RSS of the server's whole process tree
 // (uvicorn's workers included) sampled each second, peak reported.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { freePort, getText, repoRoot, RuntimeProcess, sleep } from '../../../test/support/runtime-process.js';
+import { projectPython } from '../../../runtime/import/python-env.js';
 import { percentile } from './stats.js';
 
 export const PEERS = ['python', 'naive'] as const;
@@ -146,20 +145,9 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** The peer's Python environment (made once, cached by hack/python/venv.sh); the path of its interpreter. */
-export async function peerPython(say: (l: string) => void): Promise<string> {
-  // the tensorflow-cpu wheel hack/tfjs-node/setup.sh caches, when it is the version the peer pins and
-  // fits this interpreter: handed to pip so it is not downloaded twice
-  const wheels = path.join(process.env.TFJS_NODE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'digitserve', 'tfjs-node'), 'wheels');
-  const requirements = path.join(repoRoot, 'hack/python/requirements-peer.txt');
-  const pinned = /^tensorflow[-_]cpu==(\S+)/im.exec(fs.readFileSync(requirements, 'utf8'))?.[1];
-  const python = process.env.PYTHON ?? 'python3';
-  const tag = await promisify(execFile)(python, ['-c', 'import sys; print("cp%d%d" % sys.version_info[:2])']).then((r) => r.stdout.trim(), () => '');
-  const prefix = `tensorflow_cpu-${pinned}-${tag}-${tag}-`;
-  const wheel = pinned && tag && fs.existsSync(wheels) ? fs.readdirSync(wheels).find((f) => f.startsWith(prefix) && f.endsWith('.whl')) : undefined;
-  const env = { ...process.env, ...(wheel ? { VENV_PIP_ARGS: path.join(wheels, wheel) } : {}) };
+export function peerPython(say: (l: string) => void): Promise<string> {
   say(`python peer: environment from hack/python/requirements-peer.txt (first time: pip installs TensorFlow, minutes)…`);
-  const { stdout } = await promisify(execFile)('bash', [path.join(repoRoot, 'hack/python/venv.sh'), requirements], { env, cwd: repoRoot, maxBuffer: 1 << 24 });
-  return path.join(stdout.trim(), 'bin', 'python');
+  return projectPython('hack/python/requirements-peer.txt');
 }
 
 async function startPython(samples: number, say: (l: string) => void): Promise<Server> {
