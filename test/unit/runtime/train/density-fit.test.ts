@@ -43,3 +43,31 @@ describe('fitFeatureDensity', () => {
     expect(featureDistance(d, [5, 0])).toBeCloseTo(25, 4);
   });
 });
+
+describe('featureDistance', () => {
+  it('equals min over classes of (z − μ)ᵀ Σ⁻¹ (z − μ) / dim for any dim (partial sums, tail) and offset', () => {
+    // a seeded generator: the densities are fitted from random features of 3 classes
+    let s = 7;
+    const rnd = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    for (const dim of [1, 5, 8, 13]) {
+      const n = 40 * dim;
+      const feats = Float32Array.from({ length: n * dim }, rnd);
+      const labels = Array.from({ length: n }, (_, i) => i % 3);
+      const d = fitFeatureDensity(feats, labels, dim, 3, 'test');
+      // W is the whitening: Σ⁻¹ = Wᵀ W, so the reference computes the quadratic form through Σ⁻¹
+      const inv = new Float64Array(dim * dim);
+      for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) for (let k = 0; k < dim; k++) inv[i * dim + j] += d.whitening[k * dim + i] * d.whitening[k * dim + j];
+      const batch = Float32Array.from({ length: 5 * dim }, () => 3 * rnd());
+      for (let b = 0; b < 5; b++) {
+        const ref = Math.min(
+          ...d.means.map((mu) => {
+            let q = 0;
+            for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) q += (batch[b * dim + i] - mu[i]) * inv[i * dim + j] * (batch[b * dim + j] - mu[j]);
+            return q / dim;
+          }),
+        );
+        expect(featureDistance(d, batch, b * dim)).toBeCloseTo(ref, 8);
+      }
+    }
+  });
+});
