@@ -95,11 +95,16 @@ build_converter() { # $1 = python build image, $2 = python runtime base
 # The native variant: the runtime's Dockerfile with TFJS_NODE=true on a context that carries
 # hack/tfjs-node/setup.sh's built cache (runtime-native/context.sh), so its build stage compiles
 # and downloads nothing but the npm package; its build stages share the runtime's layers.
-build_runtime_native() { # $1 = build image, $2 = runtime base
-  local ref=$REGISTRY/runtime:$VERSION-native start=$SECONDS ctx=$CACHE_ROOT/images/runtime-native-context cached
-  log "building $ref from Dockerfile.runtime with TFJS_NODE=true"
-  cached=$(bash "$IMAGES_DIR/runtime-native/context.sh" "$ctx")
+NATIVE_CTX=$CACHE_ROOT/images/runtime-native-context
+native_context() { # before anything is built, so a missing cache fails the run at once
+  local cached
+  cached=$(bash "$IMAGES_DIR/runtime-native/context.sh" "$NATIVE_CTX")
   [ "$cached" = built ] || die "--native needs the native TensorFlow build cached by hack/tfjs-node/setup.sh (found: $cached): run 'npm run setup:native' first"
+}
+
+build_runtime_native() { # $1 = build image, $2 = runtime base
+  local ref=$REGISTRY/runtime:$VERSION-native start=$SECONDS ctx=$NATIVE_CTX
+  log "building $ref from Dockerfile.runtime with TFJS_NODE=true"
   DOCKER_BUILDKIT=0 nice -n 10 "$DOCKER_CLI" build --network host --quiet \
     --build-arg "NODE_IMAGE=$1" --build-arg "RUNTIME_IMAGE=$2" --build-arg TFJS_NODE=true -t "$ref" "$ctx" >/dev/null
   rm -rf "$ctx"
@@ -150,6 +155,7 @@ main() {
   build_image=$(build_image_with_ca "$build_base" "$ca")
   log "bases ready in $((SECONDS - start)) s: build $build_image, runtime $runtime_base${ca:+ (build stages trust $ca)}"
   if [ "$BASES_ONLY" = 1 ]; then return; fi
+  if [ "$NATIVE" = 1 ]; then native_context; fi
   build_image runtime "$build_image" "$runtime_base"
   if [ "$NATIVE" = 1 ]; then build_runtime_native "$build_image" "$runtime_base"; fi
   build_image operator "$build_image" "$runtime_base"
