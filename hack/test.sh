@@ -5,9 +5,9 @@
 #   engine tests on it (Node 20 and 24), third-party clients (tritonclient) against the runtime and
 #   foreign Keras/SavedModel models imported (npm run import) and served,
 #   the integration and end-to-end suites (which bring up the local control plane), the operator
-#   fault tests on a plane of their own (run even when the integration suite failed), then both
-#   images (`npm run images`) and the image tests, then the real-pod (journey) tests on a plane
-#   with a real kubelet node that runs those images.
+#   fault tests on a plane of their own (run even when the integration suite failed), then the
+#   images (`npm run images -- --native`: the native runtime variant too) and the image tests,
+#   then the real-pod (journey) tests on a plane with a real kubelet node that runs those images.
 # A failed step fails the run; the steps after the integration suite still run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,14 +70,20 @@ fault_tests() {
   jest --selectProjects operator-faults --ci --runInBand --verbose
 }
 
+# the native runtime image too (--native: from the cache native_tests' setup filled), unless SKIP_NATIVE=1
 build_images() {
   echo "== images (npm run images: bases made locally, private Docker engine)"
-  NODE_OPTIONS= bash hack/images/build.sh
+  if [ "${SKIP_NATIVE:-}" = 1 ]; then NODE_OPTIONS= bash hack/images/build.sh; else NODE_OPTIONS= bash hack/images/build.sh --native; fi
 }
 
 image_tests() {
   echo "== image tests (the images just built, read-only and non-root)"
-  jest --selectProjects images --ci --runInBand
+  if [ "${SKIP_NATIVE:-}" = 1 ]; then
+    echo "SKIP_NATIVE=1: no native runtime image built, test/images/runtime-native.test.ts left out"
+    jest --selectProjects images --ci --runInBand --testPathIgnorePatterns '/node_modules/' 'runtime-native\.test\.ts$'
+  else
+    jest --selectProjects images --ci --runInBand
+  fi
 }
 
 journey_tests() {

@@ -7,6 +7,9 @@
 #
 #   --registry PREFIX   tag PREFIX/runtime:<version>, PREFIX/operator:<version>, PREFIX/converter:<version>
 #                       (default ghcr.io/digitserve; <version> = package.json's version)
+#   --native            also the native TensorFlow variant of the runtime, PREFIX/runtime:<version>-native
+#                       (Dockerfile.runtime with TFJS_NODE=true, context from runtime-native/context.sh;
+#                       needs hack/tfjs-node/setup.sh's built cache: `npm run setup:native` first)
 #   --bases-only        make and import the base images, build nothing
 #   --no-load           do not run load-images
 # Environment: DIGITSERVE_BUILD_CA = a PEM bundle the build stages trust (default: the CAs added
@@ -31,11 +34,13 @@ die() { echo "images: error: $*" >&2; exit 1; }
 
 REGISTRY=ghcr.io/digitserve
 BASES_ONLY=0
+NATIVE=0
 LOAD=1
 while [ $# -gt 0 ]; do
   case $1 in
     --registry) REGISTRY=${2:?--registry needs a prefix}; shift 2 ;;
     --registry=*) REGISTRY=${1#*=}; shift ;;
+    --native) NATIVE=1; shift ;;
     --bases-only) BASES_ONLY=1; shift ;;
     --no-load) LOAD=0; shift ;;
     *) die "unknown argument $1 (see the header of hack/images/build.sh)" ;;
@@ -87,13 +92,33 @@ build_converter() { # $1 = python build image, $2 = python runtime base
   log "built $ref in $((SECONDS - start)) s: $(image_size "$ref") MB"
 }
 
+# The native variant: the runtime's Dockerfile with TFJS_NODE=true on a context that carries
+# hack/tfjs-node/setup.sh's built cache (runtime-native/context.sh), so its build stage compiles
+# and downloads nothing but the npm package; its build stages share the runtime's layers.
+NATIVE_CTX=$CACHE_ROOT/images/runtime-native-context
+native_context() { # before anything is built, so a missing cache fails the run at once
+  local cached
+  cached=$(bash "$IMAGES_DIR/runtime-native/context.sh" "$NATIVE_CTX")
+  [ "$cached" = built ] || die "--native needs the native TensorFlow build cached by hack/tfjs-node/setup.sh (found: $cached): run 'npm run setup:native' first"
+}
+
+build_runtime_native() { # $1 = build image, $2 = runtime base
+  local ref=$REGISTRY/runtime:$VERSION-native start=$SECONDS ctx=$NATIVE_CTX
+  log "building $ref from Dockerfile.runtime with TFJS_NODE=true"
+  DOCKER_BUILDKIT=0 nice -n 10 "$DOCKER_CLI" build --network host --quiet \
+    --build-arg "NODE_IMAGE=$1" --build-arg "RUNTIME_IMAGE=$2" --build-arg TFJS_NODE=true -t "$ref" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  log "built $ref in $((SECONDS - start)) s: $(image_size "$ref") MB"
+}
+
 image_size() { echo $(( $(docker_cli image inspect -f '{{.Size}}' "$1") / 1000000 )); }
 
 save_images() {
   mkdir -p "$OUT"
-  local name ref entries=()
-  for name in runtime operator converter; do
-    ref=$REGISTRY/$name:$VERSION
+  local name ref entries=() names=(runtime operator converter)
+  if [ "$NATIVE" = 1 ]; then names+=(runtime-native); else rm -f "$OUT/runtime-native.tar"; fi
+  for name in "${names[@]}"; do
+    case $name in runtime-native) ref=$REGISTRY/runtime:$VERSION-native ;; *) ref=$REGISTRY/$name:$VERSION ;; esac
     log "docker save $ref -> $OUT/$name.tar"
     docker_cli save -o "$OUT/$name.tar.tmp" "$ref" && mv "$OUT/$name.tar.tmp" "$OUT/$name.tar"
     entries+=("{\"ref\": \"$ref\", \"tar\": \"$OUT/$name.tar\", \"sizeBytes\": $(docker_cli image inspect -f '{{.Size}}' "$ref")}")
@@ -130,7 +155,9 @@ main() {
   build_image=$(build_image_with_ca "$build_base" "$ca")
   log "bases ready in $((SECONDS - start)) s: build $build_image, runtime $runtime_base${ca:+ (build stages trust $ca)}"
   if [ "$BASES_ONLY" = 1 ]; then return; fi
+  if [ "$NATIVE" = 1 ]; then native_context; fi
   build_image runtime "$build_image" "$runtime_base"
+  if [ "$NATIVE" = 1 ]; then build_runtime_native "$build_image" "$runtime_base"; fi
   build_image operator "$build_image" "$runtime_base"
   local python_build python_runtime
   python_build=$(build_image_with_ca "$(python_build_base_image)" "$ca")

@@ -1,7 +1,7 @@
 import { encodeDigit, mnistDigit } from '../support/images.js';
 import { defaultModelVersion } from '../support/model-fixture.js';
 import { freePort, metricValue } from '../support/runtime-process.js';
-import { docker, imageEntry, inspect, logsOf, waitFor } from './support/docker.js';
+import { docker, imageEntry, inspect, logsOf, memoryOf, waitFor } from './support/docker.js';
 
 // The runtime image as the operator's pod template runs it: non-root (65532), read-only root
 // filesystem with /tmp as the only writable place (an emptyDir in the pod), no capabilities.
@@ -64,6 +64,7 @@ it('runs the wasm backend (its .wasm binaries are found) and sharp decodes PNGs 
   }
   // the default model gets ~99% of held-out digits right; one miss in ten is allowed
   expect(correct).toBeGreaterThanOrEqual(9);
+  console.log(`${image.ref} after 10 predictions: ${await memoryOf(id)}`);
 }, 300_000);
 
 it('serves Prometheus metrics on the metrics port, counting the predictions', async () => {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../support/runtime-process.js';
@@ -36,11 +36,16 @@ export const readBuildInfo = (): BuildInfo => readJson<BuildInfo>(path.join(imag
 
 const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** The manifest's entry for the runtime, operator or converter image (ref `<prefix>/<name>:<package version>`). */
-export function imageEntry(name: 'runtime' | 'operator' | 'converter'): ImageEntry {
+/**
+ * The manifest's entry for the runtime, operator or converter image (ref `<prefix>/<name>:<package
+ * version>`), or a variant's (`<prefix>/<name>:<package version>-<variant>`: the runtime's `native`,
+ * which `npm run images -- --native` builds).
+ */
+export function imageEntry(name: 'runtime' | 'operator' | 'converter', variant?: 'native'): ImageEntry {
   const entries = readManifest();
-  const entry = entries.find((e) => e.ref.endsWith(`/${name}:${version}`));
-  if (!entry) throw new Error(`.images/images.json lists no ${name}:${version} image (${entries.map((e) => e.ref).join(', ')})`);
+  const tag = variant ? `${version}-${variant}` : version;
+  const entry = entries.find((e) => e.ref.endsWith(`/${name}:${tag}`));
+  if (!entry) throw new Error(`.images/images.json lists no ${name}:${tag} image (${entries.map((e) => e.ref).join(', ')})${variant ? ` (npm run images -- --${variant} builds it)` : ''}`);
   return entry;
 }
 
@@ -78,4 +83,32 @@ export async function waitFor(id: string, probe: () => Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms:\n${await logsOf(id)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * A running container's memory: the resident set of its main process (`VmRSS` of its host PID;
+ * the runtime's engine and preprocessing workers are threads of it) and the cgroup's figure
+ * `docker stats` shows (which leaves out file-backed pages such as mapped shared libraries).
+ */
+export async function memoryOf(id: string): Promise<string> {
+  const pid = (await inspect<number>(id, '.State.Pid')).toString();
+  const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const stats = (await docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', id])).stdout.trim().split(' / ')[0];
+  return `RSS ${rss ? (Number(rss[1]) / 1024).toFixed(0) : '?'} MiB (docker stats: ${stats})`;
+}
+
+/** The paths of a container's filesystem (`docker export`, listed by tar). */
+export async function filesOf(id: string): Promise<string[]> {
+  const exp = spawn(dockerCli, ['export', id], { env: { ...process.env, DOCKER_HOST: dockerHost() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const tar = spawn('tar', ['-t'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  exp.stdout.pipe(tar.stdin);
+  let out = '';
+  let err = '';
+  tar.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  exp.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  tar.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = (p: ChildProcess) => new Promise<number | null>((resolve, reject) => p.on('error', reject).on('close', resolve));
+  const [a, b] = await Promise.all([exited(exp), exited(tar)]);
+  if (a !== 0 || b !== 0) throw new Error(`docker export ${id} | tar -t exited ${a}, ${b}: ${err}`);
+  return out.split('\n').filter(Boolean);
 }

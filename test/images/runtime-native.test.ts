@@ -1,0 +1,108 @@
+import { encodeDigit, mnistDigit } from '../support/images.js';
+import { defaultModelVersion } from '../support/model-fixture.js';
+import { freePort } from '../support/runtime-process.js';
+import { docker, filesOf, imageEntry, inspect, logsOf, memoryOf, waitFor } from './support/docker.js';
+
+// The native variant of the runtime image (`npm run images -- --native`: Dockerfile.runtime with
+// TFJS_NODE=true, @tensorflow/tfjs-node installed by hack/tfjs-node/setup.sh --copy) run as the
+// operator's pod template runs the runtime: non-root (65532), read-only root filesystem with /tmp
+// the only writable place, no capabilities; the TensorFlow libraries load from the read-only root.
+// TFJS_BACKEND is left unset (auto), as a user runs it: the image must pick native TensorFlow.
+
+// measured 977 MB: the wasm image (308 MB) + TensorFlow's stripped C library (634 MB) + the
+// tfjs-node package and its dependencies; unstripped libraries (+215 MB) would not fit
+const NATIVE_BUDGET_BYTES = 1_100_000_000;
+const image = imageEntry('runtime', 'native');
+let id = '';
+let base = '';
+
+const predict = (png: Buffer) => fetch(`${base}/v1/models/mnist-cnn:predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
+
+beforeAll(async () => {
+  const [port, metricsPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+  base = `http://127.0.0.1:${port}`;
+  id = (
+    await docker([
+      'run', '-d', '--read-only', '--tmpfs', '/tmp:rw,size=64m', '--user', '65532:65532',
+      '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
+      '-e', `PORT=${port}`, '-e', `METRICS_PORT=${metricsPort}`, '-e', `GRPC_PORT=${grpcPort}`, image.ref,
+    ])
+  ).stdout.trim();
+  // loading a 580 MB library, the model and the warm-up: generous, a loaded machine can be many times slower
+  await waitFor(id, async () => (await fetch(`${base}/readyz`)).status === 200, '/readyz 200', 300_000);
+}, 400_000);
+
+afterAll(async () => {
+  if (id) await docker(['rm', '-f', id]).catch(() => undefined);
+}, 120_000);
+
+it(`is the runtime image with native TensorFlow, within its size budget (${NATIVE_BUDGET_BYTES / 1e6} MB uncompressed)`, async () => {
+  const size = await inspect<number>(image.ref, '.Size');
+  const wasm = await inspect<number>(imageEntry('runtime').ref, '.Size');
+  console.log(`${image.ref}: ${(size / 1e6).toFixed(1)} MB uncompressed (the wasm image: ${(wasm / 1e6).toFixed(1)} MB)`);
+  expect(size).toBe(image.sizeBytes);
+  expect(size).toBeLessThanOrEqual(NATIVE_BUDGET_BYTES);
+  const config = await inspect<{ User: string; Env: string[]; Cmd: string[] }>(image.ref, '.Config');
+  expect(config.User).toBe('65532:65532');
+  expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'METRICS_PORT=9090', 'GRPC_PORT=8081']));
+  expect(config.Cmd).toEqual(['runtime/main.js']);
+});
+
+it('runs native TensorFlow: the engine, the model resource and the v2 metadata report backend tensorflow', async () => {
+  const engineReady = (await logsOf(id)).split('\n').find((l) => l.includes('"engine ready"'));
+  expect(engineReady).toBeDefined();
+  const logged = JSON.parse(engineReady as string) as { backend: string; backendFallback?: string };
+  expect(logged.backend).toBe('tensorflow');
+  expect(logged.backendFallback).toBeUndefined();
+  const model = (await (await fetch(`${base}/v1/models/mnist-cnn`)).json()) as { backend: string; ready: boolean; version: string };
+  expect(model).toMatchObject({ backend: 'tensorflow', ready: true, version: defaultModelVersion() });
+  const v2 = (await (await fetch(`${base}/v2/models/mnist-cnn`)).json()) as { platform: string };
+  expect(v2.platform).toBe('tensorflowjs_layers_tensorflow');
+});
+
+it('reads real MNIST digits sent as PNGs, with MC-dropout uncertainty', async () => {
+  let correct = 0;
+  for (let i = 0; i < 10; i++) {
+    const digit = mnistDigit(i);
+    const res = await predict(await encodeDigit(digit.pixels, { format: 'png', invert: true, scale: 4 }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { predictions: { digit: number; uncertainty: { method: string; samples: number } }[] };
+    expect(body.predictions[0].uncertainty).toMatchObject({ method: 'mc-dropout', samples: 30 });
+    if (body.predictions[0].digit === digit.label) correct++;
+  }
+  // the default model gets ~99% of held-out digits right; one miss in ten is allowed
+  expect(correct).toBeGreaterThanOrEqual(9);
+}, 300_000);
+
+it('answers a short burst (64 requests, 8 in flight) and says what memory it takes', async () => {
+  const pngs = await Promise.all(Array.from({ length: 64 }, (_, i) => encodeDigit(mnistDigit(100 + i).pixels, { format: 'png', invert: true, scale: 4 })));
+  const statuses: number[] = [];
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, k) => {
+      for (let i = k; i < pngs.length; i += 8) {
+        const res = await predict(pngs[i]);
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+    }),
+  );
+  expect(statuses).toEqual(Array(64).fill(200));
+  console.log(`${image.ref} after 74 predictions: ${await memoryOf(id)}`);
+}, 300_000);
+
+it('carries no build toolchain and no TensorFlow headers, only the libraries the addon loads', async () => {
+  const files = await filesOf(id);
+  const lib = 'app/node_modules/@tensorflow/tfjs-node/';
+  expect(files).toEqual(expect.arrayContaining([`${lib}lib/napi-v8/tfjs_binding.node`, `${lib}deps/lib/libtensorflow_cc.so.2`, `${lib}deps/lib/libtensorflow_framework.so.2`]));
+  const toolchain = files.filter((f) => /^(usr\/)?(local\/)?bin\/(g\+\+|gcc|c\+\+|cc|make|python3?[.0-9]*|pip3?|npm|strip)$/.test(f) || /^usr\/lib\/gcc\//.test(f) || f.startsWith(`${lib}deps/include/`) || /^(src|app\/hack)\//.test(f));
+  expect(toolchain).toEqual([]);
+}, 300_000);
+
+it('drains and exits 0 on SIGTERM', async () => {
+  await docker(['kill', '--signal', 'TERM', id]);
+  const code = (await docker(['wait', id], 300_000)).stdout.trim();
+  const logs = await logsOf(id);
+  expect(logs).toContain('draining');
+  expect(logs).toContain('"stopped"');
+  expect(code).toBe('0');
+}, 360_000);
