@@ -21,7 +21,7 @@ import { throughPreprocessing } from '../train/through-preprocessing.js';
  * sets, the preprocessing pass) on the engine's own answers.
  *
  * Data: validation digits (the fixed split every choice uses; never t10k), alternate images per
- * class fitting / evaluating, mixed 50/50 with Fashion-MNIST train images as the non-digits the
+ * class of the `digits` evenly spaced ones, mixed 50/50 with Fashion-MNIST train images as the non-digits the
  * mapping learns to distrust (when the Debian package is installed); t10k is only evaluated. Every
  * image passes through the runtime's preprocessing first.
  */
@@ -78,7 +78,7 @@ export async function calibrateModel(dir: string, opts: CalibrateOptions = {}): 
 
   const data = await loadMnistFull();
   const val = (await throughPreprocessing(pick(data.validation, evenly(data.validation.n, opts.digits ?? 2000)))).set;
-  // alternate images per class fit the mapping (the other half stays out of the fit)
+  // alternate images per class fit the mapping
   const seen = new Map<number, number>();
   const fitIdx = Array.from(val.y, (c) => {
     const k = seen.get(c) ?? 0;
