@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { featureValue, confidenceOf } from '../engine/confidence.js';
@@ -6,22 +8,22 @@ import { pixelEvidence } from '../engine/pixel-evidence.js';
 import type { ImagePrediction } from '../engine/types.js';
 import type { CalibrationFeature, ConfidenceCalibration } from '../model/metadata.js';
 import { fitLogistic, lowestReliableThreshold } from '../train/calibrate.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { FASHION_DIR, loadFashion, loadMnistFull, pick, type ImageSet } from '../train/datasets.js';
-import { headlineTable } from '../train/evaluation-report.js';
-import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from '../train/metrics.js';
 import { throughPreprocessing } from '../train/through-preprocessing.js';
 
 /**
  * `npm run calibrate -- --model DIR`: fits the confidence mapping and the reliability threshold of
  * any servable model version (trained here or imported by runtime/import) on the project's
- * calibration data, as the engine serves it, and records its evaluation. Reuses the training's
- * pieces (runtime/train: the logistic fit, the threshold rule, the data sets, the preprocessing
- * pass, the metrics and the evaluation table) on the engine's own answers.
+ * calibration data, as the engine serves it, then records its evaluation by running
+ * `npm run evaluate` on it (hack/evaluate: the same command, the same table and evaluation.json).
+ * Reuses the training's pieces (runtime/train: the logistic fit, the threshold rule, the data
+ * sets, the preprocessing pass) on the engine's own answers.
  *
  * Data: validation digits (the fixed split every choice uses; never t10k), alternate images per
- * class fitting / evaluating, mixed 50/50 with Fashion-MNIST train images as the non-digits the
- * mapping learns to distrust (when the Debian package is installed); t10k digits and Fashion-MNIST
- * t10k are only evaluated. Every image passes through the runtime's preprocessing first.
+ * class of the `digits` evenly spaced ones, mixed 50/50 with Fashion-MNIST train images as the non-digits the
+ * mapping learns to distrust (when the Debian package is installed); t10k is only evaluated. Every
+ * image passes through the runtime's preprocessing first.
  */
 
 /** The features a mapping may read: with MC dropout, its figures; without, those of one pass. */
@@ -32,10 +34,10 @@ export function calibrationFeatures(uncertainty: 'mc-dropout' | 'none'): Calibra
 }
 
 export interface CalibrateOptions {
-  /** Validation digits used (half fit, half evaluate); default 2000. */
+  /** Validation digits the fit may use (alternate images per class fit it); default 2000. */
   digits?: number;
-  /** t10k digits evaluated; default 2000. */
-  testDigits?: number;
+  /** Options of `npm run evaluate` for the evaluation's size (e.g. ['--quick']); default the full size. */
+  evaluateArgs?: string[];
   fashionDir?: string;
   seed?: number;
   log?: (line: string) => void;
@@ -63,24 +65,7 @@ async function answer(engine: Engine, set: ImageSet, t: number, features: Calibr
   return rows;
 }
 
-function digitFigures(rows: Row[], y: ArrayLike<number>, conf: number[], threshold: number): Record<string, number> {
-  const probs = new Float32Array(rows.length * 10);
-  rows.forEach((r, i) => probs.set(r.p.probabilities, i * 10));
-  const right = rows.map((r, i) => r.p.digit === y[i]);
-  const reliable = conf.map((c) => c >= threshold);
-  const nRel = reliable.filter(Boolean).length;
-  return {
-    images: rows.length,
-    accuracy: r4(accuracy(rows.map((r) => r.p.digit), y)),
-    nll: r4(negativeLogLikelihood(probs, y, 10)),
-    ece: r4(expectedCalibrationError(conf, right)),
-    reliableCoverage: r4(nRel / rows.length),
-    reliablePrecision: nRel ? r4(reliable.filter((r, i) => r && right[i]).length / nRel) : NaN,
-    rightReliable: r4(reliable.filter((r, i) => r && right[i]).length / Math.max(1, right.filter(Boolean).length)),
-  };
-}
-
-/** Fits, writes metadata.json (calibration, threshold, evaluation summary) and evaluation.json; returns the evaluation. */
+/** Fits, writes metadata.json (calibration, threshold), evaluates (evaluation.json, a summary in metadata.json); returns the evaluation. */
 export async function calibrateModel(dir: string, opts: CalibrateOptions = {}): Promise<Record<string, unknown>> {
   const log = opts.log ?? ((l: string) => console.error(`[calibrate] ${l}`));
   const metaPath = path.join(dir, 'metadata.json');
@@ -93,24 +78,20 @@ export async function calibrateModel(dir: string, opts: CalibrateOptions = {}): 
 
   const data = await loadMnistFull();
   const val = (await throughPreprocessing(pick(data.validation, evenly(data.validation.n, opts.digits ?? 2000)))).set;
-  const test = (await throughPreprocessing(pick(data.test, evenly(data.test.n, opts.testDigits ?? 2000)))).set;
-  // alternate images per class: half 0 fits, half 1 evaluates
+  // alternate images per class fit the mapping
   const seen = new Map<number, number>();
-  const half = Array.from(val.y, (c) => {
+  const fitIdx = Array.from(val.y, (c) => {
     const k = seen.get(c) ?? 0;
     seen.set(c, k + 1);
     return k % 2;
-  });
-  const fitIdx = half.flatMap((h, i) => (h === 0 ? [i] : []));
-  const evalIdx = half.flatMap((h, i) => (h === 1 ? [i] : []));
+  }).flatMap((h, i) => (h === 0 ? [i] : []));
   const fashionDir = opts.fashionDir ?? FASHION_DIR;
   const fashionFit = await loadFashion('train', fitIdx.length, fashionDir);
-  const fashionEval = await loadFashion('t10k', test.n, fashionDir);
-  log(`answering ${val.n} validation and ${test.n} t10k digits${fashionFit ? `, ${fashionFit.n} + ${fashionEval?.n ?? 0} Fashion-MNIST images` : ' (Fashion-MNIST not found: a mapping from digits alone)'}`);
+  log(`answering ${fitIdx.length} validation digits${fashionFit ? ` and ${fashionFit.n} Fashion-MNIST images` : ' (Fashion-MNIST not found: a mapping from digits alone)'}`);
 
-  const valRows = await answer(engine, val, T, features);
-  const fitRows = fitIdx.map((i) => valRows[i]);
-  const fitY = fitIdx.map((i) => valRows[i].p.digit === val.y[i]);
+  const fitSet = pick(val, fitIdx);
+  const fitRows = await answer(engine, fitSet, T, features);
+  const fitY = fitRows.map((r, i) => r.p.digit === fitSet.y[i]);
   let oodFitRows: Row[] = [];
   if (fashionFit) {
     oodFitRows = await answer(engine, (await throughPreprocessing(fashionFit)).set, T, features);
@@ -134,51 +115,37 @@ export async function calibrateModel(dir: string, opts: CalibrateOptions = {}): 
   const threshold = r4(thr.threshold);
   log(`mapping on ${features.join(', ')}; threshold ${threshold} (coverage ${r4(thr.coverage)} of the fit set at precision ${r4(thr.precision)})`);
 
-  const evalRows = evalIdx.map((i) => valRows[i]);
-  const testRows = await answer(engine, test, T, features);
-  const sets = {
-    validationEvalHalf: digitFigures(evalRows, evalIdx.map((i) => val.y[i]), evalRows.map(conf), threshold),
-    t10k: digitFigures(testRows, test.y, testRows.map(conf), threshold),
-  };
-  const ood: Record<string, Record<string, number>> = {};
-  if (fashionEval) {
-    const oodRows = await answer(engine, (await throughPreprocessing(fashionEval)).set, T, features);
-    const digitsConf = testRows.map(conf);
-    const oodConf = oodRows.map(conf);
-    ood.fashionMnistT10k = {
-      images: oodRows.length,
-      aurocConfidence: r4(auroc(digitsConf, oodConf)),
-      aurocMaxProbability: r4(auroc(testRows.map((r) => r.p.probability), oodRows.map((r) => r.p.probability))),
-      aurocMutualInformation: uncertainty === 'none' ? NaN : r4(auroc(testRows.map((r) => -r.p.mutualInformation), oodRows.map((r) => -r.p.mutualInformation))),
-      reliableShare: r4(oodConf.filter((c) => c >= threshold).length / oodConf.length),
-    };
-  }
-  const evaluation = {
-    model: { name: meta.name, version: meta.version },
-    backend: engine.info.backend,
-    samples: T,
-    uncertainty,
-    reliabilityThreshold: threshold,
-    by: 'npm run calibrate',
-    notes: [
-      `digits: ${evalIdx.length} validation digits not used for fitting, ${test.n} t10k digits (evenly spaced), all through the runtime's preprocessing; ECE of confidence`,
-      'shifts, photo variants and the MC-dropout ablation are `npm run evaluate` figures (a trained Layers model with dropout)',
-    ],
-    sets,
-    shifts: {},
-    ood,
-    ablation: {},
-  };
   engine.dispose();
 
   const raw = JSON.parse(await readFile(metaPath, 'utf8')) as Record<string, unknown>;
   const inference = { ...(raw.inference as Record<string, unknown>), samples: T, reliabilityThreshold: threshold };
-  const updated = { ...raw, inference, calibration, evaluation: { calibratedBy: 'npm run calibrate', ...sets, ood } };
+  const fit = { digits: fitIdx.length, nonDigits: oodFitRows.length, threshold, coverage: r4(thr.coverage), precision: r4(thr.precision) };
   // model.json and the weights are unchanged: the digests metadata.json records (`files`) stay valid
-  await writeFile(metaPath, JSON.stringify(updated, null, 2) + '\n');
-  await writeFile(path.join(dir, 'evaluation.json'), JSON.stringify(evaluation, null, 1) + '\n');
-  console.log(`${meta.name}/${meta.version}, ${engine.info.backend}, uncertainty ${uncertainty}, T = ${T}, reliability threshold ${threshold}\n\n${headlineTable(evaluation)}\n`);
+  await writeFile(metaPath, JSON.stringify({ ...raw, inference, calibration, evaluation: { calibratedBy: 'npm run calibrate', fit } }, null, 2) + '\n');
+
+  await runEvaluate(dir, opts.evaluateArgs ?? []);
+  const evaluation = JSON.parse(await readFile(path.join(dir, 'evaluation.json'), 'utf8')) as {
+    size: unknown;
+    sets: Record<string, unknown>;
+    ood: Record<string, { aurocConfidence: number }>;
+  };
+  const oodAurocConfidence = Object.fromEntries(Object.entries(evaluation.ood).map(([k, o]) => [k, o.aurocConfidence]));
+  const summary = { calibratedBy: 'npm run calibrate', fit, evaluatedBy: 'npm run evaluate (evaluation.json)', size: evaluation.size, ...evaluation.sets, oodAurocConfidence };
+  await writeFile(metaPath, JSON.stringify({ ...raw, inference, calibration, evaluation: summary }, null, 2) + '\n');
   return evaluation;
+}
+
+/** `npm run evaluate -- --model DIR ...args` (hack/evaluate/cli.ts), its table on our stdout; throws when it fails. */
+async function runEvaluate(dir: string, args: string[]): Promise<void> {
+  const cli = path.join(PACKAGE_ROOT, 'hack/evaluate/cli.ts');
+  const tsx = path.join(PACKAGE_ROOT, 'node_modules/.bin/tsx');
+  if (!existsSync(cli) || !existsSync(tsx)) throw new Error(`the evaluation needs the checkout's hack/evaluate/cli.ts and its devDependencies (npm ci): ${existsSync(cli) ? tsx : cli} not found`);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(tsx, [cli, '--model', dir, ...args], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (c, signal) => resolve(signal ? null : c));
+  });
+  if (code !== 0) throw new Error(`npm run evaluate -- --model ${dir} ${args.join(' ')} failed (${code === null ? 'killed' : `exit ${code}`})`);
 }
 
 function pixelEvidenceOf(r: Row, features: CalibrationFeature[]): Record<string, number> {

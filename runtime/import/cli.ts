@@ -24,6 +24,7 @@ const { values } = parseArgs({
     version: { type: 'string' },
     'no-calibrate': { type: 'boolean', default: false },
     digits: { type: 'string', default: '2000' },
+    quick: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -35,11 +36,16 @@ function fail(message: string, code = 2): never {
 
 const IMPORT_USAGE = `usage: npm run import -- --from PATH --out models/<name>/<version> [--format keras|savedmodel (from PATH)]
   [--name N --version V (default: from --out)] [--no-calibrate] [--digits N (validation digits for calibrate, 2000)]
+  [--quick (the evaluation after calibrate at npm run evaluate's quick size)]
 PATH: a Keras 3 .keras file, a legacy .h5 file, or a TF SavedModel directory (docs/models.md).`;
-const CALIBRATE_USAGE = `usage: npm run calibrate -- --model DIR [--digits N (validation digits, half fit half evaluate; 2000)]`;
+const CALIBRATE_USAGE = `usage: npm run calibrate -- --model DIR [--digits N (validation digits, alternate ones per class fit; 2000)]
+  [--quick (the evaluation at npm run evaluate's quick size: a first look, not the full table)]
+Fits the confidence mapping and the threshold, then runs npm run evaluate -- --model DIR [--quick]:
+the same table, printed and written to DIR/evaluation.json.`;
 
 const digits = Number(values.digits);
 if (!Number.isInteger(digits) || digits < 20) fail(`--digits must be an integer ≥ 20, got ${values.digits}`);
+const evaluateArgs = values.quick ? ['--quick'] : [];
 
 if (command === 'calibrate') {
   if (values.help || !values.model) {
@@ -47,7 +53,7 @@ if (command === 'calibrate') {
     process.exit(values.help ? 0 : 2);
   }
   if (!existsSync(path.join(values.model, 'metadata.json'))) fail(`${values.model} is not a model version directory (no metadata.json)`);
-  await calibrateModel(path.resolve(values.model), { digits, testDigits: digits });
+  await calibrateModel(path.resolve(values.model), { digits, evaluateArgs }).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e), 1));
 } else if (command === 'import') {
   if (values.help || !values.from || !values.out) {
     console.log(IMPORT_USAGE);
@@ -79,7 +85,7 @@ if (command === 'calibrate') {
   const fid = result.fidelity as { maxAbsDiff: number; digits: number };
   log(`converted in ${converted.toFixed(1)} s: ${String(result.model)} model, uncertainty ${String(result.uncertainty)}, input ${JSON.stringify(result.input)}, fidelity max |diff| ${fid.maxAbsDiff} on ${fid.digits} digits`);
   if (!values['no-calibrate']) {
-    await calibrateModel(path.resolve(values.out), { digits, testDigits: digits });
+    await calibrateModel(path.resolve(values.out), { digits, evaluateArgs }).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e), 1));
     log(`imported and calibrated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   console.log(JSON.stringify({ ...result, seconds: { convert: Number(converted.toFixed(1)), total: Number(((performance.now() - t0) / 1000).toFixed(1)) } }));

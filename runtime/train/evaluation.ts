@@ -9,7 +9,11 @@ import { fitLogistic, lowestReliableThreshold } from './calibrate.js';
 import type { ImageSet } from './datasets.js';
 import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from './metrics.js';
 
-/** What the evaluation keeps of one served answer, plus what the ablation's mappings read. */
+/**
+ * What the evaluation keeps of one served answer, plus what the ablation's mappings read. A model
+ * served with uncertainty 'none' answers with one pass: its `mc`, `mc1` and `det` are that pass's
+ * figures (MI 0), and the ablation rows that need MC dropout are not computed for it.
+ */
 export interface Scored {
   digit: number;
   probability: number;
@@ -43,14 +47,23 @@ const mcOf = (p: ImagePrediction): Scored['mc'] => {
   };
 };
 
-/** Logits of one pass with every Dropout off (the layers before the last, then its kernel and bias). */
-async function deterministicLogits(model: tf.LayersModel, x: Float32Array, n: number): Promise<Float32Array> {
-  const last = model.layers[model.layers.length - 1];
-  const xs = tf.tensor4d(x, [n, 28, 28, 1]);
+/**
+ * Logits of one pass with every Dropout off (the layers before the last, then its kernel and bias),
+ * of a Layers model given the engine's [0, 1] pixels (reshaped and scaled to the model's input).
+ */
+async function deterministicLogits(engine: Engine, x: Float32Array, n: number): Promise<Float32Array> {
+  const model = engine.model as unknown as tf.LayersModel;
+  const { shape, range } = engine.info.metadata.input;
+  // a functional model (an imported Keras one) lists its InputLayer, which takes no input
+  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  const last = layers[layers.length - 1];
+  const weights = last.getWeights();
+  if (weights.length !== 2) throw new Error(`the evaluation reads logits from the last layer's kernel and bias; ${last.name} (${last.getClassName()}) has ${weights.length} weight tensors`);
+  const xs = tf.tensor(range[1] === 1 ? x : x.map((v) => v * range[1]), [n, ...shape]);
   const z = tf.tidy(() => {
     let h: tf.Tensor = xs;
-    for (const l of model.layers.slice(0, -1)) h = l.apply(h, { training: false }) as tf.Tensor;
-    const [k, b] = last.getWeights();
+    for (const l of layers.slice(0, -1)) h = l.apply(h, { training: false }) as tf.Tensor;
+    const [k, b] = weights;
     return tf.add(tf.matMul(tf.reshape(h, [n, -1]), k), b);
   });
   xs.dispose();
@@ -72,16 +85,18 @@ function softmaxFigures(z: Float32Array, off: number, scale: number): { maxProba
 /**
  * Every image of `set` through the engine at T and at T = 1, and through one dropout-free pass,
  * in chunks (the engine disposes its tensors per step; the chunk bounds what one call holds).
+ * A model served with uncertainty 'none' answers with one pass, which is all three.
  */
 export async function scoreSet(engine: Engine, set: ImageSet, t: number, chunk = 250): Promise<Scored[]> {
   const out: Scored[] = [];
+  const mcDropout = engine.info.uncertainty === 'mc-dropout';
   const scale = engine.info.metadata.calibration?.logitScale ?? 1;
   for (let s = 0; s < set.n; s += chunk) {
     const m = Math.min(chunk, set.n - s);
     const x = set.x.subarray(s * 784, (s + m) * 784);
-    const full = await engine.predict(x, m, t);
-    const one = await engine.predict(x, m, 1);
-    const z = await deterministicLogits(engine.model as unknown as tf.LayersModel, Float32Array.from(x), m);
+    const full = await engine.predict(x, m, mcDropout ? t : 1);
+    const one = mcDropout ? await engine.predict(x, m, 1) : full;
+    const z = mcDropout ? await deterministicLogits(engine, Float32Array.from(x), m) : undefined;
     for (let i = 0; i < m; i++) {
       const p = full[i];
       const label = set.y[s + i];
@@ -94,7 +109,7 @@ export async function scoreSet(engine: Engine, set: ImageSet, t: number, chunk =
         reliable: p.reliable,
         mc: mcOf(p),
         mc1: mcOf(one[i]),
-        det: softmaxFigures(z, i * 10, scale),
+        det: z ? softmaxFigures(z, i * 10, scale) : { maxProbability: p.probability, entropy: p.predictiveEntropy },
         evidence: { ...pix, featureDistance: p.evidence.featureDistance },
         served: { predictiveEntropy: p.predictiveEntropy, expectedEntropy: p.expectedEntropy, mutualInformation: p.mutualInformation },
       });
@@ -105,8 +120,8 @@ export async function scoreSet(engine: Engine, set: ImageSet, t: number, chunk =
 
 const r4 = (v: number): number => Number(v.toFixed(4));
 
-/** Figures of the served answers on a labelled digit set. */
-export function digitFigures(rows: Scored[], y: ArrayLike<number>): Record<string, number> {
+/** Figures of the served answers on a labelled digit set (the aleatoric / epistemic split only with MC dropout). */
+export function digitFigures(rows: Scored[], y: ArrayLike<number>, mcDropout = true): Record<string, number> {
   const right = rows.map((r, i) => r.digit === y[i]);
   const probs = new Float32Array(rows.length * 10);
   // NLL needs only P(true label): put it at the label's place
@@ -116,7 +131,7 @@ export function digitFigures(rows: Scored[], y: ArrayLike<number>): Record<strin
   const nRight = right.filter(Boolean).length;
   const errors = rows.filter((r, i) => !right[i]);
   const mean = (v: number[]): number => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
-  return {
+  const figures: Record<string, number> = {
     images: rows.length,
     accuracy: r4(accuracy(rows.map((r) => r.digit), y)),
     nll: r4(negativeLogLikelihood(probs, y, 10)),
@@ -125,6 +140,10 @@ export function digitFigures(rows: Scored[], y: ArrayLike<number>): Record<strin
     reliablePrecision: rel.length ? r4(relRight / rel.length) : NaN,
     rightReliable: nRight ? r4(relRight / nRight) : NaN,
     confidenceEce: r4(expectedCalibrationError(rows.map((r) => r.confidence), right)),
+  };
+  if (!mcDropout) return figures;
+  return {
+    ...figures,
     // the aleatoric / epistemic split as served: means over the set and over its errors
     meanExpectedEntropy: r4(mean(rows.map((r) => r.served.expectedEntropy))),
     meanMutualInformation: r4(mean(rows.map((r) => r.served.mutualInformation))),
@@ -133,14 +152,27 @@ export function digitFigures(rows: Scored[], y: ArrayLike<number>): Record<strin
   };
 }
 
-/** The ablation's mappings (#16 item 2): which figures each reads. */
+/** The ablation's mappings (#16 item 2): which figures each reads, and whether it needs MC dropout. */
 export const ABLATION = {
-  a: { label: 'all evidence, T = 30', mc: 'mc', features: ['maxProbability', 'predictiveEntropy', 'mutualInformation', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'] },
-  b: { label: 'all evidence, T = 1', mc: 'mc1', features: ['maxProbability', 'predictiveEntropy', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'] },
-  c: { label: 'without MC features (one dropout-free pass)', mc: 'det', features: ['maxProbability', 'predictiveEntropy', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'] },
-  d: { label: 'MC features alone, T = 30', mc: 'mc', features: ['maxProbability', 'predictiveEntropy', 'mutualInformation'] },
-} as const satisfies Record<string, { label: string; mc: 'mc' | 'mc1' | 'det'; features: CalibrationFeature[] }>;
+  a: { label: 'all evidence, T = 30', mc: 'mc', needsMcDropout: true, features: ['maxProbability', 'predictiveEntropy', 'mutualInformation', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'] },
+  b: { label: 'all evidence, T = 1', mc: 'mc1', needsMcDropout: true, features: ['maxProbability', 'predictiveEntropy', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'] },
+  c: { label: 'without MC features (one dropout-free pass)', mc: 'det', needsMcDropout: false, features: ['maxProbability', 'predictiveEntropy', 'logFeatureDistance', 'inkFraction', 'edgeDensity', 'interiorShare'] },
+  d: { label: 'MC features alone, T = 30', mc: 'mc', needsMcDropout: true, features: ['maxProbability', 'predictiveEntropy', 'mutualInformation'] },
+} as const satisfies Record<string, { label: string; mc: 'mc' | 'mc1' | 'det'; needsMcDropout: boolean; features: CalibrationFeature[] }>;
 export type AblationKey = keyof typeof ABLATION;
+
+/** A mapping's label at the draws T the evaluation used (the labels name the served T = 30). */
+export const ablationLabel = (key: AblationKey, t: number): string => ABLATION[key].label.replace('T = 30', `T = ${t}`);
+
+/**
+ * The features an ablation mapping reads for a model: all of them, less `logFeatureDistance` when
+ * the model has no feature density (imported models); undefined when the row needs MC dropout and
+ * the model is served without it.
+ */
+export function ablationFeatures(key: AblationKey, model: { mcDropout: boolean; featureDensity: boolean }): CalibrationFeature[] | undefined {
+  if (ABLATION[key].needsMcDropout && !model.mcDropout) return undefined;
+  return ABLATION[key].features.filter((f) => f !== 'logFeatureDistance' || model.featureDensity);
+}
 
 /** The value of an ablation feature for a row (the MC figures taken from the variant's source). */
 export function ablationValue(key: AblationKey, f: CalibrationFeature, r: Scored): number {
@@ -153,8 +185,7 @@ export function ablationValue(key: AblationKey, f: CalibrationFeature, r: Scored
 }
 
 /** Fits an ablation mapping (logistic, as served) on rows labelled right (true) or not. */
-export function fitAblation(key: AblationKey, rows: Scored[], right: boolean[]): (r: Scored) => number {
-  const features = [...ABLATION[key].features] as CalibrationFeature[];
+export function fitAblation(key: AblationKey, rows: Scored[], right: boolean[], features: CalibrationFeature[] = [...ABLATION[key].features]): (r: Scored) => number {
   const lr = fitLogistic(rows.map((r) => features.map((f) => ablationValue(key, f, r))), right);
   const cal: ConfidenceCalibration = { method: 'logistic', features, ...lr, nonDigitShare: 0, samples: 0, fitSet: '' };
   return (r) => {

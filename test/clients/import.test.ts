@@ -13,13 +13,16 @@ import { RuntimeProcess, repoRoot } from '../support/runtime-process.js';
  * one epoch in the converter's own Python environment (TensorFlow CPU and Keras 3 from PyPI,
  * hack/python/requirements-convert.txt, made by hack/python/venv.sh), saved as a legacy .h5, a
  * Keras 3 .keras and a TF SavedModel; each is imported with `npm run import` (the conversion's
- * own fidelity check passing, then calibrated), served by a real runtime process and asked over
- * real HTTP with real PNGs. Bad artifacts and a tampered conversion fail with clear errors.
+ * own fidelity check passing, then calibrated and evaluated at `npm run evaluate`'s quick size),
+ * served by a real runtime process and asked over real HTTP with real PNGs; `npm run evaluate`
+ * measures the imported SavedModel (uncertainty none) too. Bad artifacts and a tampered
+ * conversion fail with clear errors.
  */
 
 const run = promisify(execFile);
 const TSX = path.join(repoRoot, 'node_modules/.bin/tsx');
 const CLI = path.join(repoRoot, 'runtime/import/cli.ts');
+const EVALUATE = path.join(repoRoot, 'hack/evaluate/cli.ts');
 const CONVERT = path.join(repoRoot, 'runtime/import/convert.py');
 // digits the served models must answer: held-out MNIST digits (label = index % 10)
 const DIGITS = Array.from({ length: 20 }, (_, i) => 40 + i);
@@ -44,6 +47,59 @@ async function outcome(file: string, args: string[]): Promise<Outcome> {
 }
 const importCli = (args: string[]): Promise<Outcome> => outcome(TSX, [CLI, 'import', ...args]);
 const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+
+const NOT_APPLICABLE = 'not applicable (uncertainty method none)';
+type Figures = Record<string, number | null>;
+interface EvaluationJson {
+  uncertainty: string;
+  samples: number;
+  size: { mode: string; t10kDigits: number; shiftDigitsPerVariant: number; photoDigitsPerVariant: number };
+  sets: { validation: Figures; t10k: Figures };
+  shifts: Record<string, { kind: string; heldOutFromFit: boolean; t10k: Figures; validation: Figures }>;
+  photoVariants: { digitsPerVariant: number; variants: Record<string, Figures> };
+  ood: Record<string, Figures>;
+  ablation: Record<string, { label: string; notApplicable?: string; aurocRightVsWrong?: Figures; aurocDigitsVsOod?: Figures }>;
+}
+
+/** The sections `npm run evaluate` writes, as a model served with `uncertainty` has them. */
+function expectEverySection(ev: EvaluationJson, uncertainty: 'mc-dropout' | 'none'): void {
+  expect(ev.uncertainty).toBe(uncertainty);
+  expect(ev.size).toMatchObject({ mode: 'quick', t10kDigits: 500, shiftDigitsPerVariant: 50, photoDigitsPerVariant: 10 });
+  expect(ev.samples).toBe(uncertainty === 'none' ? 1 : 10);
+  expect(ev.sets.t10k.accuracy).toBeGreaterThan(0.8);
+  expect(ev.sets.validation.accuracy).toBeGreaterThan(0.8);
+  // the aleatoric / epistemic split exists only with MC dropout
+  if (uncertainty === 'none') expect(ev.sets.t10k).not.toHaveProperty('meanMutualInformation');
+  else expect(ev.sets.t10k.meanMutualInformation).toBeGreaterThan(0);
+  // every shift kind (a)-(f), none fitted by npm run calibrate
+  expect(new Set(Object.values(ev.shifts).map((s) => s.kind))).toEqual(new Set(['a', 'b', 'c', 'd', 'e', 'f']));
+  for (const s of Object.values(ev.shifts)) {
+    expect(s.heldOutFromFit).toBe(true);
+    expect(s.t10k.images).toBe(50);
+    expect(s.t10k.accuracy).toBeGreaterThan(0.3);
+    expect(s.t10k.reliableCoverage).toBeGreaterThanOrEqual(0);
+  }
+  expect(Object.keys(ev.photoVariants.variants).length).toBeGreaterThanOrEqual(10);
+  for (const v of Object.values(ev.photoVariants.variants)) expect(v.images).toBe(10);
+  expect(Object.keys(ev.ood)).toEqual(expect.arrayContaining(['fashionMnistT10k', 'noise', 'blank']));
+  for (const o of Object.values(ev.ood)) {
+    expect(o.aurocConfidence).toBeGreaterThan(0.5);
+    if (uncertainty === 'none') expect(o.aurocMutualInformation).toBeNull();
+    else expect(typeof o.aurocMutualInformation).toBe('number');
+  }
+  expect(Object.keys(ev.ablation)).toEqual(['a', 'b', 'c', 'd']);
+  // (c) reads one dropout-free pass: it exists for every model; (a), (b), (d) need MC dropout
+  for (const [k, a] of Object.entries(ev.ablation)) {
+    if (uncertainty === 'none' && k !== 'c') {
+      expect(a.notApplicable).toBe(NOT_APPLICABLE);
+      expect(a).not.toHaveProperty('aurocRightVsWrong');
+    } else {
+      expect(a).not.toHaveProperty('notApplicable');
+      expect(a.aurocRightVsWrong?.t10k).toBeGreaterThan(0.5);
+      expect(a.aurocDigitsVsOod?.fashionMnistT10k).toBeGreaterThan(0.5);
+    }
+  }
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'digitserve-import-'));
@@ -80,19 +136,29 @@ describe.each([
 
   it(`imports (fidelity check passing), calibrates, and records a ${model} model served with ${uncertainty}`, async () => {
     out = path.join(dir, 'models', kind, '1');
-    const r = await importCli(['--from', sources[kind], '--out', out, '--digits', '200']);
+    const r = await importCli(['--from', sources[kind], '--out', out, '--digits', '200', '--quick']);
     expect(r.stderr).not.toMatch(/convert\.py: .*failed/);
     expect(r.code).toBe(0);
     const result = lastJson(r.stdout) as { model: string; uncertainty: string; fidelity: { maxAbsDiff: number; digits: number }; input: { shape: number[]; range: number[] } };
     expect(result).toMatchObject({ model, uncertainty, input: { shape: [28, 28, 1], range: [0, 1] } });
     expect(result.fidelity.digits).toBe(100);
     expect(result.fidelity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
-    const meta = JSON.parse(await readFile(path.join(out, 'metadata.json'), 'utf8')) as { calibration?: { features: string[]; samples: number }; inference: { samples: number }; imported: { uncertainty: string } };
+    const meta = JSON.parse(await readFile(path.join(out, 'metadata.json'), 'utf8')) as {
+      calibration?: { features: string[]; samples: number };
+      inference: { samples: number };
+      imported: { uncertainty: string };
+      evaluation: { evaluatedBy: string; t10k: Figures; size: { mode: string } };
+    };
     expect(meta.imported.uncertainty).toBe(uncertainty);
     expect(meta.calibration?.samples).toBe(meta.inference.samples);
     if (uncertainty === 'none') expect(meta.calibration?.features).not.toContain('mutualInformation');
-    const evaluation = JSON.parse(await readFile(path.join(out, 'evaluation.json'), 'utf8')) as { sets: { t10k: { accuracy: number } } };
-    expect(evaluation.sets.t10k.accuracy).toBeGreaterThan(0.8);
+    // calibrate recorded npm run evaluate's evaluation (quick size), and printed its table
+    const evaluation = JSON.parse(await readFile(path.join(out, 'evaluation.json'), 'utf8')) as EvaluationJson;
+    expectEverySection(evaluation, uncertainty);
+    expect(meta.evaluation).toMatchObject({ evaluatedBy: expect.stringMatching(/npm run evaluate/), t10k: evaluation.sets.t10k, size: { mode: 'quick' } });
+    expect(r.stdout).toContain(`uncertainty ${uncertainty}`);
+    expect(r.stdout).toMatch(/Quick evaluation, not the full one/);
+    expect(r.stdout).toContain('| t10k blur (c, held out) | 50 |');
   }, 1_200_000);
 
   it('is served by a real runtime over HTTP: real PNGs answered right, with the uncertainty its format allows', async () => {
@@ -153,6 +219,36 @@ describe.each([
     }
     expect(right).toBeGreaterThanOrEqual(Math.ceil(0.75 * DIGITS.length));
   }, 900_000);
+});
+
+describe('npm run evaluate on the imported SavedModel (uncertainty none)', () => {
+  it('exits 0 and prints the table calibrate recorded: every row a one-pass model has, the MC-dropout ablation rows not applicable', async () => {
+    const model = path.join(dir, 'models', 'savedmodel', '1');
+    const out = path.join(dir, 'savedmodel-evaluation.json');
+    const r = await outcome(TSX, [EVALUATE, '--model', model, '--quick', '--out', out]);
+    expect(r.stderr).not.toMatch(/evaluate: /);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^savedmodel\/1, \w+, uncertainty none, T = 1, reliability threshold [\d.]+$/m);
+    expect(r.stdout).toMatch(/Quick evaluation, not the full one/);
+    for (const row of ['| validation | 500 |', '| t10k | 500 |', '| t10k lowRes8 (a, held out) | 50 |', '| photo phone-everything | 10 |', '| fashionMnistT10k | 300 |', '| noise | 300 |']) expect(r.stdout).toContain(row);
+    expect(r.stdout).toContain(`| (a) all evidence, T = 30 | ${NOT_APPLICABLE} |`);
+    expect(r.stdout).toMatch(/\| \(c\) without MC features \(one dropout-free pass\) \| 0\.\d{4} \|/);
+    const ev = JSON.parse(await readFile(out, 'utf8')) as EvaluationJson & { seconds: number };
+    expectEverySection(ev, 'none');
+    // one code path: the figures npm run calibrate recorded are these (a graph model draws no masks)
+    const recorded = JSON.parse(await readFile(path.join(model, 'evaluation.json'), 'utf8')) as EvaluationJson & { seconds: number };
+    expect({ ...ev, seconds: 0 }).toEqual({ ...recorded, seconds: 0 });
+  }, 900_000);
+
+  it('refuses a bad size option and a directory without a model with a clear error (exit 2)', async () => {
+    const model = path.join(dir, 'models', 'savedmodel', '1');
+    const samples = await outcome(TSX, [EVALUATE, '--model', model, '--samples', '0']);
+    expect(samples.code).toBe(2);
+    expect(samples.stderr).toMatch(/evaluate: --samples must be an integer ≥ 1, got 0/);
+    const noModel = await outcome(TSX, [EVALUATE, '--model', dir, '--quick']);
+    expect(noModel.code).toBe(2);
+    expect(noModel.stderr).toMatch(/is not a model version directory \(no metadata\.json\)/);
+  }, 120_000);
 });
 
 describe('bad artifacts and a tampered conversion', () => {
