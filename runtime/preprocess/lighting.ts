@@ -15,24 +15,46 @@ const LEVELS = 256;
 const ITERATIONS = 5;
 
 /**
+ * The background of one plane, given a row at a time: the JS steps after it read it row by row,
+ * so the whole surface (a float plane per colour) is never stored.
+ */
+export interface Background {
+  /** Writes row `y` of the background (0..1) into `out`, which holds one row (width values). */
+  fillRow(y: number, out: Float32Array): void;
+}
+
+/**
  * Estimates the background (paper and its uneven lighting) of each plane as a smooth quadratic
  * surface. Each block of the image gives the paper's local level (its 90th percentile: ink is the
  * minority and darker); a quadratic is fitted to those levels robustly, dropping blocks that sit
  * in the ink's direction (a block inside a thick stroke). A quadratic cannot follow a pen stroke,
  * so the digit is never mistaken for background, while a phone's lighting gradient or vignette is.
  */
-export function estimateBackground(img: Planes, inkIsDarker: boolean): Float32Array[] {
+export function estimateBackground(img: Planes, inkIsDarker: boolean): Background[] {
   const { width, height } = img;
   if (min(width, height) < MIN_SIZE_FOR_SURFACE) {
-    return img.planes.map((plane) => {
-      const level = median(borderValues({ width, height, data: plane }));
-      return new Float32Array(width * height).fill(level);
-    });
+    return img.planes.map((plane) => new FlatBackground(median(borderValues({ width, height, data: plane }))));
   }
   return img.planes.map((plane) => {
     const samples = blockLevels(plane, width, height, inkIsDarker);
-    return evaluate(fitSurface(samples, inkIsDarker), width, height);
+    return new QuadraticBackground(fitSurface(samples, inkIsDarker), width, height);
   });
+}
+
+/** The whole background plane (width × height), for the callers that want it stored. */
+export function backgroundPlane(bg: Background, width: number, height: number): Float32Array {
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) bg.fillRow(y, out.subarray(y * width, (y + 1) * width));
+  return out;
+}
+
+/** One level everywhere (small images: the border's median). */
+class FlatBackground implements Background {
+  constructor(private readonly level: number) {}
+
+  fillRow(_y: number, out: Float32Array): void {
+    out.fill(this.level);
+  }
 }
 
 type Coefficients = [number, number, number, number, number, number];
@@ -52,24 +74,38 @@ function blockLevels(plane: Float32Array, width: number, height: number, inkIsDa
   const by = ceil(height / size);
   const column = new Int32Array(width);
   for (let x = 0; x < width; x++) column[x] = floor(x / size) * LEVELS;
-  // one row of blocks at a time: a small histogram that stays in cache
-  const counts = new Uint32Array(bx * LEVELS);
+  // one row of blocks at a time: a small histogram that stays in cache; even and odd columns
+  // count into two tallies, so runs of equal values (paper) do not wait on one counter
+  const counts = new Int32Array(bx * LEVELS);
+  const odd = new Int32Array(bx * LEVELS);
   const q = inkIsDarker ? PAPER_QUANTILE : 1 - PAPER_QUANTILE;
   const phi = new Float64Array(bx * by * TERMS);
   const level = new Float64Array(bx * by);
   const edge = new Uint8Array(bx * by);
   for (let j = 0; j < by; j++) {
     counts.fill(0);
+    odd.fill(0);
     const y0 = j * size;
     const h = min(size, height - y0);
     for (let y = y0; y < y0 + h; y++) {
       const row = y * width;
-      for (let x = 0; x < width; x++) {
-        const v = plane[row + x];
+      let x = 0;
+      for (; x + 1 < width; x += 2) {
         // v * LEVELS is in (0, LEVELS) here, so truncation is floor
-        counts[column[x] + (v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : (v * LEVELS) | 0)]++;
+        const v = plane[row + x];
+        const k = column[x] + (v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : (v * LEVELS) | 0);
+        counts[k] = (counts[k] + 1) | 0;
+        const w = plane[row + x + 1];
+        const m = column[x + 1] + (w <= 0 ? 0 : w >= 1 ? LEVELS - 1 : (w * LEVELS) | 0);
+        odd[m] = (odd[m] + 1) | 0;
+      }
+      if (x < width) {
+        const v = plane[row + x];
+        const k = column[x] + (v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : (v * LEVELS) | 0);
+        counts[k] = (counts[k] + 1) | 0;
       }
     }
+    for (let k = 0; k < counts.length; k++) counts[k] = (counts[k] + odd[k]) | 0;
     for (let i = 0; i < bx; i++) {
       const b = j * bx + i;
       const x0 = i * size;
@@ -94,7 +130,7 @@ function blockLevels(plane: Float32Array, width: number, height: number, inkIsDa
  * The first level at which the cumulative count of a block's histogram (at `at`, `total` values)
  * reaches `target`; counted from the end nearer to it (the paper's quantile sits near the top).
  */
-function quantileLevel(counts: Uint32Array, at: number, total: number, target: number): number {
+function quantileLevel(counts: Int32Array, at: number, total: number, target: number): number {
   if (target > total / 2) {
     // cumulative(l - 1) = total - above - counts[l]: step down while that still reaches the target
     let above = 0;
@@ -179,22 +215,29 @@ function leastSquares(phi: Float64Array, z: Float64Array, keep: Uint8Array): Coe
   return order.map((r, i) => a[r * cols + m] / a[r * cols + i]) as Coefficients;
 }
 
-/** The surface at every pixel, clamped to 0..1. */
-function evaluate(coef: Coefficients, width: number, height: number): Float32Array {
-  const [c0, cu, cv, cuu, cuv, cvv] = coef;
-  const us = new Float64Array(width);
-  for (let x = 0; x < width; x++) us[x] = (2 * (x + 0.5)) / width - 1;
-  const out = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const v = (2 * (y + 0.5)) / height - 1;
+/** The fitted quadratic at every pixel, clamped to 0..1. */
+class QuadraticBackground implements Background {
+  private readonly us: Float64Array;
+
+  constructor(
+    private readonly coef: Coefficients,
+    width: number,
+    private readonly height: number,
+  ) {
+    this.us = new Float64Array(width);
+    for (let x = 0; x < width; x++) this.us[x] = (2 * (x + 0.5)) / width - 1;
+  }
+
+  fillRow(y: number, out: Float32Array): void {
+    const [c0, cu, cv, cuu, cuv, cvv] = this.coef;
+    const { us } = this;
+    const v = (2 * (y + 0.5)) / this.height - 1;
     const rowConst = c0 + cv * v + cvv * v * v;
     const rowLinear = cu + cuv * v;
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
+    for (let x = 0; x < us.length; x++) {
       const u = us[x];
       const z = rowConst + u * (rowLinear + cuu * u);
-      out[row + x] = z < 0 ? 0 : z > 1 ? 1 : z;
+      out[x] = z < 0 ? 0 : z > 1 ? 1 : z;
     }
   }
-  return out;
 }
