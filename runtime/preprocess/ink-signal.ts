@@ -1,4 +1,4 @@
-import type { Background } from './lighting.js';
+import { QuadraticBackground, type Background } from './lighting.js';
 import type { Gray, Planes } from './types.js';
 
 // local aliases: hot loops run much faster without a global lookup (notably under jest's vm)
@@ -18,6 +18,10 @@ const MIN_PAPER = 0.2;
 export function inkSignal(img: Planes, background: Background[], brightBackground: boolean): Gray {
   const { width, height, planes } = img;
   const out = new Float32Array(width * height);
+  if (planes.length === 3 && brightBackground && background.every((b) => b instanceof QuadraticBackground)) {
+    strongestOfThreeOnSurfaces(out, width, height, planes, background as QuadraticBackground[]);
+    return { width, height, data: out };
+  }
   const rows = planes.map(() => new Float32Array(width));
   for (let y = 0; y < height; y++) {
     for (let c = 0; c < planes.length; c++) background[c].fillRow(y, rows[c]);
@@ -86,6 +90,42 @@ function strongestOfThree(
       const t0 = fround(p0[i] - b0[x]);
       const t1 = fround(p1[i] - b1[x]);
       const t2 = fround(p2[i] - b2[x]);
+      s[0] = t0;
+      s[1] = t1;
+      const o = s[+(t1 > t0)];
+      s[0] = o;
+      s[1] = t2;
+      out[i] = s[+(t2 > o)];
+    }
+  }
+}
+
+/**
+ * strongestOfThree on a bright background for a whole colour photo, with the three background
+ * surfaces evaluated in the same loop instead of written to rows first (each value clamped and
+ * rounded to float32 exactly as QuadraticBackground.fillRow stores it): a photo's commonest case.
+ */
+function strongestOfThreeOnSurfaces(out: Float32Array, width: number, height: number, [p0, p1, p2]: Float32Array[], [s0, s1, s2]: QuadraticBackground[]): void {
+  const s = pick;
+  const us = s0.us;
+  for (let y = 0; y < height; y++) {
+    const r0 = s0.rowTerms(y);
+    const r1 = s1.rowTerms(y);
+    const r2 = s2.rowTerms(y);
+    const { c: a0, l: l0, q: q0 } = r0;
+    const { c: a1, l: l1, q: q1 } = r1;
+    const { c: a2, l: l2, q: q2 } = r2;
+    for (let x = 0, i = y * width; x < width; x++, i++) {
+      const u = us[x];
+      let z = a0 + u * (l0 + q0 * u);
+      const c0 = fround(z < 0 ? 0 : z > 1 ? 1 : z);
+      z = a1 + u * (l1 + q1 * u);
+      const c1 = fround(z < 0 ? 0 : z > 1 ? 1 : z);
+      z = a2 + u * (l2 + q2 * u);
+      const c2 = fround(z < 0 ? 0 : z > 1 ? 1 : z);
+      const t0 = fround((c0 - p0[i]) / (c0 > MIN_PAPER ? c0 : MIN_PAPER));
+      const t1 = fround((c1 - p1[i]) / (c1 > MIN_PAPER ? c1 : MIN_PAPER));
+      const t2 = fround((c2 - p2[i]) / (c2 > MIN_PAPER ? c2 : MIN_PAPER));
       s[0] = t0;
       s[1] = t1;
       const o = s[+(t1 > t0)];

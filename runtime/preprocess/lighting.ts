@@ -216,8 +216,9 @@ function leastSquares(phi: Float64Array, z: Float64Array, keep: Uint8Array): Coe
 }
 
 /** The fitted quadratic at every pixel, clamped to 0..1. */
-class QuadraticBackground implements Background {
-  private readonly us: Float64Array;
+export class QuadraticBackground implements Background {
+  /** u (-1..1) at each column's centre. */
+  readonly us: Float64Array;
 
   constructor(
     private readonly coef: Coefficients,
@@ -228,15 +229,22 @@ class QuadraticBackground implements Background {
     for (let x = 0; x < width; x++) this.us[x] = (2 * (x + 0.5)) / width - 1;
   }
 
-  fillRow(y: number, out: Float32Array): void {
+  /**
+   * Row `y` as a quadratic in u: the surface at column x is `c + u · (l + q · u)` with u = us[x],
+   * clamped to 0..1 (what fillRow writes; callers that evaluate it themselves must do the same).
+   */
+  rowTerms(y: number): { c: number; l: number; q: number } {
     const [c0, cu, cv, cuu, cuv, cvv] = this.coef;
-    const { us } = this;
     const v = (2 * (y + 0.5)) / this.height - 1;
-    const rowConst = c0 + cv * v + cvv * v * v;
-    const rowLinear = cu + cuv * v;
+    return { c: c0 + cv * v + cvv * v * v, l: cu + cuv * v, q: cuu };
+  }
+
+  fillRow(y: number, out: Float32Array): void {
+    const { c, l, q } = this.rowTerms(y);
+    const { us } = this;
     for (let x = 0; x < us.length; x++) {
       const u = us[x];
-      const z = rowConst + u * (rowLinear + cuu * u);
+      const z = c + u * (l + q * u);
       out[x] = z < 0 ? 0 : z > 1 ? 1 : z;
     }
   }
