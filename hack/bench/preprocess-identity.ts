@@ -73,6 +73,8 @@ async function cases(perClass: number): Promise<Case[]> {
     ['scan 4×', { format: 'png', invert: true, scale: 4 }],
     ['exif 6', { format: 'jpeg', invert: true, scale: 8, orientation: 6 }],
     ['exif 3', { format: 'jpeg', invert: true, scale: 8, orientation: 3 }],
+    ['exif 6 png', { format: 'png', invert: true, scale: 8, orientation: 6 }],
+    ['exif 8 png, 600 px', { format: 'png', invert: true, scale: 8, orientation: 8, canvas: { width: 600, height: 300 } }],
     ['red pen', { format: 'jpeg', invert: true, scale: 10, colour: { r: 200, g: 30, b: 30 }, noise: 0.02 }],
     ['blurred', { format: 'jpeg', invert: true, scale: 10, blur: 4, noise: 0.02 }],
     ['blank paper', { format: 'jpeg', invert: true, scale: 10, colour: { r: 240, g: 240, b: 240 }, noise: 0.01 }],
