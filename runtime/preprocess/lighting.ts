@@ -1,4 +1,5 @@
 import { borderValues } from './border.js';
+import { UNIT } from './flatten-alpha.js';
 import { median } from './histogram.js';
 import type { Planes } from './types.js';
 
@@ -35,10 +36,7 @@ export function estimateBackground(img: Planes, inkIsDarker: boolean): Backgroun
   if (min(width, height) < MIN_SIZE_FOR_SURFACE) {
     return img.planes.map((plane) => new FlatBackground(median(borderValues({ width, height, data: plane }))));
   }
-  return img.planes.map((plane) => {
-    const samples = blockLevels(plane, width, height, inkIsDarker);
-    return new QuadraticBackground(fitSurface(samples, inkIsDarker), width, height);
-  });
+  return blockLevels(img, inkIsDarker).map((samples) => new QuadraticBackground(fitSurface(samples, inkIsDarker), width, height));
 }
 
 /** The whole background plane (width × height), for the callers that want it stored. */
@@ -68,49 +66,38 @@ interface Samples {
   edge: Uint8Array;
 }
 
-function blockLevels(plane: Float32Array, width: number, height: number, inkIsDarker: boolean): Samples {
+/** Each 8-bit sample's level bin: the bin its 0..1 value (flatten-alpha's UNIT) falls in. */
+const BIN_OF_BYTE = Int32Array.from(UNIT, (v) => (v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : (v * LEVELS) | 0));
+
+/** The paper's level in every block of every plane (one Samples per plane; phi and edge shared). */
+function blockLevels(img: Planes, inkIsDarker: boolean): Samples[] {
+  const { width, height, planes } = img;
   const size = max(4, ceil(max(width, height) / BLOCKS));
   const bx = ceil(width / size);
   const by = ceil(height / size);
   const column = new Int32Array(width);
   for (let x = 0; x < width; x++) column[x] = floor(x / size) * LEVELS;
-  // one row of blocks at a time: a small histogram that stays in cache; even and odd columns
-  // count into two tallies, so runs of equal values (paper) do not wait on one counter
-  const counts = new Int32Array(bx * LEVELS);
-  const odd = new Int32Array(bx * LEVELS);
   const q = inkIsDarker ? PAPER_QUANTILE : 1 - PAPER_QUANTILE;
   const phi = new Float64Array(bx * by * TERMS);
-  const level = new Float64Array(bx * by);
   const edge = new Uint8Array(bx * by);
+  const levels = planes.map(() => new Float64Array(bx * by));
+  // one row of blocks at a time: small histograms that stay in cache
+  const counts = planes.map(() => new Int32Array(bx * LEVELS));
+  const odd = new Int32Array(bx * LEVELS);
   for (let j = 0; j < by; j++) {
-    counts.fill(0);
-    odd.fill(0);
     const y0 = j * size;
     const h = min(size, height - y0);
-    for (let y = y0; y < y0 + h; y++) {
-      const row = y * width;
-      let x = 0;
-      for (; x + 1 < width; x += 2) {
-        // v * LEVELS is in (0, LEVELS) here, so truncation is floor
-        const v = plane[row + x];
-        const k = column[x] + (v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : (v * LEVELS) | 0);
-        counts[k] = (counts[k] + 1) | 0;
-        const w = plane[row + x + 1];
-        const m = column[x + 1] + (w <= 0 ? 0 : w >= 1 ? LEVELS - 1 : (w * LEVELS) | 0);
-        odd[m] = (odd[m] + 1) | 0;
-      }
-      if (x < width) {
-        const v = plane[row + x];
-        const k = column[x] + (v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : (v * LEVELS) | 0);
-        counts[k] = (counts[k] + 1) | 0;
-      }
+    for (const c of counts) c.fill(0);
+    if (img.samples) {
+      tallyBytes(counts, img.samples.data, img.samples.channels, column, width, y0, h);
+    } else {
+      for (let c = 0; c < planes.length; c++) tallyFloats(counts[c], odd, planes[c], column, width, y0, h);
     }
-    for (let k = 0; k < counts.length; k++) counts[k] = (counts[k] + odd[k]) | 0;
     for (let i = 0; i < bx; i++) {
       const b = j * bx + i;
       const x0 = i * size;
       const w = min(size, width - x0);
-      level[b] = (quantileLevel(counts, i * LEVELS, w * h, q * w * h) + 0.5) / LEVELS;
+      for (let c = 0; c < planes.length; c++) levels[c][b] = (quantileLevel(counts[c], i * LEVELS, w * h, q * w * h) + 0.5) / LEVELS;
       edge[b] = i === 0 || j === 0 || i === bx - 1 || j === by - 1 ? 1 : 0;
       const u = (2 * (x0 + w / 2)) / width - 1;
       const v = (2 * (y0 + h / 2)) / height - 1;
@@ -123,7 +110,65 @@ function blockLevels(plane: Float32Array, width: number, height: number, inkIsDa
       phi[o + 5] = v * v;
     }
   }
-  return { phi, level, edge };
+  return levels.map((level) => ({ phi, level, edge }));
+}
+
+/**
+ * Rows y0..y0+h of one float plane into its block histograms; even and odd columns count into
+ * two tallies (merged at the end), so runs of equal values (paper) do not wait on one counter.
+ */
+function tallyFloats(counts: Int32Array, odd: Int32Array, plane: Float32Array, column: Int32Array, width: number, y0: number, h: number): void {
+  odd.fill(0);
+  for (let y = y0; y < y0 + h; y++) {
+    const row = y * width;
+    let x = 0;
+    for (; x + 1 < width; x += 2) {
+      // v * LEVELS is in (0, LEVELS) here, so truncation is floor
+      const v = plane[row + x];
+      const k = column[x] + (v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : (v * LEVELS) | 0);
+      counts[k] = (counts[k] + 1) | 0;
+      const w = plane[row + x + 1];
+      const m = column[x + 1] + (w <= 0 ? 0 : w >= 1 ? LEVELS - 1 : (w * LEVELS) | 0);
+      odd[m] = (odd[m] + 1) | 0;
+    }
+    if (x < width) {
+      const v = plane[row + x];
+      const k = column[x] + (v <= 0 ? 0 : v >= 1 ? LEVELS - 1 : (v * LEVELS) | 0);
+      counts[k] = (counts[k] + 1) | 0;
+    }
+  }
+  for (let k = 0; k < counts.length; k++) counts[k] = (counts[k] + odd[k]) | 0;
+}
+
+/**
+ * The same histograms from the 8-bit samples the planes were made of, all planes in one pass
+ * (the planes' counters are independent, so one plane's runs do not stall the others).
+ */
+function tallyBytes(counts: Int32Array[], data: Uint8Array, channels: number, column: Int32Array, width: number, y0: number, h: number): void {
+  if (counts.length === 3) {
+    const [r, g, b] = counts;
+    for (let y = y0; y < y0 + h; y++) {
+      for (let x = 0, j = y * width * channels; x < width; x++, j += channels) {
+        const at = column[x];
+        const kr = at + BIN_OF_BYTE[data[j]];
+        r[kr] = (r[kr] + 1) | 0;
+        const kg = at + BIN_OF_BYTE[data[j + 1]];
+        g[kg] = (g[kg] + 1) | 0;
+        const kb = at + BIN_OF_BYTE[data[j + 2]];
+        b[kb] = (b[kb] + 1) | 0;
+      }
+    }
+    return;
+  }
+  for (let c = 0; c < counts.length; c++) {
+    const counts1 = counts[c];
+    for (let y = y0; y < y0 + h; y++) {
+      for (let x = 0, j = y * width * channels + c; x < width; x++, j += channels) {
+        const k = column[x] + BIN_OF_BYTE[data[j]];
+        counts1[k] = (counts1[k] + 1) | 0;
+      }
+    }
+  }
 }
 
 /**

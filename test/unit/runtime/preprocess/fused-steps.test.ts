@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { UNIT } from '../../../../runtime/preprocess/flatten-alpha.js';
 import { inkSignal } from '../../../../runtime/preprocess/ink-signal.js';
 import { backgroundPlane, estimateBackground } from '../../../../runtime/preprocess/lighting.js';
 import { luminance } from '../../../../runtime/preprocess/luminance.js';
@@ -55,6 +56,33 @@ describe('preprocessing steps fused for speed', () => {
     const stored = bg.map((b) => backgroundPlane(b, width, height));
     expect(stored[0].some((v) => v > 0 && v < 1)).toBe(true);
     expect(sameBits(inkSignal(img, bg, bright).data, plainInkSignal(img, stored, bright))).toBe(true);
+  });
+
+  it.each([
+    [3, 3],
+    [3, 4],
+    [1, 3], // a grey picture stored as RGB: one plane, the first of three channels
+    [1, 2],
+  ])('the background from %i plane(s) binned from the 8-bit samples (%i channels) is the one binned from the float planes', (count, channels) => {
+    const width = 150;
+    const height = 110;
+    const random = seededRandom(count * 10 + channels);
+    // paper with a lighting gradient and a dark blob, so the surface has something to fit
+    const data = Uint8Array.from({ length: width * height * channels }, (_, j) => {
+      const i = Math.floor(j / channels);
+      const x = i % width;
+      const y = Math.floor(i / width);
+      const ink = Math.hypot(x - 70, y - 50) < 20 ? 150 : 0;
+      return Math.max(0, Math.min(255, Math.round(230 - 0.4 * x - 0.2 * y - ink + 12 * (random() - 0.5))));
+    });
+    const planes = Array.from({ length: count }, (_, c) => Float32Array.from({ length: width * height }, (_, i) => UNIT[data[i * channels + c]]));
+    for (const bright of [true, false]) {
+      const fromBytes = estimateBackground({ width, height, planes, samples: { data, channels } }, bright);
+      const fromFloats = estimateBackground({ width, height, planes }, bright);
+      for (let c = 0; c < count; c++) {
+        expect(sameBits(backgroundPlane(fromBytes[c], width, height), backgroundPlane(fromFloats[c], width, height))).toBe(true);
+      }
+    }
   });
 
   it('polarity of colour planes is the polarity of their stored luma', () => {
