@@ -54,17 +54,18 @@ function deinterleave(data: Uint8Array, n: number, channels: number, count: numb
   const planes = Array.from({ length: count }, () => new Float32Array(n));
   if (count === 3) {
     // one pass for the common RGB(A) case
+    // k / 255 stored as float32 is UNIT[k] exactly, and here measured faster than the lookup
     const [r, g, b] = planes;
     for (let i = 0, j = 0; i < n; i++, j += channels) {
-      r[i] = UNIT[data[j]];
-      g[i] = UNIT[data[j + 1]];
-      b[i] = UNIT[data[j + 2]];
+      r[i] = data[j] / 255;
+      g[i] = data[j + 1] / 255;
+      b[i] = data[j + 2] / 255;
     }
     return planes;
   }
   for (let c = 0; c < count; c++) {
     const plane = planes[c];
-    for (let i = 0, j = c; i < n; i++, j += channels) plane[i] = UNIT[data[j]];
+    for (let i = 0, j = c; i < n; i++, j += channels) plane[i] = data[j] / 255;
   }
   return planes;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { UNIT } from '../../../../runtime/preprocess/flatten-alpha.js';
+import { flattenAlpha, UNIT } from '../../../../runtime/preprocess/flatten-alpha.js';
 import { inkSignal } from '../../../../runtime/preprocess/ink-signal.js';
 import { backgroundPlane, estimateBackground } from '../../../../runtime/preprocess/lighting.js';
 import { luminance } from '../../../../runtime/preprocess/luminance.js';
@@ -83,6 +83,13 @@ describe('preprocessing steps fused for speed', () => {
         expect(sameBits(backgroundPlane(fromBytes[c], width, height), backgroundPlane(fromFloats[c], width, height))).toBe(true);
       }
     }
+  });
+
+  it('flattenAlpha turns every 8-bit sample into the float32 value UNIT holds for it (k / 255)', () => {
+    const data = Buffer.from(Array.from({ length: 256 * 3 }, (_, j) => (j % 3 === 0 ? j / 3 : (j / 3 + 7 * (j % 3)) % 256) | 0));
+    const { planes } = flattenAlpha({ format: 'png', width: 256, height: 1, data, workWidth: 256, workHeight: 1, channels: 3, hasAlpha: false });
+    expect(planes.planes).toHaveLength(3);
+    planes.planes.forEach((plane, c) => plane.forEach((v, i) => expect(Object.is(v, UNIT[data[i * 3 + c]])).toBe(true)));
   });
 
   it('polarity of colour planes is the polarity of their stored luma', () => {
