@@ -77,6 +77,43 @@ function formatOf(meta: Metadata): AcceptedFormat | null {
   }
 }
 
+/** Width and height from a PNG's IHDR chunk (always the first), or undefined when it is not there. */
+function pngSize(bytes: Buffer): { width: number; height: number } | undefined {
+  if (bytes.length < 24 || bytes.readUInt32BE(8) !== 13 || bytes.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+/**
+ * The common case in one libvips call instead of two: a PNG whose IHDR says it already fits the
+ * working size and the pixel limit needs no header check before the decode (nothing is resized,
+ * and the limit is also libvips's own `limitInputPixels`), so it is decoded at once, with the
+ * same options as decodeImage's and so to the same raster. Undefined when the image is not such a
+ * PNG or the decode fails: decodeImage then takes the full path, which gives every refusal its
+ * usual status and message.
+ */
+async function decodeSmallPng(bytes: Buffer, limits: PreprocessLimits, options: SharpOptions): Promise<DecodedImage | undefined> {
+  const size = pngSize(bytes);
+  if (!size || size.width < 1 || size.height < 1 || Math.max(size.width, size.height) > WORKING_SIZE || size.width * size.height > limits.maxInputPixels) {
+    return undefined;
+  }
+  try {
+    const { data, info } = await sharp(bytes, options).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    return {
+      format: 'png',
+      // not resized: the raster's size is the size as sent, after EXIF orientation
+      width: info.width,
+      height: info.height,
+      data,
+      workWidth: info.width,
+      workHeight: info.height,
+      channels: info.channels,
+      hasAlpha: info.channels === 2 || info.channels === 4,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Decodes an accepted image into a small working raster: format checked from the magic bytes and
  * the header, the pixel count checked from the header (before any pixel is decoded), EXIF
@@ -87,6 +124,8 @@ export async function decodeImage(bytes: Buffer, limits: PreprocessLimits): Prom
   const sniffed = sniffFormat(bytes);
   hardenDecoders();
   const options = sharpOptions(limits);
+  const small = sniffed === 'png' ? await decodeSmallPng(bytes, limits, options) : undefined;
+  if (small) return small;
 
   let meta: Metadata;
   try {

@@ -5,10 +5,9 @@ import { decodeImage, type DecodedImage } from './decode.js';
 import { flattenAlpha } from './flatten-alpha.js';
 import { inkSignal } from './ink-signal.js';
 import { estimateBackground } from './lighting.js';
-import { luminance } from './luminance.js';
 import { isMnistForm } from './mnist-form.js';
 import { normaliseContrast } from './normalise-contrast.js';
-import { detectPolarity } from './polarity.js';
+import { detectPolarityOfPlanes } from './polarity.js';
 import { fitLongerSide } from './resample.js';
 import { normaliseStrokeWidth, relativeStrokeWidth } from './stroke-width.js';
 import type { PreprocessFacts, PreprocessLimits, PreprocessResult } from './types.js';
@@ -30,7 +29,7 @@ export async function preprocessImage(bytes: Buffer, limits: PreprocessLimits): 
 /** The pure half of the pipeline: a decoded working raster → MNIST form and facts. */
 export function toMnistForm(decoded: DecodedImage): PreprocessResult {
   const { planes, hadAlpha } = flattenAlpha(decoded);
-  const polarity = detectPolarity(luminance(planes));
+  const polarity = detectPolarityOfPlanes(planes);
   const background = estimateBackground(planes, polarity.brightBackground);
   const signal = inkSignal(planes, background, polarity.brightBackground);
   const normalised = normaliseContrast(signal);

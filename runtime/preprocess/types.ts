@@ -42,6 +42,12 @@ export interface Planes {
   height: number;
   /** 1 (grey) or 3 (R, G, B) planes, each width × height. */
   planes: Float32Array[];
+  /**
+   * The interleaved 8-bit samples the planes hold exactly, when nothing (alpha compositing)
+   * changed them: plane c's pixel i is `data[i · channels + c] / 255` as float32. Steps that only
+   * bin the values read these instead (one pass over all planes, a table per byte).
+   */
+  samples?: { data: Uint8Array; channels: number };
 }
 
 /** A single-channel float image (ink map, luminance). */

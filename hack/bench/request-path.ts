@@ -1,0 +1,128 @@
+/**
+ * The request path's figures for two or more arms in the same run, alternating, so a change is
+ * measured against its baseline minutes apart on the same (possibly shared) machine. An arm is a
+ * checkout (`--base DIR`: e.g. a `git worktree add --detach` of the code before the change, with
+ * this checkout's node_modules linked in) and/or runtime settings (`--variants`).
+ *
+ *   npx tsx hack/bench/request-path.ts [--base DIR] [--variants 'BATCH_TIMEOUT_MS=0;…'] [--rounds 3]
+ *                                       [--seconds 20] [--rate 100] [--single 60] [--photos 10]
+ *
+ * Each round starts every arm's runtime in turn (default model, T = 30, LOG_LEVEL=warn) and
+ * measures: a 28-px PNG digit one request at a time (p50 of --single), the 12 MP phone photo of
+ * the load bench one at a time (p50 of --photos), and an open loop at --rate req/s for --seconds
+ * (p99). Printed per arm: the single and photo p50 over all rounds, and the open-loop p99 of each
+ * round with their median. Asserts nothing.
+ */
+import http from 'node:http';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { encodeDigit, mnistDigit } from '../../test/support/images.js';
+import { getText, RuntimeProcess } from '../../test/support/runtime-process.js';
+import { runPhases, type Target } from './load/open-loop.js';
+import { percentile, summarise } from './load/stats.js';
+import { phonePhoto } from './load/targets.js';
+
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    variants: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '20' },
+    rate: { type: 'string', default: '100' },
+    single: { type: 'string', default: '60' },
+    photos: { type: 'string', default: '10' },
+    samples: { type: 'string', default: '30' },
+  },
+});
+
+interface Arm {
+  name: string;
+  root?: string;
+  env: Record<string, string>;
+  single: number[];
+  photo: number[];
+  p99: number[];
+  engine: string[];
+}
+
+const settings = (values.variants ?? '')
+  .split(';')
+  .filter((v) => v.trim())
+  .map((v) => Object.fromEntries(v.split(',').map((kv) => kv.trim().split('=') as [string, string])));
+const arms: Arm[] = [];
+const arm = (name: string, root: string | undefined, env: Record<string, string>) => arms.push({ name, root, env, single: [], photo: [], p99: [], engine: [] });
+const label = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`).join(',');
+if (values.base) arm(`base (${values.base})`, values.base, {});
+arm('this checkout', undefined, {});
+for (const env of settings) arm(`this checkout, ${label(env)}`, undefined, env);
+
+function post(agent: http.Agent, url: URL, body: Buffer, contentType: string): Promise<{ status: number; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function measure(a: Arm, pngs: Buffer[], photo: Buffer): Promise<void> {
+  const rp = await RuntimeProcess.start({ root: a.root, env: { MC_SAMPLES: values.samples ?? '30', LOG_LEVEL: 'warn', ...a.env } });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  try {
+    const url = new URL(`${rp.baseUrl}/v1/models/mnist-cnn:predict`);
+    const ok = async (body: Buffer, type: string) => {
+      const r = await post(agent, url, body, type);
+      if (r.status !== 200) throw new Error(`${a.name}: answered ${r.status}`);
+      return r.ms;
+    };
+    for (let i = 0; i < 20; i++) await ok(pngs[i % pngs.length], 'image/png');
+    await ok(photo, 'image/jpeg');
+    for (let i = 0; i < Number(values.single); i++) a.single.push(await ok(pngs[i % pngs.length], 'image/png'));
+    for (let i = 0; i < Number(values.photos); i++) a.photo.push(await ok(photo, 'image/jpeg'));
+    const target: Target = { url, body: (i) => pngs[i % pngs.length], contentType: 'image/png', agent, timeoutMs: 30_000 };
+    await runPhases(target, [{ name: 'warm-up', seconds: 3, rate: () => 20 }], performance.now());
+    const before = await engineMetrics(rp.metricsPort);
+    const s = summarise(await runPhases(target, [{ name: 'steady', seconds: Number(values.seconds), rate: () => Number(values.rate) }], performance.now()));
+    a.p99.push(s.ok.p99Ms);
+    const after = await engineMetrics(rp.metricsPort);
+    const batches = after.count - before.count;
+    const engine = `${batches} batches of ${((after.images - before.images) / batches).toFixed(2)} images, engine ${((1000 * (after.seconds - before.seconds)) / batches).toFixed(1)} ms per batch (busy ${((100 * (after.seconds - before.seconds)) / Number(values.seconds)).toFixed(0)}%), ${(100 * ((after.le10ms - before.le10ms) / batches)).toFixed(0)}% of batches ≤ 10 ms`;
+    a.engine.push(engine);
+    process.stdout.write(`    ${engine}\n`);
+    process.stdout.write(`  ${a.name}: single p50 ${med(a.single.slice(-Number(values.single))).toFixed(1)} ms, photo p50 ${med(a.photo.slice(-Number(values.photos))).toFixed(1)} ms, open-loop p99 ${s.ok.p99Ms.toFixed(1)} ms (non-200 ${s.requests - (s.byStatus['200'] ?? 0)}); load ${loadAvg()}\n`);
+  } finally {
+    agent.destroy();
+    await rp.stop();
+  }
+}
+
+/** The engine's batch counters from /metrics (cumulative). */
+async function engineMetrics(port: number): Promise<{ count: number; seconds: number; images: number; le10ms: number }> {
+  const text = (await getText(`http://127.0.0.1:${port}/metrics`)).text;
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  return {
+    count: value(/^digitserve_inference_duration_seconds_count(?:\{[^}]*\})? (\S+)/m),
+    seconds: value(/^digitserve_inference_duration_seconds_sum(?:\{[^}]*\})? (\S+)/m),
+    images: value(/^digitserve_batch_size_sum(?:\{[^}]*\})? (\S+)/m),
+    le10ms: value(/^digitserve_inference_duration_seconds_bucket\{[^}]*le="0\.01"[^}]*\} (\S+)/m),
+  };
+}
+
+const med = (x: number[]) => percentile([...x].sort((p, q) => p - q), 50);
+const loadAvg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+
+const pngs = await Promise.all(Array.from({ length: 50 }, (_, i) => encodeDigit(mnistDigit(i).pixels, { format: 'png' })));
+const photo = await phonePhoto();
+process.stdout.write(`request path, ${arms.length} arms × ${values.rounds} rounds; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; load ${loadAvg()}\n`);
+for (let r = 0; r < Number(values.rounds); r++) {
+  process.stdout.write(`round ${r + 1}\n`);
+  for (const a of arms) await measure(a, pngs, photo);
+}
+process.stdout.write(`\n| arm | single 28-px PNG p50 (ms) | 12 MP JPEG p50 (ms) | p99 at ${values.rate} req/s: median (runs) |\n| --- | --- | --- | --- |\n`);
+for (const a of arms) {
+  process.stdout.write(`| ${a.name} | ${med(a.single).toFixed(1)} | ${med(a.photo).toFixed(1)} | ${med(a.p99).toFixed(1)} (${a.p99.map((p) => p.toFixed(1)).join(', ')}) |\n`);
+}
+process.stdout.write(`load average after: ${loadAvg()}\n`);
