@@ -36,6 +36,8 @@ describe('fitAndFoldTemperature', () => {
     const r = await fitAndFoldTemperature(model, { x, y, n }, 8, 1, 0.95);
     expect(r.temperature).toBeGreaterThanOrEqual(0.95);
     expect(r.minTemperature).toBe(0.95);
-    expect(MIN_TEMPERATURE).toBeGreaterThanOrEqual(0.5);
+    // the served floor: at 0.25 the default model's wrong answers keep 0.37–0.54 nats of expected
+    // entropy (docs/engine.md, "A lower temperature floor"); run W3's one-hot τ was 0.0045
+    expect(MIN_TEMPERATURE).toBeGreaterThanOrEqual(0.25);
   });
 });
