@@ -1,7 +1,7 @@
 import { encodeDigit, mnistDigit } from '../support/images.js';
 import { defaultModelVersion } from '../support/model-fixture.js';
 import { freePort } from '../support/runtime-process.js';
-import { docker, filesOf, imageEntry, inspect, logsOf, memoryOf, waitFor } from './support/docker.js';
+import { docker, filesOf, imageEntry, inspect, logsOf, memoryOf, startRuntime } from './support/docker.js';
 
 // The native variant of the runtime image (`npm run images -- --native`: Dockerfile.runtime with
 // TFJS_NODE=true, @tensorflow/tfjs-node installed by hack/tfjs-node/setup.sh --copy) run as the
@@ -19,17 +19,8 @@ let base = '';
 const predict = (png: Buffer) => fetch(`${base}/v1/models/mnist-cnn:predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
 
 beforeAll(async () => {
-  const [port, metricsPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
-  base = `http://127.0.0.1:${port}`;
-  id = (
-    await docker([
-      'run', '-d', '--read-only', '--tmpfs', '/tmp:rw,size=64m', '--user', '65532:65532',
-      '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
-      '-e', `PORT=${port}`, '-e', `METRICS_PORT=${metricsPort}`, '-e', `GRPC_PORT=${grpcPort}`, image.ref,
-    ])
-  ).stdout.trim();
-  // loading a 580 MB library, the model and the warm-up: generous, a loaded machine can be many times slower
-  await waitFor(id, async () => (await fetch(`${base}/readyz`)).status === 200, '/readyz 200', 300_000);
+  // loading a 580 MB library, the model and the warm-up: the same generous wait
+  ({ id, base } = await startRuntime(image.ref, freePort));
 }, 400_000);
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { encodeDigit, mnistDigit } from '../support/images.js';
 import { defaultModelVersion } from '../support/model-fixture.js';
 import { freePort, metricValue } from '../support/runtime-process.js';
-import { docker, imageEntry, inspect, logsOf, memoryOf, waitFor } from './support/docker.js';
+import { docker, imageEntry, inspect, logsOf, memoryOf, startRuntime } from './support/docker.js';
 
 // The runtime image as the operator's pod template runs it: non-root (65532), read-only root
 // filesystem with /tmp as the only writable place (an emptyDir in the pod), no capabilities.
@@ -14,18 +14,7 @@ let base = '';
 let metricsBase = '';
 
 beforeAll(async () => {
-  const [port, metricsPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
-  base = `http://127.0.0.1:${port}`;
-  metricsBase = `http://127.0.0.1:${metricsPort}`;
-  id = (
-    await docker([
-      'run', '-d', '--read-only', '--tmpfs', '/tmp:rw,size=64m', '--user', '65532:65532',
-      '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
-      '-e', `PORT=${port}`, '-e', `METRICS_PORT=${metricsPort}`, '-e', `GRPC_PORT=${grpcPort}`, image.ref,
-    ])
-  ).stdout.trim();
-  // model load and warm-up: generous, a loaded machine can be many times slower
-  await waitFor(id, async () => (await fetch(`${base}/readyz`)).status === 200, '/readyz 200', 300_000);
+  ({ id, base, metricsBase } = await startRuntime(image.ref, freePort));
 }, 400_000);
 
 afterAll(async () => {

@@ -112,3 +112,39 @@ export async function filesOf(id: string): Promise<string[]> {
   if (a !== 0 || b !== 0) throw new Error(`docker export ${id} | tar -t exited ${a}, ${b}: ${err}`);
   return out.split('\n').filter(Boolean);
 }
+
+/** A runtime container started by `startRuntime`, on free host ports. */
+export interface RuntimeContainer {
+  id: string;
+  /** http://127.0.0.1:<PORT> */
+  base: string;
+  /** http://127.0.0.1:<METRICS_PORT> */
+  metricsBase: string;
+}
+
+/**
+ * Starts a runtime image as the operator's pod template runs it: non-root (65532), read-only root
+ * filesystem with /tmp the only writable place (an emptyDir in the pod), no capabilities; host
+ * network (the engine has no bridge) on free ports given through PORT / METRICS_PORT / GRPC_PORT.
+ * Resolves once /readyz answers 200 (`readyTimeoutMs`: model load and warm-up, generous — a loaded
+ * machine can be many times slower); a container that never gets ready is removed.
+ */
+export async function startRuntime(ref: string, freePort: () => Promise<number>, readyTimeoutMs = 300_000): Promise<RuntimeContainer> {
+  const [port, metricsPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+  const base = `http://127.0.0.1:${port}`;
+  const id = (
+    await docker([
+      'run', '-d', '--read-only', '--tmpfs', '/tmp:rw,size=64m', '--user', '65532:65532',
+      '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
+      '-e', `PORT=${port}`, '-e', `METRICS_PORT=${metricsPort}`, '-e', `GRPC_PORT=${grpcPort}`, ref,
+    ])
+  ).stdout.trim();
+  try {
+    await waitFor(id, async () => (await fetch(`${base}/readyz`)).status === 200, '/readyz 200', readyTimeoutMs);
+  } catch (e) {
+    // never ready: the error carries what it logged; the container goes with it
+    await docker(['rm', '-f', id]).catch(() => undefined);
+    throw e;
+  }
+  return { id, base, metricsBase: `http://127.0.0.1:${metricsPort}` };
+}
