@@ -1,7 +1,7 @@
 import { encodeDigit, mnistDigit } from '../support/images.js';
 import { defaultModelVersion } from '../support/model-fixture.js';
 import { freePort } from '../support/runtime-process.js';
-import { docker, filesOf, imageEntry, inspect, logsOf, memoryOf, startRuntime } from './support/docker.js';
+import { docker, filesOf, imageEntry, inspect, logsOf, memoryOf, startRuntime, terminate } from './support/docker.js';
 
 // The native variant of the runtime image (`npm run images -- --native`: Dockerfile.runtime with
 // TFJS_NODE=true, @tensorflow/tfjs-node installed by hack/tfjs-node/setup.sh --copy) run as the
@@ -90,9 +90,7 @@ it('carries no build toolchain and no TensorFlow headers, only the libraries the
 }, 300_000);
 
 it('drains and exits 0 on SIGTERM', async () => {
-  await docker(['kill', '--signal', 'TERM', id]);
-  const code = (await docker(['wait', id], 300_000)).stdout.trim();
-  const logs = await logsOf(id);
+  const { code, logs } = await terminate(id);
   expect(logs).toContain('draining');
   expect(logs).toContain('"stopped"');
   expect(code).toBe('0');

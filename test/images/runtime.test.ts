@@ -1,7 +1,7 @@
 import { encodeDigit, mnistDigit } from '../support/images.js';
 import { defaultModelVersion } from '../support/model-fixture.js';
 import { freePort, metricValue } from '../support/runtime-process.js';
-import { docker, imageEntry, inspect, logsOf, memoryOf, startRuntime } from './support/docker.js';
+import { docker, imageEntry, inspect, logsOf, memoryOf, startRuntime, terminate } from './support/docker.js';
 
 // The runtime image as the operator's pod template runs it: non-root (65532), read-only root
 // filesystem with /tmp as the only writable place (an emptyDir in the pod), no capabilities.
@@ -65,9 +65,7 @@ it('serves Prometheus metrics on the metrics port, counting the predictions', as
 });
 
 it('drains and exits 0 on SIGTERM', async () => {
-  await docker(['kill', '--signal', 'TERM', id]);
-  const code = (await docker(['wait', id], 300_000)).stdout.trim();
-  const logs = await logsOf(id);
+  const { code, logs } = await terminate(id);
   expect(logs).toContain('draining');
   expect(logs).toContain('"stopped"');
   expect(code).toBe('0');

@@ -148,3 +148,10 @@ export async function startRuntime(ref: string, freePort: () => Promise<number>,
   }
   return { id, base, metricsBase: `http://127.0.0.1:${metricsPort}` };
 }
+
+/** Sends SIGTERM as the kubelet does and waits for the container to exit: its exit code and logs. */
+export async function terminate(id: string): Promise<{ code: string; logs: string }> {
+  await docker(['kill', '--signal', 'TERM', id]);
+  const code = (await docker(['wait', id], 300_000)).stdout.trim();
+  return { code, logs: await logsOf(id) };
+}
