@@ -5,8 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeDigit, mnistDigit } from '../support/images.js';
 import { freePort, repoRoot } from '../support/runtime-process.js';
+import { askDigits, rightAnswers } from './support/digits.js';
 import { docker, imageEntry, inspect, logsOf, waitFor } from './support/docker.js';
 
 // The converter image (Dockerfile.converter) as the operator's init container runs it: non-root
@@ -117,16 +117,12 @@ it('converts a .h5 file from a read-only mount, read-only and non-root, into a d
   ).stdout.trim();
   containers.push(id);
   await waitFor(id, async () => (await fetch(`${base}/readyz`)).status === 200, '/readyz 200', 300_000);
-  let correct = 0;
-  for (let i = 0; i < 20; i++) {
-    const digit = mnistDigit(i);
-    const png = await encodeDigit(digit.pixels, { format: 'png', invert: true, scale: 4 });
-    const res = await fetch(`${base}/v1/models/mnist-cnn:predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { predictions: { digit: number; uncertainty: { method: string } }[] };
-    expect(body.predictions[0].uncertainty.method).toBe('mc-dropout');
-    if (body.predictions[0].digit === digit.label) correct++;
+  const answers = await askDigits(base, 20);
+  for (const a of answers) {
+    expect(a.status).toBe(200);
+    expect(a.prediction?.uncertainty.method).toBe('mc-dropout');
   }
+  const correct = rightAnswers(answers);
   console.log(`the runtime serving the converted model: ${correct}/20 digits right`);
   // one epoch on 12000 digits reads over 90% of MNIST right (convert.py checks 100); four misses in twenty are allowed
   expect(correct).toBeGreaterThanOrEqual(16);

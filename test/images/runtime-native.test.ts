@@ -1,6 +1,7 @@
 import { encodeDigit, mnistDigit } from '../support/images.js';
 import { defaultModelVersion } from '../support/model-fixture.js';
 import { freePort } from '../support/runtime-process.js';
+import { askDigits, rightAnswers } from './support/digits.js';
 import { docker, filesOf, imageEntry, inspect, logsOf, memoryOf, startRuntime, terminate } from './support/docker.js';
 
 // The native variant of the runtime image (`npm run images -- --native`: Dockerfile.runtime with
@@ -52,15 +53,12 @@ it('runs native TensorFlow: the engine, the model resource and the v2 metadata r
 });
 
 it('reads real MNIST digits sent as PNGs, with MC-dropout uncertainty', async () => {
-  let correct = 0;
-  for (let i = 0; i < 10; i++) {
-    const digit = mnistDigit(i);
-    const res = await predict(await encodeDigit(digit.pixels, { format: 'png', invert: true, scale: 4 }));
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { predictions: { digit: number; uncertainty: { method: string; samples: number } }[] };
-    expect(body.predictions[0].uncertainty).toMatchObject({ method: 'mc-dropout', samples: 30 });
-    if (body.predictions[0].digit === digit.label) correct++;
+  const answers = await askDigits(base, 10);
+  for (const a of answers) {
+    expect(a.status).toBe(200);
+    expect(a.prediction?.uncertainty).toMatchObject({ method: 'mc-dropout', samples: 30 });
   }
+  const correct = rightAnswers(answers);
   // the default model gets ~99% of held-out digits right; one miss in ten is allowed
   expect(correct).toBeGreaterThanOrEqual(9);
 }, 300_000);

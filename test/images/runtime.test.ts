@@ -1,6 +1,6 @@
-import { encodeDigit, mnistDigit } from '../support/images.js';
 import { defaultModelVersion } from '../support/model-fixture.js';
 import { freePort, metricValue } from '../support/runtime-process.js';
+import { askDigits, rightAnswers } from './support/digits.js';
 import { docker, imageEntry, inspect, logsOf, memoryOf, startRuntime, terminate } from './support/docker.js';
 
 // The runtime image as the operator's pod template runs it: non-root (65532), read-only root
@@ -41,16 +41,12 @@ it('runs the wasm backend (its .wasm binaries are found) and sharp decodes PNGs 
   const ready = logs.split('\n').find((l) => l.includes('"backend"'));
   expect(ready).toBeDefined();
   expect(JSON.parse(ready as string)).toMatchObject({ backend: 'wasm' });
-  let correct = 0;
-  for (let i = 0; i < 10; i++) {
-    const digit = mnistDigit(i);
-    const png = await encodeDigit(digit.pixels, { format: 'png', invert: true, scale: 4 });
-    const res = await fetch(`${base}/v1/models/mnist-cnn:predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { predictions: { digit: number; uncertainty: { method: string } }[] };
-    expect(body.predictions[0].uncertainty.method).toBe('mc-dropout');
-    if (body.predictions[0].digit === digit.label) correct++;
+  const answers = await askDigits(base, 10);
+  for (const a of answers) {
+    expect(a.status).toBe(200);
+    expect(a.prediction?.uncertainty.method).toBe('mc-dropout');
   }
+  const correct = rightAnswers(answers);
   // the default model gets ~99% of held-out digits right; one miss in ten is allowed
   expect(correct).toBeGreaterThanOrEqual(9);
   console.log(`${image.ref} after 10 predictions: ${await memoryOf(id)}`);
