@@ -14,6 +14,7 @@ import { ablationFigures } from './ablation.js';
 import { atMost, evenly, nonDigitSets, PHOTO_VARIANTS, photoDigits } from './image-sets.js';
 import { drawsFor, sizeMode, type EvaluationSize } from './size.js';
 import { auroc } from '../../runtime/train/metrics.js';
+import { ASSUMED_NON_DIGIT_SHARE } from '../../runtime/train/calibrate.js';
 
 export interface EvaluateOptions {
   size: EvaluationSize;
@@ -147,7 +148,7 @@ export async function evaluateModel(engine: Engine, opts: EvaluateOptions): Prom
       'validation: the model chooser; t10k: reported, never used to choose',
       `shifts: ${size.shiftDigits} validation digits (evenly spaced) and ${size.shiftDigits} t10k digits (evenly spaced) under each variant; heldOutFromFit: the served mapping was not fitted on the kind`,
       'ood AUROCs: t10k digits (positive) against each set, scored by the served confidence',
-      `ablation: four logistic mappings fitted here on the same set (${ablation.fitRows} rows: the even-position validation digits, the validation shifts of kinds ${FIT_SHIFT_KINDS.join(', ')}, ${fashionFitRows.length} Fashion-MNIST train images as wrong), evaluated on t10k; coverageAt99Precision uses the threshold at which 99% of the set's answers above it are right (an oracle threshold: a property of the ranking); coverageAt999Precision the same at 99.9% (clean t10k is more than 99% right as a whole)`,
+      `ablation: four mappings fitted here as the served one is (two stages: P(right | digit) on the digits, P(digit) on digits vs non-digits, at ${ASSUMED_NON_DIGIT_SHARE * 100}% non-digits assumed) on the same set (${ablation.fitRows} rows: the even-position validation digits, the validation shifts of kinds ${FIT_SHIFT_KINDS.join(', ')}, ${fashionFitRows.length} Fashion-MNIST train images as non-digits), evaluated on t10k; oneStage: the same features in one logistic on digits and non-digits together (the served mapping before two stages); coverageAt99Precision uses the threshold at which 99% of the set's answers above it are right (an oracle threshold: a property of the ranking); coverageAt999Precision the same at 99.9% (clean t10k is more than 99% right as a whole)`,
       "c (without MC features) reads one pass with dropout off: its max probability and entropy at the mapping's logit scale, plus the same non-MC evidence",
       ...(meta.evidence.featureDensity ? [] : ['the model has no feature density: the ablation mappings read no logFeatureDistance']),
     ],

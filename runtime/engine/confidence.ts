@@ -57,13 +57,28 @@ export function scaledEvidence(s: SampleSummary): Pick<Evidence, 'scaledMaxProba
 
 export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
+/** A logistic stage's linear score on standardised feature values. Pure. */
+export function linearScore(fit: { intercept: number; coefficients: number[]; mean: number[]; scale: number[] }, values: ArrayLike<number>): number {
+  let z = fit.intercept;
+  for (let i = 0; i < fit.coefficients.length; i++) z += (fit.coefficients[i] * (values[i] - fit.mean[i])) / fit.scale[i];
+  return z;
+}
+
+/**
+ * Estimated probability that the answer is right from the mapping's feature values: sigmoid of
+ * the score, times P(digit) for a two-stage mapping (model/metadata.ts). Pure.
+ */
+export function confidenceFromValues(cal: Pick<ConfidenceCalibration, 'intercept' | 'coefficients' | 'mean' | 'scale' | 'digit'>, values: ArrayLike<number>): number {
+  const right = sigmoid(linearScore(cal, values));
+  return cal.digit ? right * sigmoid(linearScore(cal.digit, values) + cal.digit.priorShift) : right;
+}
+
 /** Estimated probability that the answer is right, from the calibrated logistic mapping. Pure. */
 export function confidenceOf(cal: ConfidenceCalibration, s: SampleSummary, e: Evidence): number {
-  let z = cal.intercept;
-  cal.features.forEach((f, i) => {
-    z += (cal.coefficients[i] * (featureValue(f, s, e) - cal.mean[i])) / cal.scale[i];
-  });
-  return sigmoid(z);
+  return confidenceFromValues(
+    cal,
+    cal.features.map((f) => featureValue(f, s, e)),
+  );
 }
 
 /**

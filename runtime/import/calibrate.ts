@@ -7,7 +7,7 @@ import { Engine } from '../engine/engine.js';
 import { pixelEvidence } from '../engine/pixel-evidence.js';
 import type { ImagePrediction } from '../engine/types.js';
 import type { CalibrationFeature, ConfidenceCalibration } from '../model/metadata.js';
-import { fitLogistic, lowestReliableThreshold } from '../train/calibrate.js';
+import { fitConfidenceMapping, lowestReliableThreshold, twoStageNote } from '../train/calibrate.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { FASHION_DIR, loadFashion, loadMnistFull, pick, type ImageSet } from '../train/datasets.js';
 import { throughPreprocessing } from '../train/through-preprocessing.js';
@@ -22,7 +22,7 @@ import { throughPreprocessing } from '../train/through-preprocessing.js';
  *
  * Data: validation digits (the fixed split every choice uses; never t10k), alternate images per
  * class of the `digits` evenly spaced ones, mixed 50/50 with Fashion-MNIST train images as the non-digits the
- * mapping learns to distrust (when the Debian package is installed); t10k is only evaluated. Every
+ * mapping's digit stage learns to tell apart (model/metadata.ts: two stages) (when the Debian package is installed); t10k is only evaluated. Every
  * image passes through the runtime's preprocessing first.
  */
 
@@ -98,17 +98,17 @@ export async function calibrateModel(dir: string, opts: CalibrateOptions = {}): 
     fitRows.push(...oodFitRows);
     fitY.push(...oodFitRows.map(() => false));
   }
-  const lr = fitLogistic(
+  const mapping = fitConfidenceMapping(
     fitRows.map((r) => r.values),
     fitY,
+    fitRows.map((_, i) => i < fitRows.length - oodFitRows.length),
   );
   const calibration: ConfidenceCalibration = {
-    method: 'logistic',
     features,
-    ...lr,
-    nonDigitShare: r4(oodFitRows.length / fitRows.length),
+    ...mapping,
+    nonDigitShare: r4(mapping.nonDigitShare),
     samples: T,
-    fitSet: `${fitIdx.length} validation MNIST digits (alternate images per class)${fashionFit ? ` + ${oodFitRows.length} Fashion-MNIST train images` : ' only (Fashion-MNIST not found)'}; npm run calibrate`,
+    fitSet: `${fitIdx.length} validation MNIST digits (alternate images per class)${fashionFit ? ` + ${oodFitRows.length} Fashion-MNIST train images` : ' only (Fashion-MNIST not found)'}${twoStageNote(mapping)}; npm run calibrate`,
   };
   const conf = (r: Row): number => confidenceOf(calibration, r.p, pixelEvidenceOf(r, features));
   const thr = lowestReliableThreshold(fitRows.map(conf), fitY, 0.99);

@@ -19,12 +19,34 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const unit = finite.min(0).max(1);
 
 /**
- * Logistic regression on standardised uncertainty figures: confidence =
- * sigmoid(intercept + Σ coefficients[i] · (feature[i] − mean[i]) / scale[i]).
+ * The digit stage of a two-stage mapping: a logistic regression on the same standardised features
+ * estimating P(the image is a digit), fitted on digits against non-digits; `priorShift` is added to
+ * its score, moving the fit set's non-digit share to the share assumed in traffic (Bayes' rule on
+ * the odds: log((1 − assumed) / assumed) − log((1 − fit share) / fit share)).
+ */
+const digitStageSchema = z.object({
+  mean: z.array(finite),
+  scale: z.array(finite.positive()),
+  coefficients: z.array(finite),
+  intercept: finite,
+  priorShift: finite,
+  /** Share of non-digit images assumed among the images a deployment is sent. */
+  assumedNonDigitShare: z.number().gt(0).lt(1),
+});
+
+/**
+ * Logistic regression on standardised uncertainty figures, with the linear score
+ * s(x) = intercept + Σ coefficients[i] · (feature[i] − mean[i]) / scale[i]:
+ * - 'logistic': confidence = sigmoid(s(x)), one mapping fitted on digits and non-digits together;
+ * - 'logistic-two-stage': confidence = P(digit) · P(right | digit) =
+ *   sigmoid(s_digit(x) + digit.priorShift) · sigmoid(s(x)), the top-level coefficients fitted on
+ *   digits only (right vs wrong answers), `digit` on digits vs non-digits. One mapping that must
+ *   also reject non-digits lets the evidence that does that (density, stroke shape) outweigh the
+ *   MC-dropout figures that rank right vs wrong answers among digits; two stages keep both.
  */
 export const confidenceCalibrationSchema = z
   .object({
-    method: z.literal('logistic'),
+    method: z.enum(['logistic', 'logistic-two-stage']),
     features: z.array(z.enum(CALIBRATION_FEATURES)).min(1),
     mean: z.array(finite),
     scale: z.array(finite.positive()),
@@ -40,11 +62,18 @@ export const confidenceCalibrationSchema = z
      * one folded into the served probabilities (absent = 1, the served probabilities themselves).
      */
     logitScale: finite.positive().optional(),
+    /** 'logistic-two-stage' only: P(digit) on the same features. */
+    digit: digitStageSchema.optional(),
     fitSet: z.string(),
   })
   .refine(
     (c) => c.mean.length === c.features.length && c.scale.length === c.features.length && c.coefficients.length === c.features.length,
     'features, mean, scale and coefficients must have the same length',
+  )
+  .refine((c) => (c.method === 'logistic-two-stage') === (c.digit !== undefined), "method 'logistic-two-stage' needs a digit stage, and only it has one")
+  .refine(
+    (c) => !c.digit || (c.digit.mean.length === c.features.length && c.digit.scale.length === c.features.length && c.digit.coefficients.length === c.features.length),
+    "the digit stage's mean, scale and coefficients must have one entry per feature",
   );
 
 /**

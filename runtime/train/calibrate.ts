@@ -48,6 +48,46 @@ export function fitLogistic(x: number[][], y: ArrayLike<boolean>, l2 = 1e-3, ite
   return { mean, scale, coefficients: w.slice(1), intercept: w[0] };
 }
 
+/** Share of non-digit images assumed among those a deployment is sent: the digit stage's prior. */
+export const ASSUMED_NON_DIGIT_SHARE = 0.05;
+
+export interface MappingFit extends LogisticFit {
+  method: 'logistic' | 'logistic-two-stage';
+  digit?: LogisticFit & { priorShift: number; assumedNonDigitShare: number };
+  /** Share of non-digit rows in the fit set. */
+  nonDigitShare: number;
+}
+
+/**
+ * Fits the confidence mapping on rows of feature values. With non-digit rows: two stages (see
+ * model/metadata.ts) — P(right | digit) on the digit rows (right vs wrong answers) and P(digit) on
+ * every row (digit vs non-digit), its score shifted from the fit set's non-digit share to
+ * `assumedNonDigitShare`. Without: one logistic on the digits. Pure and deterministic.
+ */
+export function fitConfidenceMapping(x: number[][], right: ArrayLike<boolean>, isDigit: ArrayLike<boolean>, assumedNonDigitShare = ASSUMED_NON_DIGIT_SHARE): MappingFit {
+  if (x.length !== right.length || x.length !== isDigit.length) throw new RangeError('fitConfidenceMapping needs one label of each kind per row');
+  const digitIdx = Array.from({ length: x.length }, (_, i) => i).filter((i) => isDigit[i]);
+  if (Array.from({ length: x.length }, (_, i) => i).some((i) => !isDigit[i] && right[i])) throw new RangeError('a non-digit row cannot be a right answer');
+  const rightStage = fitLogistic(
+    digitIdx.map((i) => x[i]),
+    digitIdx.map((i) => right[i]),
+  );
+  const nonDigits = x.length - digitIdx.length;
+  if (nonDigits === 0) return { method: 'logistic', ...rightStage, nonDigitShare: 0 };
+  const fitShare = nonDigits / x.length;
+  const logOdds = (share: number): number => Math.log((1 - share) / share);
+  return {
+    method: 'logistic-two-stage',
+    ...rightStage,
+    digit: { ...fitLogistic(x, isDigit), priorShift: logOdds(assumedNonDigitShare) - logOdds(fitShare), assumedNonDigitShare },
+    nonDigitShare: fitShare,
+  };
+}
+
+/** What a fit set's description adds for a two-stage mapping. */
+export const twoStageNote = (fit: Pick<MappingFit, 'digit'>): string =>
+  fit.digit ? `; two stages: P(right | digit) fitted on the digits, P(digit) on digits vs non-digits, shifted to ${fit.digit.assumedNonDigitShare * 100}% non-digits in traffic` : '';
+
 /** Solves A x = b for a symmetric positive-definite A (Gaussian elimination with partial pivoting). */
 export function solve(a: number[][], b: number[]): number[] {
   const n = b.length;

@@ -4,7 +4,7 @@ import { featureDistance } from '../engine/feature-density.js';
 import { pixelEvidence } from '../engine/pixel-evidence.js';
 import type { SampleSummary } from '../engine/uncertainty.js';
 import { CALIBRATION_FEATURES, type CalibrationFeature, type ConfidenceCalibration, type FeatureDensity } from '../model/metadata.js';
-import { fitLogistic, lowestReliableThreshold } from './calibrate.js';
+import { fitConfidenceMapping, fitLogistic, lowestReliableThreshold, twoStageNote } from './calibrate.js';
 import type { ImageSet } from './datasets.js';
 import { fitFeatureDensity } from './density-fit.js';
 import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from './metrics.js';
@@ -169,13 +169,15 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
       const dp = await predictSetF(digitsFitSet.x, digitsFitSet.n, T, inp.seed + 7, scale);
       const rows = [...score(dp, digitsFitSet, density), ...score(await predictSetF(oodFitSet.x, oodFitSet.n, T, inp.seed + 8, scale), oodFitSet, density)];
       const y = [...correctOf(dp), ...new Array<boolean>(oodFitSet.n).fill(false)];
+      const isDigit = [...new Array<boolean>(dp.summaries.length).fill(true), ...new Array<boolean>(oodFitSet.n).fill(false)];
       if (inp.fitShifts) {
         const sh = inp.fitShifts.set;
         const sp = await predictSetF(sh.x, sh.n, T, inp.seed + 9, scale);
         rows.push(...score(sp, sh, density));
         y.push(...sp.summaries.map((x, i) => x.digit === sh.y[i]));
+        isDigit.push(...new Array<boolean>(sh.n).fill(true));
       }
-      const cal = { method: 'logistic' as const, features: useful, ...fitLogistic(rows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), y), nonDigitShare: 0.5, samples: T, fitSet: '' };
+      const cal: ConfidenceCalibration = { features: useful, ...fitConfidenceMapping(rows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), y, isDigit), samples: T, fitSet: '' };
       scaleSearch.push({ logitScale: scale, fitLogLoss: r4(logLoss(cal, rows, y)) });
     }
     logitScale = scaleSearch.reduce((a, b) => (b.fitLogLoss < a.fitLogLoss ? b : a)).logitScale;
@@ -226,6 +228,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     const oodFit = score(await predictSetF(oodFitSet.x, oodFitSet.n, T, inp.seed + 2, logitScale), oodFitSet, density);
     const fitRows = [...digitsFit, ...oodFit];
     const fitY = [...correctFit, ...oodFit.map(() => false)];
+    const isDigit = [...digitsFit.map(() => true), ...oodFit.map(() => false)];
     let shiftNote = '';
     if (inp.fitShifts) {
       const sh = inp.fitShifts.set;
@@ -233,17 +236,17 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
       fitRows.push(...score(sp, sh, density));
       const ok = sp.summaries.map((x, i) => x.digit === sh.y[i]);
       fitY.push(...ok);
+      isDigit.push(...ok.map(() => true));
       shiftNote = ` + ${sh.n} ${inp.fitShifts.note} (${ok.filter(Boolean).length} right)`;
     }
-    const lr = fitLogistic(fitRows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), fitY);
+    const fit = fitConfidenceMapping(fitRows.map((r) => useful.map((f) => featureValue(f, r.r, r.e))), fitY, isDigit);
     calibration = {
-      method: 'logistic',
       features: useful,
-      ...lr,
-      nonDigitShare: r4(oodFit.length / fitRows.length),
+      ...fit,
+      nonDigitShare: r4(fit.nonDigitShare),
       samples: T,
       ...(logitScale !== 1 ? { logitScale } : {}),
-      fitSet: `${digitsFit.length} validation MNIST digits (alternate images per class)${shiftNote} + ${oodFit.length} Fashion-MNIST train images`,
+      fitSet: `${digitsFit.length} validation MNIST digits (alternate images per class)${shiftNote} + ${oodFit.length} Fashion-MNIST train images${twoStageNote(fit)}`,
     };
     const conf = (x: Scored): number => confidenceOf(calibration, x.r, x.e);
     const fitConf = fitRows.map(conf);
@@ -261,6 +264,8 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
     const nRel = reliable.filter(Boolean).length;
     const okRel = reliable.filter((r, i) => r && mixY[i]).length;
     evaluation.confidence = {
+      method: calibration.method,
+      ...(calibration.digit ? { assumedNonDigitShare: calibration.digit.assumedNonDigitShare, priorShift: r4(calibration.digit.priorShift) } : {}),
       fitSet: calibration.fitSet,
       fitShiftKinds: inp.fitShifts ? [...inp.fitShifts.kinds] : [],
       ...(scaleSearch.length ? { logitScale, logitScaleSearch: scaleSearch } : {}),

@@ -17,7 +17,9 @@ interface EvaluationJson {
   ablation: Record<string, AblationRow>;
 }
 /** A mapping's figures, or only `notApplicable` when it needs MC dropout and the model has none. */
-type AblationRow = { label: string; notApplicable?: undefined; aurocRightVsWrong: Row; coverageAt99Precision: Row; coverageAt999Precision?: Row; aurocDigitsVsOod: Row } | { label: string; notApplicable: string };
+type AblationRow =
+  | { label: string; notApplicable?: undefined; aurocRightVsWrong: Row; coverageAt99Precision: Row; coverageAt999Precision?: Row; aurocDigitsVsOod: Row; oneStage?: { aurocRightVsWrong: Row } }
+  | { label: string; notApplicable: string };
 
 // a figure that does not exist is NaN in memory and null in evaluation.json
 const missing = (v: number | null | undefined): v is null | undefined => v === undefined || v === null || Number.isNaN(v);
@@ -54,7 +56,9 @@ export function headlineTable(evJson: unknown): string {
 export function ablationTable(evJson: unknown): string {
   const ev = evJson as EvaluationJson;
   const oodNames = Object.keys(Object.values(ev.ablation).find((a) => a.notApplicable === undefined)?.aurocDigitsVsOod ?? {});
-  const head = ['mapping', 'AUROC right/wrong t10k', 'shifted', 'held-out kinds', 'coverage @99.9% t10k', 'coverage @99% shifted', 'held-out kinds', ...oodNames.map((n) => `AUROC ${n}`)];
+  // evaluations written before two-stage mappings have no one-stage comparison
+  const oneStage = Object.values(ev.ablation).some((a) => a.notApplicable === undefined && a.oneStage !== undefined);
+  const head = ['mapping', 'AUROC right/wrong t10k', ...(oneStage ? ['one-stage'] : []), 'shifted', 'held-out kinds', 'coverage @99.9% t10k', 'coverage @99% shifted', 'held-out kinds', ...oodNames.map((n) => `AUROC ${n}`)];
   return table(
     head,
     Object.entries(ev.ablation).map(([k, a]) =>
@@ -63,6 +67,7 @@ export function ablationTable(evJson: unknown): string {
         : [
             `(${k}) ${a.label}`,
             num(a.aurocRightVsWrong.t10k),
+            ...(oneStage ? [num(a.oneStage?.aurocRightVsWrong.t10k)] : []),
             num(a.aurocRightVsWrong.t10kShifted),
             num(a.aurocRightVsWrong.t10kShiftedHeldOutKinds),
             pct(a.coverageAt999Precision?.t10k, 1),

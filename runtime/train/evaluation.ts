@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Engine } from '../engine/engine.js';
-import { featureValue, confidenceOf, type Evidence } from '../engine/confidence.js';
+import { confidenceFromValues, featureValue, confidenceOf, type Evidence } from '../engine/confidence.js';
 import { pixelEvidence } from '../engine/pixel-evidence.js';
 import { entropy, type SampleSummary } from '../engine/uncertainty.js';
 import type { ImagePrediction } from '../engine/types.js';
-import { CALIBRATION_FEATURES, type CalibrationFeature, type ConfidenceCalibration } from '../model/metadata.js';
-import { fitLogistic, lowestReliableThreshold } from './calibrate.js';
+import { CALIBRATION_FEATURES, type CalibrationFeature } from '../model/metadata.js';
+import { fitConfidenceMapping, fitLogistic, lowestReliableThreshold } from './calibrate.js';
 import type { ImageSet } from './datasets.js';
 import { accuracy, auroc, expectedCalibrationError, negativeLogLikelihood } from './metrics.js';
 
@@ -184,16 +184,17 @@ export function ablationValue(key: AblationKey, f: CalibrationFeature, r: Scored
   return featureValue(f, s, r.evidence);
 }
 
-/** Fits an ablation mapping (logistic, as served) on rows labelled right (true) or not. */
-export function fitAblation(key: AblationKey, rows: Scored[], right: boolean[], features: CalibrationFeature[] = [...ABLATION[key].features]): (r: Scored) => number {
-  const lr = fitLogistic(rows.map((r) => features.map((f) => ablationValue(key, f, r))), right);
-  const cal: ConfidenceCalibration = { method: 'logistic', features, ...lr, nonDigitShare: 0, samples: 0, fitSet: '' };
-  return (r) => {
-    // confidenceOf reads featureValue on a summary; the ablation's values are computed directly
-    let z = cal.intercept;
-    features.forEach((f, i) => (z += (cal.coefficients[i] * (ablationValue(key, f, r) - cal.mean[i])) / cal.scale[i]));
-    return 1 / (1 + Math.exp(-z));
-  };
+/**
+ * Fits an ablation mapping as the served one is fitted (runtime/train/calibrate.ts
+ * fitConfidenceMapping: two stages when there are non-digit rows) on rows labelled right (true) or
+ * not, `isDigit` telling digits from non-digits; `oneStage` fits the single logistic on all rows
+ * that served mappings used before, for comparison.
+ */
+export function fitAblation(key: AblationKey, rows: Scored[], right: boolean[], isDigit: boolean[], features: CalibrationFeature[] = [...ABLATION[key].features], oneStage = false): (r: Scored) => number {
+  const values = (r: Scored): number[] => features.map((f) => ablationValue(key, f, r));
+  const x = rows.map(values);
+  const fit = oneStage ? { method: 'logistic' as const, ...fitLogistic(x, right) } : fitConfidenceMapping(x, right, isDigit);
+  return (r) => confidenceFromValues(fit, values(r));
 }
 
 /** Coverage of the answers at the lowest threshold with ≥ `precision` of the answers above it right (oracle threshold on the set itself). */

@@ -52,6 +52,17 @@ describe('confidenceOf', () => {
     expect(confidenceOf(cal, summary, {})).toBeCloseTo(1 / (1 + Math.exp(-z)), 12);
   });
 
+  it('of a two-stage mapping is P(right | digit) times P(digit) with its prior shift', () => {
+    const digit = { mean: [0.5, 0.1], scale: [0.25, 0.05], coefficients: [1, -3], intercept: 1, priorShift: 2.5, assumedNonDigitShare: 0.05 };
+    const two: ConfidenceCalibration = { ...cal, method: 'logistic-two-stage', digit };
+    const right = confidenceOf(cal, summary, {});
+    const zDigit = 1 + (1 * (0.9 - 0.5)) / 0.25 - (3 * (0.03 - 0.1)) / 0.05 + 2.5;
+    expect(confidenceOf(two, summary, {})).toBeCloseTo(right / (1 + Math.exp(-zDigit)), 12);
+    // a non-digit-like image (the digit stage's score far below 0) gets no confidence, however sure its answer
+    expect(confidenceOf({ ...two, digit: { ...digit, intercept: -40 } }, summary, {})).toBeLessThan(1e-12);
+    expect(confidenceOf(two, summary, {})).toBeLessThan(right);
+  });
+
   it('falls as mutual information rises', () => {
     expect(confidenceOf(cal, { ...summary, mutualInformation: 0.5 }, {})).toBeLessThan(confidenceOf(cal, summary, {}));
   });

@@ -33,6 +33,17 @@ describe('parseMetadata', () => {
     expect(() => parseMetadata({ ...m, calibration: { ...m.calibration, coefficients: [1] } })).toThrow(/same length/);
   });
 
+  it('accepts a two-stage mapping with a digit stage per feature, and refuses one without or with a short one', () => {
+    const m = tinyMetadata();
+    const n = m.calibration!.features.length;
+    const digit = { mean: new Array(n).fill(0), scale: new Array(n).fill(1), coefficients: new Array(n).fill(0.5), intercept: 2, priorShift: 1.9, assumedNonDigitShare: 0.05 };
+    expect(parseMetadata({ ...m, calibration: { ...m.calibration, method: 'logistic-two-stage', digit } }).calibration?.digit?.priorShift).toBe(1.9);
+    expect(() => parseMetadata({ ...m, calibration: { ...m.calibration, method: 'logistic-two-stage' } })).toThrow(/digit stage/);
+    expect(() => parseMetadata({ ...m, calibration: { ...m.calibration, method: 'logistic', digit } })).toThrow(/digit stage/);
+    expect(() => parseMetadata({ ...m, calibration: { ...m.calibration, method: 'logistic-two-stage', digit: { ...digit, coefficients: [1] } } })).toThrow(/one entry per feature/);
+    expect(() => parseMetadata({ ...m, calibration: { ...m.calibration, method: 'logistic-two-stage', digit: { ...digit, assumedNonDigitShare: 0 } } })).toThrow(/assumedNonDigitShare/);
+  });
+
   it('rejects an unknown calibration feature', () => {
     const m = tinyMetadata();
     expect(() => parseMetadata({ ...m, calibration: { ...m.calibration, features: ['maxProbability', 'mutualInformation', 'logFeatureDistance', 'shoeSize'] } })).toThrow(/calibration\.features/);

@@ -1,5 +1,5 @@
-import { fitLogistic, lowestReliableThreshold, solve } from '../../../../runtime/train/calibrate.js';
-import { sigmoid } from '../../../../runtime/engine/confidence.js';
+import { ASSUMED_NON_DIGIT_SHARE, fitConfidenceMapping, fitLogistic, lowestReliableThreshold, solve } from '../../../../runtime/train/calibrate.js';
+import { confidenceFromValues, sigmoid } from '../../../../runtime/engine/confidence.js';
 
 describe('solve', () => {
   it('solves a small linear system', () => {
@@ -47,6 +47,73 @@ describe('fitLogistic', () => {
   it('rejects mismatched input', () => {
     expect(() => fitLogistic([], [])).toThrow(RangeError);
     expect(() => fitLogistic([[1]], [true, false])).toThrow(RangeError);
+  });
+});
+
+describe('fitConfidenceMapping', () => {
+  // feature 0 ranks right above wrong among digits (overlapping); feature 1 tells digits from
+  // non-digits and says nothing about right vs wrong, but one logistic over everything learns it as
+  // "wrong" (the non-digits are wrong answers) and lets it blur the ranking of the digits
+  const rows: number[][] = [];
+  const right: boolean[] = [];
+  const isDigit: boolean[] = [];
+  let u = 0.25;
+  let v = 0.5;
+  for (let i = 0; i < 3000; i++) {
+    u = (u + 0.6180339887) % 1;
+    v = (v + 0.4142135624) % 1;
+    const kind = i % 10 < 7 ? 'right' : i % 10 < 8 ? 'wrong' : 'nonDigit';
+    const a = kind === 'right' ? 2 * u : kind === 'wrong' ? 2 * u - 1 : u;
+    const b = kind === 'nonDigit' ? 1.5 + 2 * v : 2 * v;
+    rows.push([a, b]);
+    right.push(kind === 'right');
+    isDigit.push(kind !== 'nonDigit');
+  }
+
+  it('fits P(right | digit) on the digits alone and P(digit) on every row, shifted to the assumed non-digit share', () => {
+    const fit = fitConfidenceMapping(rows, right, isDigit);
+    expect(fit.method).toBe('logistic-two-stage');
+    const onDigits = fitLogistic(rows.filter((_, i) => isDigit[i]), right.filter((_, i) => isDigit[i]));
+    expect(fit.coefficients).toEqual(onDigits.coefficients);
+    expect(fit.intercept).toBe(onDigits.intercept);
+    expect(fit.digit?.coefficients).toEqual(fitLogistic(rows, isDigit).coefficients);
+    expect(fit.nonDigitShare).toBeCloseTo(0.2, 12);
+    expect(fit.digit?.assumedNonDigitShare).toBe(ASSUMED_NON_DIGIT_SHARE);
+    expect(fit.digit?.priorShift).toBeCloseTo(Math.log(0.95 / 0.05) - Math.log(0.8 / 0.2), 12);
+  });
+
+  it('ranks right above wrong digits better than one logistic over digits and non-digits together', () => {
+    const two = fitConfidenceMapping(rows, right, isDigit);
+    const one = fitLogistic(rows, right);
+    const digits = rows.filter((_, i) => isDigit[i]);
+    const ok = right.filter((_, i) => isDigit[i]);
+    // share of (right, wrong) pairs ordered correctly
+    const pairs = (c: number[]): number => {
+      let good = 0;
+      let all = 0;
+      c.forEach((ci, i) => ok[i] && c.forEach((cj, j) => !ok[j] && ((all += 1), (good += ci > cj ? 1 : ci === cj ? 0.5 : 0))));
+      return good / all;
+    };
+    const twoAuc = pairs(digits.map((x) => confidenceFromValues(two, x)));
+    const oneAuc = pairs(digits.map((x) => confidenceFromValues(one, x)));
+    expect(twoAuc).toBeGreaterThan(oneAuc + 0.005);
+    // and still tells non-digits apart: every non-digit below the right digits' median
+    const nonDigitMax = Math.max(...rows.filter((_, i) => !isDigit[i]).map((x) => confidenceFromValues(two, x)));
+    const rightConf = rows.filter((_, i) => right[i]).map((x) => confidenceFromValues(two, x)).sort((p, q) => p - q);
+    expect(nonDigitMax).toBeLessThan(rightConf[Math.floor(rightConf.length / 2)]);
+  });
+
+  it('is one logistic on the digits when there are no non-digits', () => {
+    const digitRows = rows.filter((_, i) => isDigit[i]);
+    const fit = fitConfidenceMapping(digitRows, right.filter((_, i) => isDigit[i]), digitRows.map(() => true));
+    expect(fit.method).toBe('logistic');
+    expect(fit.digit).toBeUndefined();
+    expect(fit.nonDigitShare).toBe(0);
+  });
+
+  it('refuses a non-digit labelled right and mismatched labels', () => {
+    expect(() => fitConfidenceMapping([[0], [1]], [true, true], [true, false])).toThrow(/non-digit/);
+    expect(() => fitConfidenceMapping([[0], [1]], [true], [true, true])).toThrow(RangeError);
   });
 });
 

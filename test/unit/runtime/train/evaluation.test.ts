@@ -52,11 +52,15 @@ describe('scoreSet (the default model as served)', () => {
   it('fits every ablation mapping to a probability on each row', () => {
     // "wrong" rows: the same digits with a label they were not given, so both classes exist
     const right = rows.map((_, i) => i % 4 !== 0);
+    // and every 8th row stands for a non-digit (never a right answer), so the two stages are fitted
+    const isDigit = rows.map((_, i) => i % 8 !== 0);
     for (const key of Object.keys(ABLATION) as (keyof typeof ABLATION)[]) {
-      const conf = fitAblation(key, rows, right);
-      for (const r of rows) {
-        expect(conf(r)).toBeGreaterThanOrEqual(0);
-        expect(conf(r)).toBeLessThanOrEqual(1);
+      for (const oneStage of [false, true]) {
+        const conf = fitAblation(key, rows, right, isDigit, undefined, oneStage);
+        for (const r of rows) {
+          expect(conf(r)).toBeGreaterThanOrEqual(0);
+          expect(conf(r)).toBeLessThanOrEqual(1);
+        }
       }
     }
   });
