@@ -47,7 +47,7 @@ function modelMetadata(deps: AppDeps): z.infer<typeof modelMetadataSchema> {
       maxQueue: c.maxQueue,
       requestTimeoutMs: c.requestTimeoutMs,
     },
-    ...(meta.calibration ? { calibration: { method: meta.calibration.method, features: meta.calibration.features, nonDigitShare: meta.calibration.nonDigitShare, samples: meta.calibration.samples, fitSet: meta.calibration.fitSet } } : {}),
+    ...(meta.calibration ? { calibration: { method: meta.calibration.method, features: meta.calibration.features, nonDigitShare: meta.calibration.nonDigitShare, ...(meta.calibration.digit ? { assumedNonDigitShare: meta.calibration.digit.assumedNonDigitShare } : {}), samples: meta.calibration.samples, fitSet: meta.calibration.fitSet } } : {}),
     training: meta.training,
     evaluation: meta.evaluation,
   };
