@@ -14,7 +14,11 @@ export interface BatcherOptions<R> {
   infer: BatchFn<R>;
   /** Images per engine batch (a request with more is split over several, answered as one). */
   maxBatchSize: number;
-  /** Longest wait for more images before a batch that is not full starts. */
+  /**
+   * Longest wait for more images before a batch that is not full starts. Only waited while more
+   * images are known to be coming (admitted and still being prepared): with none, a batch starts
+   * as soon as an engine slot is free.
+   */
   batchTimeoutMs: number;
   /** Images admitted but not yet in inference (being prepared or waiting for a batch) beyond which a request is refused with queue_full. */
   maxQueue: number;
@@ -137,6 +141,8 @@ export class Batcher<R> {
         if (used) return;
         use();
         this.depthChanged();
+        // queued work may have been gathering for these images: they are not coming
+        this.schedule();
       },
     };
   }
@@ -144,6 +150,7 @@ export class Batcher<R> {
   private enqueue(pixels: Float32Array, n: number, timeoutMs: number): Promise<R[]> {
     if (pixels.length !== n * PIXELS) {
       this.depthChanged();
+      this.schedule();
       return Promise.reject(new RuntimeError('invalid_tensor', `expected ${n}×${PIXELS} pixel values, got ${pixels.length}`));
     }
     if (n === 0) return Promise.resolve([]);
@@ -183,11 +190,17 @@ export class Batcher<R> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Starts a batch when an engine slot is free and there is work: at once when the batch is full
+   * or nothing more is known to be coming (no admitted image is still being prepared), else once
+   * the oldest image has waited `batchTimeoutMs` — or earlier, when the images being prepared
+   * arrive or are given up (each `submit` and `release` schedules again).
+   */
   private schedule(): void {
     if (this.inFlightBatches >= this.maxInFlight || this.queued === 0) return;
     const oldest = this.queue[0];
     const waited = this.now() - oldest.enqueuedAt;
-    if (this.queued >= this.opts.maxBatchSize || waited >= this.opts.batchTimeoutMs) {
+    if (this.queued >= this.opts.maxBatchSize || this.reserved === 0 || waited >= this.opts.batchTimeoutMs) {
       if (this.gatherTimer) clearTimeout(this.gatherTimer);
       this.gatherTimer = undefined;
       this.dispatch();
