@@ -3,7 +3,8 @@ import { ServiceRate } from './service-rate.js';
 
 /** A place in the queue for images still being prepared: `submit` their pixels or `release` it. */
 export interface Admission<R> {
-  submit(pixels: Float32Array, timeoutMs: number): Promise<R[]>;
+  /** `onStarted`: called when the first of these images goes into an engine batch. */
+  submit(pixels: Float32Array, timeoutMs: number, onStarted?: () => void): Promise<R[]>;
   release(): void;
 }
 
@@ -49,6 +50,7 @@ interface Job<R> {
   enqueuedAt: number;
   deadline: number;
   settled: boolean;
+  onStarted?: () => void;
   timer?: ReturnType<typeof setTimeout>;
   resolve: (r: R[]) => void;
   reject: (e: Error) => void;
@@ -133,9 +135,9 @@ export class Batcher<R> {
       this.reserved -= n;
     };
     return {
-      submit: (pixels, timeoutMs) => {
+      submit: (pixels, timeoutMs, onStarted) => {
         use();
-        return this.enqueue(pixels, n, timeoutMs);
+        return this.enqueue(pixels, n, timeoutMs, onStarted);
       },
       release: () => {
         if (used) return;
@@ -147,7 +149,7 @@ export class Batcher<R> {
     };
   }
 
-  private enqueue(pixels: Float32Array, n: number, timeoutMs: number): Promise<R[]> {
+  private enqueue(pixels: Float32Array, n: number, timeoutMs: number, onStarted?: () => void): Promise<R[]> {
     if (pixels.length !== n * PIXELS) {
       this.depthChanged();
       this.schedule();
@@ -156,7 +158,7 @@ export class Batcher<R> {
     if (n === 0) return Promise.resolve([]);
     return new Promise<R[]>((resolve, reject) => {
       const now = this.now();
-      const job: Job<R> = { pixels, n, taken: 0, answered: 0, results: new Array<R>(n), enqueuedAt: now, deadline: now + timeoutMs, settled: false, resolve, reject };
+      const job: Job<R> = { pixels, n, taken: 0, answered: 0, results: new Array<R>(n), enqueuedAt: now, deadline: now + timeoutMs, settled: false, onStarted, resolve, reject };
       job.timer = setTimeout(() => this.expire(job), Math.max(0, timeoutMs));
       this.queue.push(job);
       this.queued += n;
@@ -222,6 +224,7 @@ export class Batcher<R> {
     while (total < this.opts.maxBatchSize && this.queue.length > 0) {
       const job = this.queue[0];
       const count = Math.min(job.n - job.taken, this.opts.maxBatchSize - total);
+      if (job.taken === 0) job.onStarted?.();
       chunks.push({ job, offset: job.taken, count });
       job.taken += count;
       total += count;
