@@ -8,7 +8,7 @@
  *                                       [--seconds 20] [--rate 100] [--single 60] [--photos 10]
  *                                       [--closed 10] [--connections 16]
  *
- * Each round starts every arm's runtime in turn (default model, T = 30, LOG_LEVEL=warn unless an
+ * Each round starts every arm's runtime in turn (every other round in reverse order; default model, T = 30, LOG_LEVEL=warn unless an
  * arm sets it) and measures: a 28-px PNG digit one request at a time (p50 of --single), the 12 MP
  * phone photo of the load bench one at a time (p50 of --photos), an open loop at --rate req/s for
  * --seconds (p99; --rate 0 skips it) and a closed loop of 28-px PNGs at --connections for --closed
@@ -147,7 +147,8 @@ const photo = await phonePhoto();
 process.stdout.write(`request path, ${arms.length} arms × ${values.rounds} rounds; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; load ${loadAvg()}\n`);
 for (let r = 0; r < Number(values.rounds); r++) {
   process.stdout.write(`round ${r + 1}\n`);
-  for (const a of arms) await measure(a, pngs, photo);
+  // every other round in reverse, so a load that rises or falls during a round favours no arm
+  for (const a of r % 2 === 0 ? arms : [...arms].reverse()) await measure(a, pngs, photo);
 }
 const runs = (x: number[]) => (x.length ? `${med(x).toFixed(1)} (${x.map((p) => p.toFixed(1)).join(', ')})` : '—');
 process.stdout.write(`\n| arm | single 28-px PNG p50 (ms) | 12 MP JPEG p50 (ms) | p99 at ${values.rate} req/s: median (runs) | closed loop req/s at ${values.connections} connections: median (runs) |\n| --- | --- | --- | --- | --- |\n`);
