@@ -6,13 +6,13 @@
  *
  *   npx tsx hack/bench/request-path.ts [--base DIR]… [--variants 'BATCH_TIMEOUT_MS=0;…'] [--rounds 3]
  *                                       [--seconds 20] [--rate 100] [--single 60] [--photos 10]
- *                                       [--closed 10] [--connections 16]
+ *                                       [--closed 10] [--connections 16] [--env 'LOG_LEVEL=info,…']
  *
  * Each round starts every arm's runtime in turn (every other round in reverse order; default model, T = 30, LOG_LEVEL=warn unless an
  * arm sets it) and measures: a 28-px PNG digit one request at a time (p50 of --single), the 12 MP
  * phone photo of the load bench one at a time (p50 of --photos), an open loop at --rate req/s for
  * --seconds (p99; --rate 0 skips it) and a closed loop of 28-px PNGs at --connections for --closed
- * seconds (req/s; 0 skips it). An arm run with LOG_LEVEL=info also gets the server's own
+ * seconds (req/s; 0 skips it). --env settings apply to every arm. An arm run with LOG_LEVEL=info also gets the server's own
  * breakdown of the photo requests (the request log's `stages`, median per stage). Printed per
  * arm: the p50s over all rounds, the open-loop p99 of each round with their median, the closed-loop
  * req/s of each round with their median. Asserts nothing.
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '30' },
     closed: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
+    env: { type: 'string' },
   },
 });
 
@@ -55,10 +56,13 @@ interface Arm {
   stages: Record<string, number[]>;
 }
 
+const pairs = (v: string) => Object.fromEntries(v.split(',').map((kv) => kv.trim().split('=') as [string, string]));
 const settings = (values.variants ?? '')
   .split(';')
   .filter((v) => v.trim())
-  .map((v) => Object.fromEntries(v.split(',').map((kv) => kv.trim().split('=') as [string, string])));
+  .map(pairs);
+/** Settings of every arm (--env), under each arm's own. */
+const common = values.env ? pairs(values.env) : {};
 const arms: Arm[] = [];
 const arm = (name: string, root: string | undefined, env: Record<string, string>) => arms.push({ name, root, env, single: [], photo: [], p99: [], closed: [], engine: [], stages: {} });
 const label = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`).join(',');
@@ -79,7 +83,7 @@ function post(agent: http.Agent, url: URL, body: Buffer, contentType: string): P
 }
 
 async function measure(a: Arm, pngs: Buffer[], photo: Buffer): Promise<void> {
-  const rp = await RuntimeProcess.start({ root: a.root, env: { MC_SAMPLES: values.samples ?? '30', LOG_LEVEL: 'warn', ...a.env } });
+  const rp = await RuntimeProcess.start({ root: a.root, env: { MC_SAMPLES: values.samples ?? '30', LOG_LEVEL: 'warn', ...common, ...a.env } });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   try {
     const url = new URL(`${rp.baseUrl}/v1/models/mnist-cnn:predict`);
