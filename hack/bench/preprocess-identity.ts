@@ -4,7 +4,7 @@
  * images, and every 28 × 28 result (compared bit for bit), every fact and every refusal (code and
  * message) must be the same. For performance work, which must not change what is computed.
  *
- *   npx tsx hack/bench/preprocess-identity.ts [--against HEAD] [--per-class 3]
+ *   npx tsx hack/bench/preprocess-identity.ts [--against HEAD] [--per-class 3] [--pool]
  *
  * Images: the photo variants of hack/data/photo-variants.ts (`--per-class` held-out digits of each
  * class per variant), the README's sample images (docs/examples/), the load bench's 12 MP phone
@@ -114,9 +114,12 @@ function same(a: Outcome, b: Outcome): string | null {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { against: { type: 'string', default: 'HEAD' }, 'per-class': { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: { against: { type: 'string', default: 'HEAD' }, 'per-class': { type: 'string', default: '3' }, pool: { type: 'boolean', default: false } } });
   const baseline = await preprocessAt(values.against ?? 'HEAD');
-  const current = (await import('../../runtime/preprocess/index.js')).preprocessImage as Preprocess;
+  let current = (await import('../../runtime/preprocess/index.js')).preprocessImage as Preprocess;
+  // --pool: the working tree's side as the runtime serves it, in a preprocessing worker, the bytes handed over
+  const pool = values.pool ? new (await import('../../runtime/app/preprocess-pool.js')).PreprocessPool(1) : undefined;
+  if (pool) current = (bytes, limits) => pool.run(Buffer.from(Uint8Array.prototype.slice.call(bytes).buffer), limits, undefined, true);
   const all = await cases(Number(values['per-class']));
   let differences = 0;
   for (const c of all) {
@@ -126,7 +129,8 @@ async function main(): Promise<void> {
       process.stdout.write(`DIFFERENT ${c.name}: ${why}\n`);
     }
   }
-  process.stdout.write(`${all.length} images, ${differences} different from ${values.against}\n`);
+  await pool?.close();
+  process.stdout.write(`${all.length} images, ${differences} different from ${values.against}${pool ? ' (this tree through the preprocessing pool)' : ''}\n`);
   if (differences > 0) process.exitCode = 1;
 }
 

@@ -3,7 +3,8 @@ import { ServiceRate } from './service-rate.js';
 
 /** A place in the queue for images still being prepared: `submit` their pixels or `release` it. */
 export interface Admission<R> {
-  submit(pixels: Float32Array, timeoutMs: number): Promise<R[]>;
+  /** `onStarted`: called when the first of these images goes into an engine batch. */
+  submit(pixels: Float32Array, timeoutMs: number, onStarted?: () => void): Promise<R[]>;
   release(): void;
 }
 
@@ -14,7 +15,11 @@ export interface BatcherOptions<R> {
   infer: BatchFn<R>;
   /** Images per engine batch (a request with more is split over several, answered as one). */
   maxBatchSize: number;
-  /** Longest wait for more images before a batch that is not full starts. */
+  /**
+   * Longest wait for more images before a batch that is not full starts. Only waited while more
+   * images are known to be coming (admitted and still being prepared): with none, a batch starts
+   * as soon as an engine slot is free.
+   */
   batchTimeoutMs: number;
   /** Images admitted but not yet in inference (being prepared or waiting for a batch) beyond which a request is refused with queue_full. */
   maxQueue: number;
@@ -45,6 +50,7 @@ interface Job<R> {
   enqueuedAt: number;
   deadline: number;
   settled: boolean;
+  onStarted?: () => void;
   timer?: ReturnType<typeof setTimeout>;
   resolve: (r: R[]) => void;
   reject: (e: Error) => void;
@@ -129,27 +135,30 @@ export class Batcher<R> {
       this.reserved -= n;
     };
     return {
-      submit: (pixels, timeoutMs) => {
+      submit: (pixels, timeoutMs, onStarted) => {
         use();
-        return this.enqueue(pixels, n, timeoutMs);
+        return this.enqueue(pixels, n, timeoutMs, onStarted);
       },
       release: () => {
         if (used) return;
         use();
         this.depthChanged();
+        // queued work may have been gathering for these images: they are not coming
+        this.schedule();
       },
     };
   }
 
-  private enqueue(pixels: Float32Array, n: number, timeoutMs: number): Promise<R[]> {
+  private enqueue(pixels: Float32Array, n: number, timeoutMs: number, onStarted?: () => void): Promise<R[]> {
     if (pixels.length !== n * PIXELS) {
       this.depthChanged();
+      this.schedule();
       return Promise.reject(new RuntimeError('invalid_tensor', `expected ${n}×${PIXELS} pixel values, got ${pixels.length}`));
     }
     if (n === 0) return Promise.resolve([]);
     return new Promise<R[]>((resolve, reject) => {
       const now = this.now();
-      const job: Job<R> = { pixels, n, taken: 0, answered: 0, results: new Array<R>(n), enqueuedAt: now, deadline: now + timeoutMs, settled: false, resolve, reject };
+      const job: Job<R> = { pixels, n, taken: 0, answered: 0, results: new Array<R>(n), enqueuedAt: now, deadline: now + timeoutMs, settled: false, onStarted, resolve, reject };
       job.timer = setTimeout(() => this.expire(job), Math.max(0, timeoutMs));
       this.queue.push(job);
       this.queued += n;
@@ -183,11 +192,17 @@ export class Batcher<R> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Starts a batch when an engine slot is free and there is work: at once when the batch is full
+   * or nothing more is known to be coming (no admitted image is still being prepared), else once
+   * the oldest image has waited `batchTimeoutMs` — or earlier, when the images being prepared
+   * arrive or are given up (each `submit` and `release` schedules again).
+   */
   private schedule(): void {
     if (this.inFlightBatches >= this.maxInFlight || this.queued === 0) return;
     const oldest = this.queue[0];
     const waited = this.now() - oldest.enqueuedAt;
-    if (this.queued >= this.opts.maxBatchSize || waited >= this.opts.batchTimeoutMs) {
+    if (this.queued >= this.opts.maxBatchSize || this.reserved === 0 || waited >= this.opts.batchTimeoutMs) {
       if (this.gatherTimer) clearTimeout(this.gatherTimer);
       this.gatherTimer = undefined;
       this.dispatch();
@@ -209,6 +224,7 @@ export class Batcher<R> {
     while (total < this.opts.maxBatchSize && this.queue.length > 0) {
       const job = this.queue[0];
       const count = Math.min(job.n - job.taken, this.opts.maxBatchSize - total);
+      if (job.taken === 0) job.onStarted?.();
       chunks.push({ job, offset: job.taken, count });
       job.taken += count;
       total += count;

@@ -4,7 +4,7 @@ import type { RuntimeMetrics } from '../metrics/runtime-metrics.js';
 import { sniffFormat } from '../preprocess/index.js';
 import type { Batcher } from './batcher.js';
 import { checkPixels, PIXELS, type ImageInput } from './inputs.js';
-import type { Preprocess } from './preprocess-pool.js';
+import { sharedClock, type Preprocess, type PreprocessTiming } from './preprocess-pool.js';
 
 export type { ImageInput } from './inputs.js';
 
@@ -28,7 +28,8 @@ function about(input: ImageInput, count: number, e: unknown): unknown {
  * A declared image type whose bytes are no known image at all is a broken image (400); bytes of
  * a format we refuse are the wrong media type (415) whatever was declared.
  */
-async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, preprocess: Preprocess, maxInputPixels: number, deadline: AbortSignal): Promise<Float32Array> {
+async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, preprocess: Preprocess, maxInputPixels: number, deadline: AbortSignal, opts: PredictOptions): Promise<Float32Array> {
+  const stages = opts.stages;
   if (input.bytes.length === 0) throw new RuntimeError('empty_body', 'image is empty (0 bytes)');
   try {
     sniffFormat(input.bytes);
@@ -38,15 +39,18 @@ async function toPixels(input: Extract<ImageInput, { kind: 'bytes' }>, preproces
     }
     throw e;
   }
-  return (await preprocess(input.bytes, { maxInputPixels }, deadline)).pixels;
+  const r = await preprocess(input.bytes, { maxInputPixels }, deadline, opts.handOverBytes);
+  // the image answered last is the one the request waited for
+  if (stages && r.timing && !(r.timing.replied <= (stages.preprocess?.replied ?? -Infinity))) stages.preprocess = r.timing;
+  return r.pixels;
 }
 
 /** Every image of the request in MNIST form, n·784 floats in request order; the first failure names its image. */
-async function preparePixels(deps: PredictDeps, inputs: ImageInput[], deadline: AbortSignal): Promise<Float32Array> {
+async function preparePixels(deps: PredictDeps, inputs: ImageInput[], deadline: AbortSignal, opts: PredictOptions): Promise<Float32Array> {
   const n = inputs.length;
   const each = await Promise.allSettled(
     inputs.map(async (input) => {
-      if (input.kind === 'bytes') return toPixels(input, deps.preprocess, deps.maxInputPixels, deadline);
+      if (input.kind === 'bytes') return toPixels(input, deps.preprocess, deps.maxInputPixels, deadline, opts);
       checkPixels(input.pixels, input.label);
       return input.pixels;
     }),
@@ -61,6 +65,48 @@ async function preparePixels(deps: PredictDeps, inputs: ImageInput[], deadline: 
 export interface PredictOptions {
   /** A request mirrored from the other track (SPEC §7): answered, but left out of the prediction counts. */
   mirrored?: boolean;
+  /**
+   * The caller keeps no reference to the images' bytes: each may be moved to the preprocessing
+   * worker instead of copied (and is empty afterwards).
+   */
+  handOverBytes?: boolean;
+  /** Filled with the request's marks on the way (where its time went: the request log's `stages`). */
+  stages?: RequestStages;
+}
+
+/** Marks of one request on sharedClock (ms); preprocessing's are those of its image answered last. */
+export interface RequestStages {
+  preprocess?: PreprocessTiming;
+  /** Pixels of every image ready and submitted to the batcher. */
+  submitted?: number;
+  /** Its first image went into an engine batch. */
+  batchStarted?: number;
+  /** The batcher answered it. */
+  answered?: number;
+}
+
+/**
+ * The marks as durations (ms, 0.1 ms resolution) from `start` (the request's arrival) and
+ * `bodyRead` to `end`: body, then preprocessing (pool queue + hand-off to the worker, decode, JS
+ * steps, hand-off back), batch wait, engine, and the rest until `end`.
+ */
+export function stageDurations(start: number, bodyRead: number, s: RequestStages, end: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const put = (name: string, from: number | undefined, to: number | undefined) => {
+    if (from !== undefined && to !== undefined) out[name] = Math.round((to - from) * 10) / 10;
+  };
+  const p = s.preprocess;
+  put('body', start, bodyRead);
+  if (p) {
+    put('toWorker', bodyRead, p.received);
+    put('decode', p.received, p.decoded);
+    put('steps', p.decoded, p.done);
+    put('fromWorker', p.done, s.submitted);
+  } else put('prepare', bodyRead, s.submitted);
+  put('batchWait', s.submitted, s.batchStarted);
+  put('engine', s.batchStarted, s.answered);
+  put('rest', s.answered, end);
+  return out;
 }
 
 const deadlineExceeded = () => new RuntimeError('deadline_exceeded', 'the request was not answered within its deadline (REQUEST_TIMEOUT_MS)');
@@ -88,7 +134,7 @@ export async function predictImages(deps: PredictDeps, inputs: ImageInput[], tim
   }, timeoutMs);
   let pixels: Float32Array;
   try {
-    pixels = await Promise.race([preparePixels(deps, inputs, deadline.signal), expiry]);
+    pixels = await Promise.race([preparePixels(deps, inputs, deadline.signal, opts), expiry]);
   } catch (e) {
     ticket.release();
     throw e;
@@ -100,7 +146,10 @@ export async function predictImages(deps: PredictDeps, inputs: ImageInput[], tim
     ticket.release();
     throw deadlineExceeded();
   }
-  const answers = await ticket.submit(pixels, left);
+  const stages = opts.stages;
+  if (stages) stages.submitted = sharedClock();
+  const answers = await ticket.submit(pixels, left, stages && (() => (stages.batchStarted = sharedClock())));
+  if (stages) stages.answered = sharedClock();
   if (!opts.mirrored) for (const a of answers) deps.metrics.prediction(a.digit, a.confidence, a.reliable);
   return answers;
 }

@@ -52,7 +52,7 @@ export function requestContext(deps: AppDeps) {
       const seconds = (performance.now() - started) / 1000;
       // a request mirrored from the other track is answered but left out of the SLO metrics (SPEC §7)
       if (ctx.method === 'POST' && isPredictionPath(ctx.path) && !isMirrored(ctx.get(MIRROR_HEADER))) deps.service()?.metrics.request(ctx.status, seconds);
-      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 10_000) / 10, images: ctx.state.images as number | undefined, unreadBody: ctx.state.unreadBody as string | undefined };
+      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 10_000) / 10, images: ctx.state.images as number | undefined, unreadBody: ctx.state.unreadBody as string | undefined, stages: ctx.state.stages as Record<string, number> | undefined };
       if (QUIET_PATHS.has(ctx.path) && ctx.status < 500) ctx.state.log.debug(line, 'request');
       else ctx.state.log.info(line, 'request');
       deps.lifecycle.requestFinished();

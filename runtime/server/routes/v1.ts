@@ -2,6 +2,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { RuntimeError } from '../../errors.js';
 import { isMirrored, MIRROR_HEADER } from '../../app/mirror.js';
+import { stageDurations, type RequestStages } from '../../app/predict.js';
+import { sharedClock } from '../../app/preprocess-pool.js';
 import { requireModelName, requireService, type AppDeps } from '../app-deps.js';
 import { ACCEPTED_CONTENT_TYPES } from '../body/body-kind.js';
 import { readPredictInputs } from '../body/predict-inputs.js';
@@ -61,9 +63,13 @@ async function predict(ctx: Context, deps: AppDeps): Promise<void> {
   const mirror = !mirrored && s.mirror?.sample() ? s.mirror : undefined;
   let body: Buffer | undefined;
   const inputs = await readPredictInputs(ctx, deps.config, mirror ? (b) => (body = b) : undefined);
+  const bodyRead = sharedClock();
   ctx.state.images = inputs.length;
-  const predictions = await s.predict(inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored });
+  const stages: RequestStages = {};
+  const predictions = await s.predict(inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored, stages, handOverBytes: !mirror });
   ctx.body = v1PredictBody(s.served, predictions);
+  // where this request's time went, for its log line
+  ctx.state.stages = stageDurations(performance.timeOrigin + (ctx.state.startedAt as number), bodyRead, stages, sharedClock());
   if (mirror && body) {
     const req = { path: ctx.originalUrl, contentType: ctx.get('content-type'), body, answers: predictions.map((p) => ({ digit: p.digit, reliable: p.reliable })) };
     // after our client has the whole answer: the mirror never delays nor fails it

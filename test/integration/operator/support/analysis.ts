@@ -68,7 +68,12 @@ export class Forwarders {
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
 
-  async forward(ip: string, port: number, target: number): Promise<void> {
+  /**
+   * `bodyDelayMs`: a slow path to the pod — each HTTP request's head passes at once, the bytes
+   * after it (the body) only `bodyDelayMs` later, in order; the server's own latency counts the
+   * wait for the body.
+   */
+  async forward(ip: string, port: number, target: number, opts: { bodyDelayMs?: number } = {}): Promise<void> {
     const server = net.createServer((client) => {
       const upstream = net.connect(target, '127.0.0.1');
       for (const s of [client, upstream]) {
@@ -79,7 +84,24 @@ export class Forwarders {
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      const delay = opts.bodyDelayMs;
+      if (!delay) {
+        client.pipe(upstream).pipe(client);
+        return;
+      }
+      let chain = Promise.resolve();
+      client.on('data', (chunk: Buffer) => {
+        chain = chain.then(async () => {
+          const head = chunk.indexOf('\r\n\r\n');
+          if (head >= 0) {
+            upstream.write(chunk.subarray(0, head + 4));
+            await new Promise((r) => setTimeout(r, delay));
+          }
+          if (!upstream.destroyed) upstream.write(head >= 0 ? chunk.subarray(head + 4) : chunk);
+        });
+      });
+      client.on('end', () => void chain.then(() => upstream.end()));
+      upstream.pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => reject(new Error(`cannot listen on ${ip}:${port} for the fake pod (is something on *:${port}?): ${e.message}`)));

@@ -55,16 +55,18 @@ describe('Batcher', () => {
     expect(b.depth).toBe(0);
   });
 
-  it('waits up to batchTimeoutMs for a batch to fill, and starts at once when it is full', async () => {
+  it('while other images are being prepared, waits up to batchTimeoutMs for a batch to fill, and starts at once when it is full', async () => {
     const engine = fakeEngine();
-    const b = new Batcher({ infer: engine.infer, maxBatchSize: 3, batchTimeoutMs: 60_000, maxQueue: 100 });
+    const b = new Batcher({ infer: engine.infer, maxBatchSize: 3, batchTimeoutMs: 60_000, maxQueue: 100, now: () => 0 });
+    const decoding = b.admit(1); // another request's image, still being decoded: more is coming
     const p1 = b.submit(images([1]), 1, 120_000);
     const p2 = b.submit(images([2]), 1, 120_000);
     await tick();
     expect(engine.batches).toHaveLength(0); // still gathering: the timeout is a minute
     const p3 = b.submit(images([3]), 1, 120_000);
-    await until(() => engine.batches.length === 1);
-    expect(engine.batches[0].ids).toEqual([1, 2, 3]);
+    await tick();
+    expect(engine.batches.map((x) => x.ids)).toEqual([[1, 2, 3]]);
+    decoding.release();
     engine.batches[0].release();
     expect(await Promise.all([p1, p2, p3])).toEqual([[10], [20], [30]]);
   });
@@ -73,13 +75,66 @@ describe('Batcher', () => {
     const engine = fakeEngine();
     let now = 0;
     const b = new Batcher({ infer: engine.infer, maxBatchSize: 8, batchTimeoutMs: 5, maxQueue: 100, now: () => now });
+    const decoding = b.admit(1); // more is coming, so the batch gathers
     const p = b.submit(images([1, 2]), 2, 10_000);
     await tick();
     expect(engine.batches).toHaveLength(0);
     now = 5; // the gather timer (5 ms of real time) finds the clock past the timeout
     await until(() => engine.batches.length === 1);
+    expect(engine.batches[0].ids).toEqual([1, 2]);
+    decoding.release();
     engine.batches[0].release();
     await expect(p).resolves.toEqual([10, 20]);
+  });
+
+  it('starts a lone request at once, without waiting batchTimeoutMs, when nothing else is being prepared', async () => {
+    const engine = fakeEngine();
+    // the clock never moves: only "nothing more is coming" can start these batches
+    const b = new Batcher({ infer: engine.infer, maxBatchSize: 8, batchTimeoutMs: 60_000, maxQueue: 100, now: () => 0 });
+    const first = b.submit(images([1]), 1, 120_000);
+    await tick();
+    expect(engine.batches.map((x) => x.ids)).toEqual([[1]]);
+    // the engine is busy: the next one waits for it, then starts as soon as it is free
+    const second = b.submit(images([2]), 1, 120_000);
+    await tick();
+    expect(engine.batches).toHaveLength(1);
+    engine.batches[0].release();
+    await tick();
+    expect(engine.batches.map((x) => x.ids)).toEqual([[1], [2]]);
+    engine.batches[1].release();
+    expect(await Promise.all([first, second])).toEqual([[10], [20]]);
+  });
+
+  it('gathers a request with the images still being prepared into one batch, started as soon as the last arrives', async () => {
+    const engine = fakeEngine();
+    const b = new Batcher({ infer: engine.infer, maxBatchSize: 8, batchTimeoutMs: 60_000, maxQueue: 100, now: () => 0 });
+    const second = b.admit(1);
+    const third = b.admit(2);
+    const p1 = b.submit(images([1]), 1, 120_000);
+    await tick();
+    expect(engine.batches).toHaveLength(0); // three more images are being prepared
+    const p2 = second.submit(images([2]), 120_000);
+    await tick();
+    expect(engine.batches).toHaveLength(0); // two still are
+    const p3 = third.submit(images([3, 4]), 120_000);
+    await tick();
+    expect(engine.batches.map((x) => x.ids)).toEqual([[1, 2, 3, 4]]);
+    engine.batches[0].release();
+    expect(await Promise.all([p1, p2, p3])).toEqual([[10], [20], [30, 40]]);
+  });
+
+  it('stops gathering when the images it waits for are given up (their request failed before its pixels existed)', async () => {
+    const engine = fakeEngine();
+    const b = new Batcher({ infer: engine.infer, maxBatchSize: 8, batchTimeoutMs: 60_000, maxQueue: 100, now: () => 0 });
+    const broken = b.admit(1);
+    const p = b.submit(images([1]), 1, 120_000);
+    await tick();
+    expect(engine.batches).toHaveLength(0);
+    broken.release();
+    await tick();
+    expect(engine.batches.map((x) => x.ids)).toEqual([[1]]);
+    engine.batches[0].release();
+    await expect(p).resolves.toEqual([10]);
   });
 
   it('splits a request larger than maxBatchSize over batches and answers it once, in order', async () => {

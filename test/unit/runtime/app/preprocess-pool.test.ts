@@ -20,6 +20,27 @@ describe('PreprocessPool', () => {
     }
   });
 
+  it('moves handed-over bytes to the worker instead of copying them, with the same result, and reports where the time went', async () => {
+    const jpeg = await encodeDigit(mnistDigit(7).pixels, { format: 'jpeg', invert: true, scale: 20 });
+    const own = Buffer.alloc(jpeg.length); // a body read whole: a Buffer that is all of its memory
+    jpeg.copy(own);
+    const slice = Buffer.concat([Buffer.alloc(16), jpeg]).subarray(16); // part of a larger body: never moved
+    const before = Date.now();
+    const [moved, copied, kept] = await Promise.all([pool.run(own, { maxInputPixels: 1e7 }, undefined, true), pool.run(jpeg, { maxInputPixels: 1e7 }), pool.run(slice, { maxInputPixels: 1e7 }, undefined, true)]);
+    expect(own.byteLength).toBe(0); // its memory is the worker's now
+    expect(slice.byteLength).toBe(jpeg.length);
+    const here = await preprocessImage(jpeg, { maxInputPixels: 1e7 });
+    for (const r of [moved, copied, kept]) {
+      expect(Array.from(r.pixels)).toEqual(Array.from(here.pixels));
+      expect(r.facts).toEqual(here.facts);
+    }
+    // the marks are in order on the clock every thread shares
+    const t = moved.timing!;
+    const marks = [t.queued, t.posted, t.received, t.decoded, t.done, t.replied];
+    expect(marks).toEqual([...marks].sort((a, b) => a - b));
+    expect(t.queued).toBeGreaterThanOrEqual(before - 1);
+  });
+
   it('brings refusals back as RuntimeErrors with their code and details', async () => {
     const bmp = await pool.run(Buffer.concat([Buffer.from('BM'), Buffer.alloc(64)]), { maxInputPixels: 1e7 }).catch((e: unknown) => e);
     expect(isRuntimeError(bmp) && bmp.code).toBe('unsupported_media_type');

@@ -101,6 +101,28 @@ describe(':predict', () => {
     expect(generated.headers.get('traceparent')).toBeNull();
   });
 
+  it("logs where a request's time went: body, preprocessing worker (hand-off, decode, JS steps), batch wait, engine", async () => {
+    // a photo-sized JPEG (1,200 px square) and a multipart request of two images
+    const jpeg = await encodeDigit(digit(3).pixels, { format: 'jpeg', invert: true, scale: 40, noise: 0.05 });
+    const res = await predict(t.base, jpeg, 'image/jpeg', { 'x-request-id': 'req-stages' });
+    expect(res.status).toBe(200);
+    const form = new FormData();
+    for (const i of [1, 2]) form.append('image', new Blob([new Uint8Array(await png(i))], { type: 'image/png' }), `${i}.png`);
+    expect((await fetch(`${t.base}/v1/models/mnist-cnn:predict`, { method: 'POST', headers: { 'x-request-id': 'req-stages-2' }, body: form })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200)); // the log lines are written asynchronously
+    for (const id of ['req-stages', 'req-stages-2']) {
+      const line = t.logs.find((l) => l.requestId === id && l.msg === 'request') as { ms: number; stages: Record<string, number> } | undefined;
+      const stages = line!.stages;
+      expect(Object.keys(stages)).toEqual(['body', 'toWorker', 'decode', 'steps', 'fromWorker', 'batchWait', 'engine', 'rest']);
+      for (const v of Object.values(stages)) expect(v).toBeGreaterThanOrEqual(0);
+      expect(stages.decode).toBeGreaterThan(0);
+      expect(stages.engine).toBeGreaterThan(0);
+      // consecutive spans within the request's time in the server (each rounded to 0.1 ms)
+      const sum = Object.values(stages).reduce((a, b) => a + b, 0);
+      expect(sum).toBeLessThanOrEqual(line!.ms + 0.5);
+    }
+  });
+
   it('accepts the colon percent-encoded', async () => {
     const res = await fetch(`${t.base}/v1/models/mnist-cnn%3Apredict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: await png(4) });
     expect(res.status).toBe(200);
