@@ -144,13 +144,15 @@ describe.each([
     expect(result.fidelity.digits).toBe(100);
     expect(result.fidelity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
     const meta = JSON.parse(await readFile(path.join(out, 'metadata.json'), 'utf8')) as {
-      calibration?: { features: string[]; samples: number };
+      calibration?: { method: string; features: string[]; samples: number; digit?: { assumedNonDigitShare: number } };
       inference: { samples: number };
       imported: { uncertainty: string };
       evaluation: { evaluatedBy: string; t10k: Figures; size: { mode: string } };
     };
     expect(meta.imported.uncertainty).toBe(uncertainty);
     expect(meta.calibration?.samples).toBe(meta.inference.samples);
+    // Fashion-MNIST is installed (hack/install-prereqs.sh): P(digit) · P(right | digit), as the default model
+    expect(meta.calibration).toMatchObject({ method: 'logistic-two-stage', digit: { assumedNonDigitShare: 0.05 } });
     if (uncertainty === 'none') expect(meta.calibration?.features).not.toContain('mutualInformation');
     // calibrate recorded npm run evaluate's evaluation (quick size), and printed its table
     const evaluation = JSON.parse(await readFile(path.join(out, 'evaluation.json'), 'utf8')) as EvaluationJson;
