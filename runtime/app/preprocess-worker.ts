@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { preprocessImage } from '../preprocess/index.js';
+import { libvipsCache } from './preprocess-pool.js';
 import type { PreprocessReply, PreprocessTask, PreprocessWorkerInit } from './preprocess-pool.js';
 
 const port = parentPort;
@@ -9,6 +10,8 @@ if (!port) throw new Error('runtime/app/preprocess-worker must run in a worker t
 const init = (workerData ?? {}) as PreprocessWorkerInit;
 // loading sharp here may have reset the process-wide libvips thread count: size it from the CPU quota again
 if (init.libvipsThreads) sharp.concurrency(init.libvipsThreads);
+// and the operation cache to its bound (loading sharp set it to sharp's default, 50 MiB, again)
+if (init.libvipsCacheMb !== undefined) sharp.cache(libvipsCache(init.libvipsCacheMb));
 
 port.on('message', (task: PreprocessTask) => {
   preprocessImage(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength), { maxInputPixels: task.maxInputPixels }).then(
