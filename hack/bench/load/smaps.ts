@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * Where a process's resident memory is, from /proc/<pid>/smaps: file-backed pages (shared
@@ -142,4 +143,16 @@ export function threadsByName(pid: number): { name: string; count: number }[] {
     return [];
   }
   return [...counts.entries()].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count);
+}
+
+/**
+ * The memory settings the runtime images set in their ENV (Dockerfile.runtime: MALLOC_ARENA_MAX,
+ * NODE_OPTIONS), so that a bench runs runtime/main.ts as the images run it. Throws when the
+ * Dockerfile sets none (the bench would silently measure another configuration). Pure but for the read.
+ */
+export function imageMemoryEnv(repoRoot: string): Record<string, string> {
+  const dockerfile = fs.readFileSync(path.join(repoRoot, 'Dockerfile.runtime'), 'utf8');
+  const line = /^ENV\s+(.*\bMALLOC_ARENA_MAX=.*)$/m.exec(dockerfile);
+  if (!line) throw new Error('Dockerfile.runtime sets no MALLOC_ARENA_MAX in an ENV line');
+  return Object.fromEntries(line[1].trim().split(/\s+/).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 }

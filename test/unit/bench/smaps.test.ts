@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { breakdown, parseSmaps, processBreakdown, threadsByName } from '../../../hack/bench/load/smaps.js';
+import { breakdown, imageMemoryEnv, parseSmaps, processBreakdown, threadsByName } from '../../../hack/bench/load/smaps.js';
+import { repoRoot } from '../../support/runtime-process.js';
 
 const entry = (range: string, perms: string, name: string, rssKb: number, anonKb: number, sizeKb: number) =>
   [`${range} ${perms} 00000000 00:00 0          ${name}`, `Size:             ${sizeKb} kB`, `Rss:              ${rssKb} kB`, `Anonymous:        ${anonKb} kB`, 'VmFlags: rd wr mr mw me ac'].join('\n');
@@ -42,5 +43,11 @@ describe('smaps breakdown (hack/bench/memory.ts)', () => {
     expect(Math.abs(b.rssMiB - status)).toBeLessThan(Math.max(16, status * 0.1));
     expect(threadsByName(process.pid).reduce((s, t) => s + t.count, 0)).toBeGreaterThanOrEqual(1);
     expect(processBreakdown(2 ** 22 + 12345)).toBeUndefined();
+  });
+});
+
+describe('imageMemoryEnv', () => {
+  it('reads the memory settings the runtime images set, so benches run the runtime as deployed', () => {
+    expect(imageMemoryEnv(repoRoot)).toEqual({ MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=2' });
   });
 });
