@@ -40,7 +40,7 @@ it(`is the runtime image with native TensorFlow, within its size budget (${NATIV
   expect(config.User).toBe('65532:65532');
   expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'METRICS_PORT=9090', 'GRPC_PORT=8081']));
   // memory settings that must be in place before the process starts (docs/performance.md "Memory")
-  expect(config.Env).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'NODE_OPTIONS=--max-semi-space-size=4']));
+  expect(config.Env).toEqual(expect.arrayContaining(['NODE_OPTIONS=--max-semi-space-size=4']));
   expect(config.Cmd).toEqual(['runtime/main.js']);
 });
 
@@ -83,13 +83,12 @@ it('answers a short burst (64 requests, 8 in flight) and says what memory it tak
   console.log(`${image.ref} after 74 predictions: ${await memoryOf(id)}`);
 }, 300_000);
 
-it('runs with its memory settings in effect: at most 2 malloc arenas for its ~20 threads, 4 MiB V8 semi-spaces', async () => {
+it('runs with its memory setting in effect (4 MiB V8 semi-spaces) and says where its memory is', async () => {
   // after the burst above, whose threads (TensorFlow's pools, libvips, the workers) all allocated
   const pid = await inspect<number>(id, '.State.Pid');
   const mem = processBreakdown(pid);
   expect(mem).toBeDefined();
-  // MALLOC_ARENA_MAX=2: the brk heap's main arena and at most one 64 MiB arena heap (unset: ~15)
-  expect(mem!.arenas.count).toBeLessThanOrEqual(1);
+  expect(mem!.fileMiB).toBeGreaterThan(0);
   // --max-semi-space-size=4: the main thread's new space is two semi-spaces of at most 4 MiB (unset: up to 32 MiB)
   const metrics = await (await fetch(`${metricsBase}/metrics`)).text();
   const newSpace = metricValue(metrics, 'nodejs_heap_space_size_total_bytes', { space: 'new' });

@@ -146,13 +146,14 @@ export function threadsByName(pid: number): { name: string; count: number }[] {
 }
 
 /**
- * The memory settings the runtime images set in their ENV (Dockerfile.runtime: MALLOC_ARENA_MAX,
- * NODE_OPTIONS), so that a bench runs runtime/main.ts as the images run it. Throws when the
+ * The memory settings the runtime images set in their ENV (Dockerfile.runtime: NODE_OPTIONS, and
+ * MALLOC_* if ever set), so that a bench runs runtime/main.ts as the images run it. Throws when the
  * Dockerfile sets none (the bench would silently measure another configuration). Pure but for the read.
  */
 export function imageMemoryEnv(repoRoot: string): Record<string, string> {
   const dockerfile = fs.readFileSync(path.join(repoRoot, 'Dockerfile.runtime'), 'utf8');
-  const line = /^ENV\s+(.*\bMALLOC_ARENA_MAX=.*)$/m.exec(dockerfile);
-  if (!line) throw new Error('Dockerfile.runtime sets no MALLOC_ARENA_MAX in an ENV line');
-  return Object.fromEntries(line[1].trim().split(/\s+/).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const line = /^ENV\s+(.*\b(?:NODE_OPTIONS|MALLOC_\w+)=.*)$/m.exec(dockerfile);
+  if (!line) throw new Error('Dockerfile.runtime sets no NODE_OPTIONS or MALLOC_* in an ENV line');
+  const pairs = line[1].trim().split(/\s+/).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const);
+  return Object.fromEntries(pairs.filter(([k]) => k === 'NODE_OPTIONS' || k.startsWith('MALLOC_')));
 }

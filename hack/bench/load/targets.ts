@@ -3,7 +3,7 @@
 // multipart requests, the latency of a 12-megapixel JPEG photo, and memory (the process's RSS and
 // each engine worker's own memory from /metrics). `targetsMarkdown` joins them with the compare
 // rows into the issue's table. The runtime runs with the memory settings the images set in their
-// ENV (MALLOC_ARENA_MAX, NODE_OPTIONS from Dockerfile.runtime), as it is deployed.
+// ENV (NODE_OPTIONS from Dockerfile.runtime), as it is deployed.
 import http from 'node:http';
 import sharp from 'sharp';
 import { encodeDigit, mnistDigit } from '../../../test/support/images.js';

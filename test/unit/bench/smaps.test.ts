@@ -48,6 +48,6 @@ describe('smaps breakdown (hack/bench/memory.ts)', () => {
 
 describe('imageMemoryEnv', () => {
   it('reads the memory settings the runtime images set, so benches run the runtime as deployed', () => {
-    expect(imageMemoryEnv(repoRoot)).toEqual({ MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=4' });
+    expect(imageMemoryEnv(repoRoot)).toEqual({ NODE_OPTIONS: '--max-semi-space-size=4' });
   });
 });
