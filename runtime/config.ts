@@ -56,6 +56,11 @@ const envSchema = z.object({
   SHUTDOWN_DELAY_MS: int(0, 600_000).default(0),
   /** Worker threads that decode and preprocess images (0: on the main thread). */
   PREPROCESS_WORKERS: int(0, 64).optional(),
+  /**
+   * libvips operation cache (sharp.cache) in MiB. Off by default: every request brings new bytes, so
+   * an operation on them never hits the cache, which would only hold up to sharp's 50 MiB of them.
+   */
+  LIBVIPS_CACHE_MB: int(0, 65_536).default(0),
   /** Engine worker threads, each with its own copy of the model (default: cpu-quota.ts enginePlan). */
   ENGINE_WORKERS: optionalInt(1, 64),
   /** Bound on each engine worker's JS heap (old generation), MiB; past it the worker is replaced. */
@@ -111,6 +116,8 @@ export interface RuntimeConfig {
   engineWorkerHeapMb: number;
   /** libvips threads per image operation (sharp.concurrency), sized from `cpus`. */
   libvipsThreads: number;
+  /** LIBVIPS_CACHE_MB: the libvips operation cache's memory bound in MiB (0: off). */
+  libvipsCacheMb: number;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
   /** TFJS_BACKEND; the backend in use is reported by GET /v1/models/{name} and the `engine ready` log. */
@@ -173,6 +180,7 @@ export function parseConfig(env: Record<string, string | undefined>, cpuFacts?: 
     cpus,
     preprocessWorkers: threads.preprocessWorkers,
     libvipsThreads: threads.libvipsThreads,
+    libvipsCacheMb: e.LIBVIPS_CACHE_MB,
     engineWorkers: e.ENGINE_WORKERS,
     engineWorkerHeapMb: e.ENGINE_WORKER_HEAP_MB,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,

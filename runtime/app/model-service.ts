@@ -9,7 +9,7 @@ import { Batcher } from './batcher.js';
 import type { ImageInput } from './inputs.js';
 import { Mirror } from './mirror.js';
 import { predictImages, type Prediction, type PredictOptions } from './predict.js';
-import { PreprocessPool, preprocessor, type Preprocess } from './preprocess-pool.js';
+import { libvipsCache, PreprocessPool, preprocessor, type Preprocess } from './preprocess-pool.js';
 
 /**
  * The application layer once the model is loaded: the engine behind the shared batcher, the
@@ -83,7 +83,8 @@ export async function startModelService(cfg: RuntimeConfig, modelUri: string, lo
   });
   // libvips threads from the CPU quota (process-wide; the pool's workers set it again after loading sharp)
   sharp.concurrency(cfg.libvipsThreads);
-  const pool = cfg.preprocessWorkers > 0 ? new PreprocessPool(cfg.preprocessWorkers, logger, { libvipsThreads: cfg.libvipsThreads }) : undefined;
+  sharp.cache(libvipsCache(cfg.libvipsCacheMb));
+  const pool = cfg.preprocessWorkers > 0 ? new PreprocessPool(cfg.preprocessWorkers, logger, { libvipsThreads: cfg.libvipsThreads, libvipsCacheMb: cfg.libvipsCacheMb }) : undefined;
   // warm-up goes through the same path, uncounted
   const capacity = await warmPath(engine, preprocessor(pool), served, cfg, Math.max(1, pool?.size ?? 1));
   // per worker; the batcher scales the service rate by the batches it keeps in flight

@@ -79,6 +79,13 @@ function spawn(url: URL, workerData: PreprocessWorkerInit): Worker {
 export interface PreprocessWorkerInit {
   /** libvips threads per operation (sharp.concurrency, process-wide: sharp resets it when a worker loads it). */
   libvipsThreads?: number;
+  /** libvips operation cache bound in MiB (sharp.cache, process-wide: sharp resets it when a worker loads it). */
+  libvipsCacheMb?: number;
+}
+
+/** sharp.cache's argument for a bound of `mb` MiB: 0 turns the cache off. Pure. */
+export function libvipsCache(mb: number): false | { memory: number } {
+  return mb === 0 ? false : { memory: mb };
 }
 
 interface Slot {

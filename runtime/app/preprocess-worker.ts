@@ -2,13 +2,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { decodeImage, toMnistForm } from '../preprocess/index.js';
-import { sharedClock, type PreprocessReply, type PreprocessTask, type PreprocessWorkerInit } from './preprocess-pool.js';
+import { libvipsCache, sharedClock, type PreprocessReply, type PreprocessTask, type PreprocessWorkerInit } from './preprocess-pool.js';
 
 const port = parentPort;
 if (!port) throw new Error('runtime/app/preprocess-worker must run in a worker thread');
 const init = (workerData ?? {}) as PreprocessWorkerInit;
 // loading sharp here may have reset the process-wide libvips thread count: size it from the CPU quota again
 if (init.libvipsThreads) sharp.concurrency(init.libvipsThreads);
+// and the operation cache to its bound (loading sharp set it to sharp's default, 50 MiB, again)
+if (init.libvipsCacheMb !== undefined) sharp.cache(libvipsCache(init.libvipsCacheMb));
 
 // preprocessImage's two halves, timed apart: the decode, then the JS steps on the working raster
 port.on('message', (task: PreprocessTask) => {

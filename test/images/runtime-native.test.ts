@@ -1,6 +1,7 @@
 import { encodeDigit, mnistDigit } from '../support/images.js';
 import { defaultModelVersion } from '../support/model-fixture.js';
-import { freePort } from '../support/runtime-process.js';
+import { processBreakdown } from '../../hack/bench/load/smaps.js';
+import { freePort, metricValue } from '../support/runtime-process.js';
 import { askDigits, rightAnswers } from './support/digits.js';
 import { docker, filesOf, imageEntry, inspect, logsOf, memoryOf, startRuntime, terminate } from './support/docker.js';
 
@@ -16,12 +17,13 @@ const NATIVE_BUDGET_BYTES = 1_100_000_000;
 const image = imageEntry('runtime', 'native');
 let id = '';
 let base = '';
+let metricsBase = '';
 
 const predict = (png: Buffer) => fetch(`${base}/v1/models/mnist-cnn:predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
 
 beforeAll(async () => {
   // loading a 580 MB library, the model and the warm-up: the same generous wait
-  ({ id, base } = await startRuntime(image.ref, freePort));
+  ({ id, base, metricsBase } = await startRuntime(image.ref, freePort));
 }, 400_000);
 
 afterAll(async () => {
@@ -37,6 +39,8 @@ it(`is the runtime image with native TensorFlow, within its size budget (${NATIV
   const config = await inspect<{ User: string; Env: string[]; Cmd: string[] }>(image.ref, '.Config');
   expect(config.User).toBe('65532:65532');
   expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'METRICS_PORT=9090', 'GRPC_PORT=8081']));
+  // memory settings that must be in place before the process starts (docs/performance.md "Memory")
+  expect(config.Env).toEqual(expect.arrayContaining(['NODE_OPTIONS=--max-semi-space-size=4']));
   expect(config.Cmd).toEqual(['runtime/main.js']);
 });
 
@@ -78,6 +82,20 @@ it('answers a short burst (64 requests, 8 in flight) and says what memory it tak
   expect(statuses).toEqual(Array(64).fill(200));
   console.log(`${image.ref} after 74 predictions: ${await memoryOf(id)}`);
 }, 300_000);
+
+it('runs with its memory setting in effect (4 MiB V8 semi-spaces) and says where its memory is', async () => {
+  // after the burst above, whose threads (TensorFlow's pools, libvips, the workers) all allocated
+  const pid = await inspect<number>(id, '.State.Pid');
+  const mem = processBreakdown(pid);
+  expect(mem).toBeDefined();
+  expect(mem!.fileMiB).toBeGreaterThan(0);
+  // --max-semi-space-size=4: the main thread's new space is two semi-spaces of at most 4 MiB (unset: up to 32 MiB)
+  const metrics = await (await fetch(`${metricsBase}/metrics`)).text();
+  const newSpace = metricValue(metrics, 'nodejs_heap_space_size_total_bytes', { space: 'new' });
+  expect(newSpace).toBeGreaterThan(0);
+  expect(newSpace!).toBeLessThanOrEqual(2 * 4 * 2 ** 20);
+  console.log(`${image.ref} memory after the burst: RSS ${mem!.rssMiB} MiB = anonymous ${mem!.anonMiB} + file-backed ${mem!.fileMiB} (TensorFlow's library text ${mem!.groups.find((g) => g.group.startsWith('TensorFlow'))?.mib ?? 0}); malloc arena heaps ${mem!.arenas.count}`);
+}, 120_000);
 
 it('carries no build toolchain and no TensorFlow headers, only the libraries the addon loads', async () => {
   const files = await filesOf(id);

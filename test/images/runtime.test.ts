@@ -25,6 +25,8 @@ it('declares the nonroot user 65532, the ports and the baked-in default model', 
   const config = await inspect<{ User: string; Env: string[]; WorkingDir: string }>(image.ref, '.Config');
   expect(config.User).toBe('65532:65532');
   expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'METRICS_PORT=9090', 'GRPC_PORT=8081']));
+  // memory settings that must be in place before the process starts (docs/performance.md "Memory")
+  expect(config.Env).toEqual(expect.arrayContaining(['NODE_OPTIONS=--max-semi-space-size=4']));
   const listed = (await (await fetch(`${base}/v1/models`)).json()) as { models: { name: string; version: string }[] };
   expect(listed.models).toEqual([expect.objectContaining({ name: 'mnist-cnn', version: defaultModelVersion() })]);
 });

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { isRuntimeError } from '../../../../runtime/errors.js';
 import { preprocessImage } from '../../../../runtime/preprocess/index.js';
 import { PreprocessPool, preprocessor } from '../../../../runtime/app/preprocess-pool.js';
@@ -78,4 +79,18 @@ describe('PreprocessPool', () => {
       await one.close();
     }
   });
+
+  it('bounds the process-wide libvips operation cache once its workers loaded sharp, which resets it (LIBVIPS_CACHE_MB)', async () => {
+    const png = await encodeDigit(mnistDigit(8).pixels, { format: 'png', invert: true, scale: 4 });
+    for (const mb of [0, 8]) {
+      const bounded = new PreprocessPool(1, undefined, { libvipsCacheMb: mb });
+      try {
+        await bounded.run(png, { maxInputPixels: 1e7 });
+        // worker threads share the process's libvips: this thread sees the bound the worker set
+        expect(sharp.cache().memory.max).toBe(mb);
+      } finally {
+        await bounded.close();
+      }
+    }
+  }, 120_000);
 });

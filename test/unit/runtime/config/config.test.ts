@@ -9,6 +9,8 @@ describe('runtime config', () => {
   it('serves the default model on 8080 with metrics on 9090 when nothing is set', () => {
     const c = parseConfig({});
     expect(c).toMatchObject({ port: 8080, metricsPort: 9090, modelName: 'mnist-cnn', modelTrack: 'stable', modelUri: undefined, backend: 'auto' });
+    // the libvips operation cache is off: requests never repeat an operation on the same bytes
+    expect(c.libvipsCacheMb).toBe(0);
     expect(c.samples).toBeUndefined();
     expect(c.reliabilityThreshold).toBeUndefined();
   });
@@ -35,12 +37,13 @@ describe('runtime config', () => {
       SHUTDOWN_DELAY_MS: '5000',
       SHUTDOWN_TIMEOUT_MS: '60000',
       TFJS_BACKEND: 'wasm',
+      LIBVIPS_CACHE_MB: '16',
     });
     expect(c).toMatchObject({
       port: 8081, metricsPort: 9091, modelUri: 'file:///mnt/models/x', modelName: 'postcodes', modelVersion: '4', modelTrack: 'canary',
       samples: 12, maxBatchSize: 32, batchTimeoutMs: 7, maxQueue: 100, maxImagesPerRequest: 10, requestTimeoutMs: 1500,
       reliabilityThreshold: 0.5, maxBodyBytes: 1000, maxInputPixels: 2000, logLevel: 'warn',
-      preprocessWorkers: 0, shutdownDelayMs: 5000, shutdownTimeoutMs: 60000, backend: 'wasm',
+      preprocessWorkers: 0, shutdownDelayMs: 5000, shutdownTimeoutMs: 60000, backend: 'wasm', libvipsCacheMb: 16,
     });
   });
 
@@ -60,6 +63,8 @@ describe('runtime config', () => {
     ['LOG_LEVEL', 'loud'],
     ['TFJS_BACKEND', 'native'],
     ['MODEL_NAME', 'has space'],
+    ['LIBVIPS_CACHE_MB', '-1'],
+    ['LIBVIPS_CACHE_MB', 'lots'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}="${value}"`));
