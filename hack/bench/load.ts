@@ -70,7 +70,7 @@ if (values.compare !== undefined) {
     variants: (values.variants ?? '')
       .split(';')
       .filter((v) => v.trim())
-      .map((v) => Object.fromEntries(v.split(',').map((kv) => kv.trim().split('=') as [string, string]))),
+      .map((v) => Object.fromEntries(v.split(',').map((kv) => { const t = kv.trim(); const i = t.indexOf('='); return [t.slice(0, i), t.slice(i + 1)] as [string, string]; }))),
   };
   const loadAvg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const loadBefore = loadAvg();

@@ -56,7 +56,7 @@ interface Arm {
   stages: Record<string, number[]>;
 }
 
-const pairs = (v: string) => Object.fromEntries(v.split(',').map((kv) => kv.trim().split('=') as [string, string]));
+const pairs = (v: string) => Object.fromEntries(v.split(',').map((kv) => { const t = kv.trim(); const i = t.indexOf('='); return [t.slice(0, i), t.slice(i + 1)] as [string, string]; }));
 const settings = (values.variants ?? '')
   .split(';')
   .filter((v) => v.trim())
