@@ -22,6 +22,15 @@ export class DropoutMasks {
     this.rng = new Sfc32(seed);
   }
 
+  /** The mask generator's state, and continuing from one (a resumed training's masks). */
+  state(): [number, number, number, number] {
+    return this.rng.state();
+  }
+
+  restore(s: readonly number[]): void {
+    this.rng.restore(s);
+  }
+
   /** Returns a view of `length` fresh mask values; valid until the next call. */
   fill(length: number, rate: number): Float32Array {
     if (this.buf.length < length) this.buf = new Float32Array(Math.max(length, this.buf.length * 2));

@@ -24,6 +24,17 @@ export class Sfc32 {
     return t >>> 0;
   }
 
+  /** The generator's whole state (to resume a sequence in another process). */
+  state(): [number, number, number, number] {
+    return [this.a, this.b, this.c, this.d];
+  }
+
+  /** Continues from a `state()`. */
+  restore(s: readonly number[]): void {
+    if (s.length !== 4 || !s.every(Number.isInteger)) throw new RangeError('an sfc32 state is four integers');
+    [this.a, this.b, this.c, this.d] = s.map((v) => v | 0);
+  }
+
   /** A uniform float in [0, 1). */
   next(): number {
     return this.nextUint32() / 4294967296;

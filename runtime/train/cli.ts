@@ -1,4 +1,5 @@
 // `npm run train -- --out models/mnist-cnn/<version> [--epochs N --seed S ...]`
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LayersModel } from '@tensorflow/tfjs';
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     'ood-eval': { type: 'string', default: '10000' },
     'fashion-dir': { type: 'string', default: FASHION_DIR },
     'max-steps': { type: 'string' },
+    'stop-after-epoch': { type: 'string' },
     'evaluate-only': { type: 'boolean', default: false },
     'from-trained': { type: 'string' },
     'raw-calibration': { type: 'boolean', default: false },
@@ -79,6 +81,9 @@ if (values.help || !values.out) {
   --no-augment  --samples T (MC samples for evaluation and the default, 30)
   --ood-fit N (Fashion-MNIST train images for the confidence fit, capped at the held-out half)
   --ood-eval N (Fashion-MNIST t10k images to evaluate on)  --fashion-dir DIR  --max-steps N
+  --stop-after-epoch N (train N epochs and stop; the same command continues from <out>.checkpoint,
+    which every training run writes after each epoch and continues from when its options match —
+    an interrupted run loses at most one epoch; removed once the trained network is saved)
   --evaluate-only (re-evaluate and re-calibrate the model already in --out, keeping its training record)
   --from-trained DIR (calibrate the network saved in DIR right after training: every run writes it to
     <out>.trained before its evaluation; no training)
@@ -140,6 +145,8 @@ const opts = {
   swa: swaParts ? { start: swaParts[0], lrFactor: swaParts[1] } : undefined,
   augmentAnneal: annealParts[0] > 0 ? { share: annealParts[0], floor: annealParts[1] } : undefined,
   maxSteps: values['max-steps'] ? num('max-steps') : undefined,
+  checkpoint: `${out}.checkpoint`,
+  stopAfterEpoch: values['stop-after-epoch'] ? num('stop-after-epoch') : undefined,
   log,
 };
 // before any preprocessing: the preprocessing blocks libvips' SVG loader process-wide, which renders the letters
@@ -176,7 +183,12 @@ if (values['evaluate-only']) {
   log(`calibrating the network trained in ${values['from-trained']}`);
 } else {
   const t0 = performance.now();
-  const { params, steps, averaged } = await trainNetwork(spec, train, opts);
+  const { params, steps, averaged, stopped } = await trainNetwork(spec, train, opts);
+  if (stopped) {
+    disposeParams(params);
+    log(`stopped after epoch ${opts.stopAfterEpoch} as asked: run the same command again (without --stop-after-epoch, or with a later one) to continue from ${opts.checkpoint}`);
+    process.exit(0);
+  }
   const trainSeconds = (performance.now() - t0) / 1000;
   model = toLayersModel(spec, params);
   disposeParams(params);
@@ -203,6 +215,7 @@ if (values['evaluate-only']) {
   };
   await saveTrained(model, { training, architecture }, `${out}.trained`);
   log(`wrote the trained network (before any calibration) to ${out}.trained`);
+  await rm(opts.checkpoint, { force: true });
 }
 
 let fashionFit = await loadFashion('train', num('ood-fit'), values['fashion-dir']);

@@ -5,6 +5,7 @@ import { DEFAULT_AUGMENT, augmentImage, type AugmentOptions } from './augment.js
 import { flatFeatures, forward, initParams, paramList, type ArchSpec, type Params } from './architecture.js';
 import type { ImageSet } from './datasets.js';
 import { makeOutlier } from './outliers.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -37,6 +38,14 @@ export interface TrainOptions {
   swa?: { start: number; lrFactor: number };
   /** Stop after this many steps (for tests); default: all. */
   maxSteps?: number;
+  /**
+   * A file the run's state is written to after every epoch (runtime/train/checkpoint.ts); a run
+   * finding one of the same options and data continues after its last epoch — with the same
+   * result as a run never stopped, up to float rounding of Adam's bias correction.
+   */
+  checkpoint?: string;
+  /** Stop after this many epochs, leaving the checkpoint to continue from (train in slices). */
+  stopAfterEpoch?: number;
   log: (line: string) => void;
 }
 
@@ -80,11 +89,29 @@ export class WeightAverage {
   private sums: tf.Tensor[] | undefined;
   count = 0;
 
+  /** The sums and count so far (a checkpoint's), and continuing from them. */
+  async state(): Promise<{ count: number; sums: Float32Array[] } | undefined> {
+    if (!this.sums) return undefined;
+    return { count: this.count, sums: await Promise.all(this.sums.map((t) => t.data<'float32'>())) };
+  }
+
+  restore(vars: tf.Variable[], s: { count: number; sums: Float32Array[] }): void {
+    if (this.sums) tf.dispose(this.sums);
+    this.sums = s.sums.map((v, i) => tf.tensor(v, vars[i].shape));
+    this.count = s.count;
+  }
+
   add(vars: tf.Variable[]): void {
     const prev = this.sums;
     this.sums = tf.tidy(() => vars.map((v, i) => (prev ? prev[i].add(v) : v.clone())));
     if (prev) tf.dispose(prev);
     this.count++;
+  }
+
+  /** Frees the sums without using them. */
+  dispose(): void {
+    if (this.sums) tf.dispose(this.sums);
+    this.sums = undefined;
   }
 
   /** Writes the mean into the variables and frees the sums. */
@@ -114,7 +141,18 @@ function shuffle(idx: Int32Array, rng: Sfc32): void {
  * Trains the network with Adam and a cosine learning-rate decay (optionally SWA); deterministic for a seed
  * (initialisation, order, augmentation, outliers and dropout masks all come from seeded generators).
  */
-export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptions): Promise<{ params: Params; steps: number; averaged: number }> {
+/** What a checkpoint must have been written with to be continued: the options and the data. */
+export function trainFingerprint(spec: ArchSpec, data: ImageSet, o: TrainOptions): string {
+  let labels = 0;
+  for (let i = 0; i < data.n; i++) labels = (labels * 31 + data.y[i] + 1) % 1_000_000_007;
+  // the pixels: a sample of them, rounded (the same files give the same values)
+  let pixels = 0;
+  for (let i = 0; i < data.x.length; i += 997) pixels = (pixels * 31 + Math.round(data.x[i] * 255)) % 1_000_000_007;
+  const { log: _log, preprocessed, checkpoint: _c, stopAfterEpoch: _s, ...rest } = o;
+  return JSON.stringify({ spec, ...rest, images: data.n, labels, pixels, preprocessed: preprocessed?.n ?? 0 });
+}
+
+export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptions): Promise<{ params: Params; steps: number; averaged: number; stopped?: boolean }> {
   const params = initParams(spec, o.seed);
   const rng = new Sfc32(o.seed ^ 0x5eed);
   const masks = new DropoutMasks(o.seed ^ 0xd20f);
@@ -128,7 +166,21 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
   const vars = paramList(params);
   const average = o.swa ? new WeightAverage() : undefined;
   let step = 0;
-  for (let epoch = 0; epoch < o.epochs && step < total; epoch++) {
+  let firstEpoch = 0;
+  const fingerprint = o.checkpoint ? trainFingerprint(spec, data, o) : '';
+  const saved = o.checkpoint ? await loadCheckpoint(o.checkpoint, fingerprint) : undefined;
+  if (saved) {
+    vars.forEach((v, i) => v.assign(tf.tensor(saved.params[i], v.shape)));
+    await optimizer.setWeights(saved.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape, w.dtype) })));
+    if (saved.swa) average?.restore(vars, saved.swa);
+    rng.restore(saved.rng);
+    masks.restore(saved.masks);
+    idx.set(saved.order);
+    firstEpoch = saved.epoch;
+    step = saved.step;
+    o.log(`continuing from ${o.checkpoint}: ${saved.epoch} epoch(s), ${saved.step} steps done`);
+  }
+  for (let epoch = firstEpoch; epoch < o.epochs && step < total; epoch++) {
     shuffle(idx, rng);
     let lossSum = 0;
     let correct = 0;
@@ -174,6 +226,33 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
       }
     }
     if (average && (step >= o.swa!.start * total || step >= total)) average.add(vars);
+    if (o.checkpoint) {
+      await saveCheckpoint(o.checkpoint, {
+        fingerprint,
+        epoch: epoch + 1,
+        step,
+        params: await Promise.all(vars.map((v) => v.data<'float32'>())),
+        optimizer: await Promise.all(
+          (await optimizer.getWeights()).map(async (w) => {
+            const values = (await w.tensor.data()) as Float32Array | Int32Array;
+            // the step count comes as a new scalar; the moments are the optimizer's own variables
+            if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
+            return { name: w.name, dtype: w.tensor.dtype as 'float32' | 'int32', shape: w.tensor.shape, values };
+          }),
+        ),
+        swa: await average?.state(),
+        rng: rng.state(),
+        masks: masks.state(),
+        order: idx.slice(),
+      });
+      o.log(`checkpoint after epoch ${epoch + 1}: ${o.checkpoint}`);
+    }
+    if (o.stopAfterEpoch !== undefined && epoch + 1 >= o.stopAfterEpoch && epoch + 1 < o.epochs && step < total) {
+      o.log(`stopping after epoch ${epoch + 1} of ${o.epochs} (run again with the same options to continue)`);
+      optimizer.dispose();
+      average?.dispose();
+      return { params, steps: step, averaged: 0, stopped: true };
+    }
   }
   if (average && average.count > 0) {
     o.log(`weights: mean of ${average.count} snapshots (SWA from step ${Math.ceil(o.swa!.start * total)})`);
