@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 /**
  * What a training run needs to continue after an epoch in another process as if it had never
@@ -44,6 +45,8 @@ export async function saveCheckpoint(file: string, c: TrainCheckpoint): Promise<
     masks: c.masks,
     order: b64(c.order),
   };
+  // beside the version directory, which exists only once the model is saved
+  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(`${file}.tmp`, JSON.stringify(json));
   await rename(`${file}.tmp`, file);
 }

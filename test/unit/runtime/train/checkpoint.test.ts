@@ -24,7 +24,8 @@ it('continues a stopped run to the same weights as a run never stopped, and refu
   await tf.setBackend('cpu');
   const small = take(loadMnistSplit().train, 200); // 42 digits: 3 steps per epoch
   const dir = await mkdtemp(path.join(os.tmpdir(), 'digitserve-checkpoint-'));
-  const file = path.join(dir, 'run.checkpoint');
+  // in a directory that does not exist yet, as <out>.checkpoint's is before the model is saved
+  const file = path.join(dir, 'models', 'run.checkpoint');
   const opts = { ...DEFAULT_TRAIN, epochs: 3, batchSize: 16, seed: 5, swa: { start: 0.3, lrFactor: 0.2 }, log: () => {} };
 
   const whole = await trainNetwork(spec, small, opts);
