@@ -180,6 +180,7 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
     step = saved.step;
     o.log(`continuing from ${o.checkpoint}: ${saved.epoch} epoch(s), ${saved.step} steps done`);
   }
+  const firstStep = step;
   for (let epoch = firstEpoch; epoch < o.epochs && step < total; epoch++) {
     shuffle(idx, rng);
     let lossSum = 0;
@@ -221,8 +222,10 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
       tf.dispose([loss!, predicted!, m1, m2, xs, ys]);
       if ((step + 1) % 20 === 0 || b + o.batchSize >= data.n) {
         const el = (performance.now() - t0) / 1000;
-        const eta = (el / (step + 1)) * (total - step - 1);
-        o.log(`epoch ${epoch + 1}/${o.epochs} step ${step + 1}/${total} loss ${(lossSum / seen).toFixed(4)} train-acc ${((100 * correct) / seen).toFixed(2)}% ${(((step + 1) * o.batchSize) / el).toFixed(0)} img/s eta ${eta.toFixed(0)}s`);
+        // rates over the steps this process ran (a continued run started at firstStep)
+        const ran = step + 1 - firstStep;
+        const eta = (el / ran) * (total - step - 1);
+        o.log(`epoch ${epoch + 1}/${o.epochs} step ${step + 1}/${total} loss ${(lossSum / seen).toFixed(4)} train-acc ${((100 * correct) / seen).toFixed(2)}% ${((ran * o.batchSize) / el).toFixed(0)} img/s eta ${eta.toFixed(0)}s`);
       }
     }
     if (average && (step >= o.swa!.start * total || step >= total)) average.add(vars);
