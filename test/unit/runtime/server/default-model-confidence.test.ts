@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { confidenceFromValues, linearScore, sigmoid } from '../../../../runtime/engine/confidence.js';
+import { confidenceFromValues, featureValue, linearScore, sigmoid, type Evidence } from '../../../../runtime/engine/confidence.js';
+import type { SampleSummary } from '../../../../runtime/engine/uncertainty.js';
 import { parseMetadata, type CalibrationFeature } from '../../../../runtime/model/metadata.js';
 import { predictResponseSchema } from '../../../../runtime/server/schemas/v1.js';
 import { encodeDigit, mnistDigit } from '../../../support/images.js';
@@ -19,25 +20,26 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 type Uncertainty = Record<string, number | string>;
-/** A mapping feature's value from a served answer's `uncertainty` (the scaled MC figures when the mapping reads them). */
-function served(u: Uncertainty, f: CalibrationFeature): number {
-  const num = (k: string): number => {
-    expect(typeof u[k]).toBe('number');
-    return u[k] as number;
+/** The mapping's feature values read back from a served answer (the scaled MC figures when the mapping reads them). */
+function servedValues(features: readonly CalibrationFeature[], p: { probability: number; uncertainty: Uncertainty }): number[] {
+  const u = p.uncertainty;
+  const num = (k: string, fallback?: number): number => {
+    const v = u[k] ?? fallback;
+    expect(typeof v).toBe('number');
+    return v as number;
   };
-  const scaled = (k: string, plain: string): number => (u[k] !== undefined ? num(k) : num(plain));
-  switch (f) {
-    case 'maxProbability':
-      return scaled('scaledMaxProbability', 'probability');
-    case 'predictiveEntropy':
-      return scaled('scaledPredictiveEntropy', 'predictiveEntropy');
-    case 'mutualInformation':
-      return scaled('scaledMutualInformation', 'mutualInformation');
-    case 'logFeatureDistance':
-      return Math.log(1e-6 + num('featureDistance'));
-    default:
-      return num(f);
-  }
+  const s: SampleSummary = {
+    digit: 0,
+    probabilities: [],
+    probability: num('scaledMaxProbability', p.probability),
+    predictiveEntropy: num('scaledPredictiveEntropy', num('predictiveEntropy')),
+    mutualInformation: num('scaledMutualInformation', num('mutualInformation')),
+    expectedEntropy: num('expectedEntropy'),
+    variationRatio: num('variationRatio'),
+    stdDev: num('stdDev'),
+  };
+  const e: Evidence = { featureDistance: num('featureDistance'), inkFraction: num('inkFraction'), edgeDensity: num('edgeDensity'), interiorShare: num('interiorShare') };
+  return features.map((f) => featureValue(f, s, e));
 }
 
 it('answers with P(digit) · P(right | digit): the confidence follows from the reported figures and the metadata', async () => {
@@ -59,8 +61,7 @@ it('answers with P(digit) · P(right | digit): the confidence follows from the r
   expect(res.status).toBe(200);
   const body = predictResponseSchema.parse(await res.json());
   for (const p of body.predictions) {
-    const u = { ...p.uncertainty, probability: p.probability } as Uncertainty;
-    const values = cal.features.map((f) => served(u, f));
+    const values = servedValues(cal.features, { probability: p.probability, uncertainty: p.uncertainty as Uncertainty });
     expect(p.confidence).toBeCloseTo(confidenceFromValues(cal, values), 5);
     // and the digit stage bounds it: P(right) ≤ P(digit)
     expect(p.confidence).toBeLessThanOrEqual(sigmoid(linearScore(cal.digit!, values) + cal.digit!.priorShift) + 1e-6);

@@ -7,7 +7,7 @@ import { Sfc32 } from '../../../../runtime/engine/prng.js';
 import { parseMetadata } from '../../../../runtime/model/metadata.js';
 import { loadModelVersion } from '../../../../runtime/model/store.js';
 import { disposeParams, toLayersModel, type ArchSpec } from '../../../../runtime/train/architecture.js';
-import { loadMnistSplit, type ImageSet } from '../../../../runtime/train/datasets.js';
+import { loadMnistSplit, pick, type ImageSet } from '../../../../runtime/train/datasets.js';
 import { evaluateModel, LOGIT_SCALES } from '../../../../runtime/train/evaluate.js';
 import { makeOutlier } from '../../../../runtime/train/outliers.js';
 import { saveModelVersion } from '../../../../runtime/train/save-model.js';
@@ -15,12 +15,8 @@ import { DEFAULT_TRAIN, trainNetwork } from '../../../../runtime/train/train-loo
 
 const spec: ArchSpec = { blocks: [[4], [8]], extraPools: 1, dense: 16, dropout: [0.25, 0.5] };
 
-function take(set: ImageSet, every: number): ImageSet {
-  const idx = Array.from({ length: Math.floor(set.n / every) }, (_, i) => i * every);
-  const x = new Float32Array(idx.length * 784);
-  idx.forEach((k, j) => x.set(set.x.subarray(k * 784, (k + 1) * 784), j * 784));
-  return { x, y: Int32Array.from(idx, (k) => set.y[k]), n: idx.length };
-}
+/** Every `every`-th image of the set (the existing subset helper, runtime/train/datasets.ts pick). */
+const take = (set: ImageSet, every: number): ImageSet => pick(set, Array.from({ length: Math.floor(set.n / every) }, (_, i) => i * every));
 
 function nonDigits(n: number, seed: number): ImageSet {
   const x = new Float32Array(n * 784);
