@@ -82,6 +82,7 @@ export async function startRuntime(cfg: RuntimeConfig, logger: Logger): Promise<
       lifecycle.startDraining();
       logger.info({ reason, inFlight: lifecycle.requestsInFlight, queued: service?.batcher.depth ?? 0 }, 'draining: readiness is false; finishing accepted requests');
       if (cfg.shutdownDelayMs > 0) await sleep(cfg.shutdownDelayMs);
+      lifecycle.refuseNewCalls();
       // no new connections; requests on open ones are still answered (Connection: close); a
       // kept-alive connection is closed only where no request can be racing onto it. gRPC: no new
       // connections, GOAWAY on open ones (calls in progress finish), new calls UNAVAILABLE

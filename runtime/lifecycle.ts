@@ -9,6 +9,7 @@ export class Lifecycle {
   private current: Phase = 'starting';
   private engineFailure: string | undefined;
   private inFlight = 0;
+  private refusing = false;
   private waiters: (() => void)[] = [];
   private listeners: (() => void)[] = [];
 
@@ -37,6 +38,19 @@ export class Lifecycle {
 
   draining(): boolean {
     return this.current === 'draining' || this.current === 'stopped';
+  }
+
+  /**
+   * Whether new inference calls are still taken: yes while draining's SHUTDOWN_DELAY_MS runs (the
+   * endpoints may still send traffic here; HTTP answers it too), no once the listeners close.
+   */
+  acceptsCalls(): boolean {
+    return !this.refusing && this.current !== 'stopped';
+  }
+
+  /** The shutdown delay is over: from now on new inference calls are refused (UNAVAILABLE). */
+  refuseNewCalls(): void {
+    this.refusing = true;
   }
 
   /** Why the process is not live, when it is not. */

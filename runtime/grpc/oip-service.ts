@@ -108,7 +108,8 @@ export function oipService(deps: AppDeps): UntypedServiceImplementation {
     }),
     ModelInfer: unary<ModelInferRequest, object>('ModelInfer', async (call, ctx) => {
       const req = call.request;
-      if (lifecycle.draining()) throw new RuntimeError('draining', 'draining: the server is shutting down; retry on another replica');
+      // calls in SHUTDOWN_DELAY_MS are answered (the endpoints still route here), later ones refused
+      if (!lifecycle.acceptsCalls()) throw new RuntimeError('draining', 'draining: the server is shutting down; retry on another replica');
       checkModel(deps, req.model_name, req.model_version);
       const s = requireService(deps);
       ctx.md.set('x-model-version', s.served.version);

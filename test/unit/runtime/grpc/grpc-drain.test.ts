@@ -1,0 +1,46 @@
+import { status } from '@grpc/grpc-js';
+import { jest } from '@jest/globals';
+import { mnistDigit } from '../../../support/images.js';
+import { startTestRuntime, type TestRuntime } from '../server/support/in-process.js';
+import { OipClient } from './client.js';
+
+// SHUTDOWN_DELAY_MS stands for the time the endpoints take to stop routing to a draining pod (a
+// preStop sleep). gRPC calls arriving in it are answered like HTTP requests, not refused; the
+// runtime refuses new calls (UNAVAILABLE) only once the delay is over.
+jest.setTimeout(300_000);
+
+let t: TestRuntime | undefined;
+let c: OipClient | undefined;
+afterAll(async () => {
+  c?.close();
+  await t?.stop();
+});
+
+const infer = (client: OipClient, index: number) =>
+  client.call<{ outputs: { name: string }[]; raw_output_contents: Buffer[] }>('ModelInfer', {
+    model_name: 'mnist-cnn',
+    inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 28, 28, 1], contents: { fp32_contents: [...mnistDigit(index).pixels] } }],
+  });
+
+const digitOf = (res: { outputs: { name: string }[]; raw_output_contents: Buffer[] }) => res.raw_output_contents[res.outputs.findIndex((o) => o.name === 'digit')].readInt32LE(0);
+
+it('answers ModelInfer during SHUTDOWN_DELAY_MS while readiness is false, refuses it after', async () => {
+  t = await startTestRuntime({ SHUTDOWN_DELAY_MS: '4000' });
+  c = new OipClient(`127.0.0.1:${t.runtime.grpcPort}`);
+  const before = await infer(c, 7);
+  expect(before.error).toBeUndefined();
+
+  const stopping = t.runtime.shutdown('test');
+  expect((await c.call('ServerReady', {})).value).toEqual({ ready: false });
+  const during = await infer(c, 7);
+  expect(during.error).toBeUndefined();
+  expect(digitOf(during.value!)).toBe(digitOf(before.value!));
+  expect(digitOf(during.value!)).toBe(mnistDigit(7).label);
+  expect(t.runtime.lifecycle.acceptsCalls()).toBe(true);
+
+  await stopping;
+  expect(t.runtime.lifecycle.acceptsCalls()).toBe(false);
+  const after = await infer(c, 7);
+  expect(after.error?.code).toBe(status.UNAVAILABLE);
+  t = undefined;
+});
