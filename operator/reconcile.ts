@@ -170,8 +170,9 @@ export class Reconciler {
     if (errors.length > 0) observed.error = { reason: REASON.reconcileError, message: errors.map((e) => e.message).join('; ') };
     await this.writeStatus(key, dm, observed, log);
     if (pending) {
-      // status holds the judgement now: its Event goes out once
-      if (pending.event) this.deps.events.record(dm, pending.event);
+      // status holds the judgement now: its Event goes out once (a judgement of a canary version
+      // the spec no longer names is dropped, Event and all)
+      if (pending.event && analysis === pending) this.deps.events.record(dm, pending.event);
       this.deps.analysis?.settle(key, pending);
     }
     if (errors.length > 0) throw errors[0];

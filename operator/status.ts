@@ -185,7 +185,7 @@ export function computeStatus(dm: DigitModel, observed: ObservedState, now: Date
     };
     const a = observed.analysis;
     if (a) {
-      Object.assign(status.canary, { phase: a.state.phase, analysisWeight: a.state.analysisWeight, step: a.state.step, failures: a.state.failures });
+      Object.assign(status.canary, { analysisVersion: dm.spec.canary.version, phase: a.state.phase, analysisWeight: a.state.analysisWeight, step: a.state.step, failures: a.state.failures });
       if (a.checks) status.canary.checks = a.checks;
     }
   }

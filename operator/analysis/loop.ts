@@ -215,7 +215,7 @@ export class AnalysisLoop {
     // mirrored to or judged, and nothing can be lost, so the analysis steps on
     const j: Judgement = weight === 0 && canaryPods === 0 ? judge({ ...s, mirrorPercent: 0 }, 0, {}) : judge(s, weight, windows);
     const t = advance(s, current.state, j);
-    const record: AnalysisRecord = { state: t.state, checks: checkStatuses(j.checks), ...(t.event ? { event: t.event } : {}) };
+    const record: AnalysisRecord = { state: t.state, version: dm.spec.canary?.version, checks: checkStatuses(j.checks), ...(t.event ? { event: t.event } : {}) };
     this.d.metrics?.analysisJudgements.inc({ namespace: dm.metadata.namespace, model: dm.metadata.name, verdict: j.verdict });
     log.info(
       { key, weight, verdict: j.verdict, phase: t.state.phase, nextWeight: t.state.analysisWeight, checks: j.checks.map((c) => `${c.name}=${c.verdict}`).join(',') },

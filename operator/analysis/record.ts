@@ -13,6 +13,8 @@ export type CheckStatus = NonNullable<CanaryStatus['checks']>[number];
 
 export interface AnalysisRecord {
   state: AnalysisState;
+  /** The canary version judged (the loop's records); one about another version is not in force. */
+  version?: string;
   checks?: CheckStatus[];
   /** The transition's Event, emitted once the record is in status. */
   event?: AnalysisEvent;
@@ -29,13 +31,20 @@ export function settingsOf(dm: DigitModel): AnalysisSettings | undefined {
   }
 }
 
-/** The analysis in force: the loop's newest record, else status.canary's, else the start (spec weight, step 0). */
+/**
+ * The analysis in force: the loop's newest record, else status.canary's, else the start (spec
+ * weight, step 0). Only what is about the current spec.canary.version counts: a new canary version
+ * (a fixed model after an abort, say) is analysed from the start. Status written before
+ * analysisVersion existed counts as about the current version.
+ */
 export function analysisInForce(dm: DigitModel, pending?: AnalysisRecord): AnalysisRecord | undefined {
   const s = settingsOf(dm);
   if (!s || !dm.spec.canary) return undefined;
-  if (pending) return pending;
+  const version = dm.spec.canary.version;
+  const about = (v: string | undefined) => v === undefined || v === version;
+  if (pending && about(pending.version)) return pending;
   const c = dm.status?.canary;
-  if (c?.phase && PHASES.includes(c.phase) && c.analysisWeight !== undefined) {
+  if (c?.phase && PHASES.includes(c.phase) && c.analysisWeight !== undefined && about(c.analysisVersion)) {
     return {
       state: { phase: c.phase, analysisWeight: c.analysisWeight, step: c.step ?? 0, failures: c.failures ?? 0 },
       ...(c.checks ? { checks: c.checks } : {}),

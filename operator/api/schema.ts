@@ -141,6 +141,7 @@ export const DigitModelStatusSchema = z.object({
     readyReplicas: z.int().optional(),
     weight: z.int().optional(),
     effectiveWeight: z.int().optional(),
+    analysisVersion: z.string().max(63).optional(),
     phase: z.enum(['Progressing', 'Paused', 'Promoted', 'Aborted']).optional(),
     analysisWeight: z.int().min(0).max(100).optional(),
     step: z.int().min(0).optional(),

@@ -122,6 +122,10 @@ const checkStatus = obj(
 
 /** Fields of status.canary written while spec.canary.analysis is set. */
 export const analysisStatusFields: Record<string, SchemaNode> = {
+  analysisVersion: str(
+    'The canary version the analysis fields are about: a new spec.canary.version starts the analysis again from spec.canary.weight.',
+    63,
+  ),
   phase: {
     description:
       'Analysis phase: Progressing (judging and stepping), Paused (passed at maxWeight with promotion Manual), Promoted ' +

@@ -17,6 +17,7 @@ import {
   findChild,
   getDm,
   installCrd,
+  mergePatch,
   startTestOperator,
   testClient,
   testConfig,
@@ -389,7 +390,16 @@ test('a canary that swaps two digits is aborted at its first step by disagreemen
   // no flapping: intervals later it is still aborted at weight 0
   await new Promise((r) => setTimeout(r, 3 * 8_000));
   const later = await getDm(client, ns, 'swapped');
-  expect(later.status?.canary).toMatchObject({ phase: 'Aborted', analysisWeight: 0, effectiveWeight: 0 });
+  expect(later.status?.canary).toMatchObject({ phase: 'Aborted', analysisWeight: 0, effectiveWeight: 0, analysisVersion: '2' });
+  // a fixed model as the new canary version is analysed from the start: weight back to the
+  // spec's, no failures, not Degraded (its pods have no runtime behind them here: it then holds)
+  await mergePatch(client, 'DigitModel', ns, 'swapped', { spec: { canary: { version: '3', uri: 'https://models.example/mnist-cnn/3/model.json' } } });
+  const restarted = await waitFor('the analysis of canary version 3 to start', async () => {
+    const got = await getDm(client, ns, 'swapped');
+    return got.status?.canary?.analysisVersion === '3' ? got : undefined;
+  });
+  expect(restarted.status?.canary).toMatchObject({ phase: 'Progressing', analysisWeight: START_WEIGHT, step: 0, failures: 0 });
+  expect(condition(restarted, 'Degraded')?.status).toBe('False');
 });
 
 test('a slow canary (each request waits 3 s for its body) is aborted at its first step by p95 latency', async () => {

@@ -43,6 +43,24 @@ describe('the analysis in force', () => {
     expect(analysisInForce(fromStatus, newest)).toBe(newest);
   });
 
+  test('starts again for a new canary version: status and records about another version are not in force', () => {
+    const aborted = { canary: { analysisVersion: '4', phase: 'Aborted' as const, analysisWeight: 0, step: 0, failures: 2 } };
+    expect(analysisInForce(analysed(aborted))?.state.phase).toBe('Aborted');
+    const fixed = analysed(aborted);
+    fixed.spec.canary!.version = '5';
+    expect(analysisInForce(fixed)?.state).toEqual({ phase: 'Progressing', analysisWeight: 10, step: 0, failures: 0 });
+    // a judgement of version 4 that lands after the edit is dropped; one of version 5 counts
+    expect(analysisInForce(fixed, record('Aborted', 0, { version: '4' }))?.state.phase).toBe('Progressing');
+    const five = record('Progressing', 20, { version: '5' });
+    expect(analysisInForce(fixed, five)).toBe(five);
+    // status.canary says which version its analysis fields are about
+    const s = computeStatus(fixed, { deployments: {}, analysis: analysisInForce(fixed) }, new Date('2026-12-07T03:00:00Z'));
+    expect(s.canary).toMatchObject({ analysisVersion: '5', phase: 'Progressing', analysisWeight: 10, failures: 0 });
+    expect(s.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
+    // status written before analysisVersion existed counts as about the current version
+    expect(analysisInForce(analysed({ canary: { phase: 'Paused', analysisWeight: 50, step: 4, failures: 0 } }))?.state.phase).toBe('Paused');
+  });
+
   test('is none without spec.canary.analysis: spec.canary.weight is in force', () => {
     const dm = digitModel({ canary: { version: '4', uri: 'pvc://models/mnist-cnn/4', weight: 25 } });
     expect(analysisInForce(dm)).toBeUndefined();
