@@ -76,6 +76,8 @@ export interface PredictOptions {
 
 /** Marks of one request on sharedClock (ms); preprocessing's are those of its image answered last. */
 export interface RequestStages {
+  /** The body's tensors parsed into images or pixels (OIP requests; v1 bodies are parsed as read). */
+  parsed?: number;
   preprocess?: PreprocessTiming;
   /** Pixels of every image ready and submitted to the batcher. */
   submitted?: number;
@@ -87,7 +89,7 @@ export interface RequestStages {
 
 /**
  * The marks as durations (ms, 0.1 ms resolution) from `start` (the request's arrival) and
- * `bodyRead` to `end`: body, then preprocessing (pool queue + hand-off to the worker, decode, JS
+ * `bodyRead` to `end`: body, parsing its tensors (OIP), then preprocessing (pool queue + hand-off to the worker, decode, JS
  * steps, hand-off back), batch wait, engine, and the rest until `end`.
  */
 export function stageDurations(start: number, bodyRead: number, s: RequestStages, end: number): Record<string, number> {
@@ -97,12 +99,14 @@ export function stageDurations(start: number, bodyRead: number, s: RequestStages
   };
   const p = s.preprocess;
   put('body', start, bodyRead);
+  put('parse', bodyRead, s.parsed);
+  const inputs = s.parsed ?? bodyRead;
   if (p) {
-    put('toWorker', bodyRead, p.received);
+    put('toWorker', inputs, p.received);
     put('decode', p.received, p.decoded);
     put('steps', p.decoded, p.done);
     put('fromWorker', p.done, s.submitted);
-  } else put('prepare', bodyRead, s.submitted);
+  } else put('prepare', inputs, s.submitted);
   put('batchWait', s.submitted, s.batchStarted);
   put('engine', s.batchStarted, s.answered);
   put('rest', s.answered, end);

@@ -1,5 +1,7 @@
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { httpStatusOf, isRuntimeError, RuntimeError } from '../errors.js';
+import { stageDurations, type RequestStages } from '../app/predict.js';
+import { sharedClock } from '../app/preprocess-pool.js';
 import { tensorsToImages } from '../oip/tensor-inputs.js';
 import { checkOutputNames } from '../oip/tensor-outputs.js';
 import { platformOf, tensorMetadata } from '../oip/tensors.js';
@@ -14,6 +16,8 @@ interface CallContext {
   startedAt: number;
   md: Metadata;
   images?: number;
+  /** Where a ModelInfer call's time went (the request log line's `stages`, as on HTTP). */
+  stages?: Record<string, number>;
 }
 type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, ctx: CallContext) => Res | Promise<Res>;
 
@@ -61,7 +65,7 @@ export function oipService(deps: AppDeps): UntypedServiceImplementation {
       const finish = (httpStatus: number, images?: number) => {
         const seconds = (performance.now() - startedAt) / 1000;
         if (method === 'ModelInfer') deps.service()?.metrics.request(httpStatus, seconds);
-        const line = { grpc: method, status: httpStatus, ms: Math.round(seconds * 10_000) / 10, images };
+        const line = { grpc: method, status: httpStatus, ms: Math.round(seconds * 10_000) / 10, images, stages: ctx.stages };
         if (QUIET.has(method) && httpStatus < 500) log.debug(line, 'request');
         else log.info(line, 'request');
         lifecycle.requestFinished();
@@ -114,11 +118,16 @@ export function oipService(deps: AppDeps): UntypedServiceImplementation {
       const s = requireService(deps);
       ctx.md.set('x-model-version', s.served.version);
       ctx.md.set('x-model-track', s.served.track);
+      // grpc-js hands over the message decoded: its `body` is the wait before this handler ran
+      const bodyRead = sharedClock();
       const inputs = tensorsToImages(requestTensors(req), config.maxImagesPerRequest);
       ctx.images = inputs.length;
       const outputs = req.outputs.length ? checkOutputNames(req.outputs.map((o) => o.name)) : undefined;
-      const predictions = await s.predict(inputs, timeoutOf(call, ctx.startedAt, config.requestTimeoutMs));
-      return inferResponse(s.served, predictions, req.id, outputs);
+      const stages: RequestStages = { parsed: sharedClock() };
+      const predictions = await s.predict(inputs, timeoutOf(call, ctx.startedAt, config.requestTimeoutMs), { stages });
+      const res = inferResponse(s.served, predictions, req.id, outputs);
+      ctx.stages = stageDurations(performance.timeOrigin + ctx.startedAt, bodyRead, stages, sharedClock());
+      return res;
     }),
   };
 }

@@ -3,6 +3,8 @@ import { PACKAGE_VERSION } from '../../package-root.js';
 import type { Context } from 'koa';
 import { RuntimeError } from '../../errors.js';
 import { isMirrored, MIRROR_HEADER } from '../../app/mirror.js';
+import { stageDurations, type RequestStages } from '../../app/predict.js';
+import { sharedClock } from '../../app/preprocess-pool.js';
 import { requireModelName, requireService, type AppDeps } from '../app-deps.js';
 import { parseJsonBody } from '../body/json-instances.js';
 import { headerLength, inferToInputs, type ParsedInfer } from '../body/oip-inputs.js';
@@ -66,10 +68,14 @@ export function v2Routes(deps: AppDeps): Router {
       const s = requireService(deps);
       setModelHeaders(ctx, s.served);
       const body = await readLimited(ctx.req, deps.config.maxBodyBytes);
+      const bodyRead = sharedClock();
       const parsed = parseInfer(body, ctx.headers[INFERENCE_HEADER.toLowerCase()] as string | undefined, deps.config.maxImagesPerRequest);
       ctx.state.images = parsed.inputs.length;
-      const predictions = await s.predict(parsed.inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored: isMirrored(ctx.get(MIRROR_HEADER)) });
+      const stages: RequestStages = { parsed: sharedClock() };
+      const predictions = await s.predict(parsed.inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored: isMirrored(ctx.get(MIRROR_HEADER)), stages });
       const answer = oipInferAnswer(s.served, predictions, parsed.request.id, parsed.outputs, parsed.binaryOutput);
+      // where this request's time went, for its log line (serialising the answer is in `rest`)
+      ctx.state.stages = stageDurations(performance.timeOrigin + (ctx.state.startedAt as number), bodyRead, stages, sharedClock());
       if (!answer.binary) {
         ctx.body = answer.header;
         return;

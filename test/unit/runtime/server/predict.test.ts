@@ -123,6 +123,25 @@ describe(':predict', () => {
     }
   });
 
+  it('logs the stages of OIP requests too: parsing the tensors, then preprocessing (encoded images) or not (pixels)', async () => {
+    const infer = (id: string, input: object) =>
+      fetch(`${t.base}/v2/models/mnist-cnn/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify({ inputs: [input] }) });
+    const image = { name: 'image', datatype: 'BYTES', shape: [2], data: [(await png(1)).toString('base64'), (await png(2)).toString('base64')] };
+    expect((await infer('oip-image', image)).status).toBe(200);
+    const pixels = { name: 'pixels', datatype: 'FP32', shape: [1, 28, 28, 1], data: [...digit(5).pixels] };
+    expect((await infer('oip-pixels', pixels)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200)); // the log lines are written asynchronously
+    const stagesOf = (id: string) => (t.logs.find((l) => l.requestId === id && l.msg === 'request') as { ms: number; stages: Record<string, number> }).stages;
+    expect(Object.keys(stagesOf('oip-image'))).toEqual(['body', 'parse', 'toWorker', 'decode', 'steps', 'fromWorker', 'batchWait', 'engine', 'rest']);
+    expect(stagesOf('oip-image').decode).toBeGreaterThan(0);
+    expect(Object.keys(stagesOf('oip-pixels'))).toEqual(['body', 'parse', 'prepare', 'batchWait', 'engine', 'rest']);
+    for (const id of ['oip-image', 'oip-pixels']) {
+      const line = t.logs.find((l) => l.requestId === id && l.msg === 'request') as { ms: number; stages: Record<string, number> };
+      expect(line.stages.engine).toBeGreaterThan(0);
+      expect(Object.values(line.stages).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(line.ms + 0.5);
+    }
+  });
+
   it('accepts the colon percent-encoded', async () => {
     const res = await fetch(`${t.base}/v1/models/mnist-cnn%3Apredict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: await png(4) });
     expect(res.status).toBe(200);

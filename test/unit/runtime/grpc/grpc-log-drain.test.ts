@@ -4,6 +4,7 @@ import { mnistDigit } from '../../../support/images.js';
 import { startTestRuntime, type TestRuntime } from '../server/support/in-process.js';
 import { OipClient } from './client.js';
 
+// The gRPC request log line, and draining.
 // SHUTDOWN_DELAY_MS stands for the time the endpoints take to stop routing to a draining pod (a
 // preStop sleep). gRPC calls arriving in it are answered like HTTP requests, not refused; the
 // runtime refuses new calls (UNAVAILABLE) only once the delay is over.
@@ -24,9 +25,22 @@ const infer = (client: OipClient, index: number) =>
 
 const digitOf = (res: { outputs: { name: string }[]; raw_output_contents: Buffer[] }) => res.raw_output_contents[res.outputs.findIndex((o) => o.name === 'digit')].readInt32LE(0);
 
-it('answers ModelInfer during SHUTDOWN_DELAY_MS while readiness is false, refuses it after', async () => {
+beforeAll(async () => {
   t = await startTestRuntime({ SHUTDOWN_DELAY_MS: '4000' });
   c = new OipClient(`127.0.0.1:${t.runtime.grpcPort}`);
+}, 300_000);
+
+it("logs where a ModelInfer call's time went, as the HTTP routes do", async () => {
+  expect((await infer(c!, 3)).error).toBeUndefined();
+  await new Promise((r) => setTimeout(r, 200)); // the log lines are written asynchronously
+  const line = t!.logs.find((l) => l.grpc === 'ModelInfer' && l.msg === 'request') as { ms: number; stages: Record<string, number> };
+  expect(Object.keys(line.stages)).toEqual(['body', 'parse', 'prepare', 'batchWait', 'engine', 'rest']);
+  expect(line.stages.engine).toBeGreaterThan(0);
+  expect(Object.values(line.stages).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(line.ms + 0.5);
+});
+
+it('answers ModelInfer during SHUTDOWN_DELAY_MS while readiness is false, refuses it after', async () => {
+  if (!t || !c) throw new Error('no runtime');
   const before = await infer(c, 7);
   expect(before.error).toBeUndefined();
 
