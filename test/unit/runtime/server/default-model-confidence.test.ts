@@ -51,7 +51,9 @@ it('answers with P(digit) · P(right | digit): the confidence follows from the r
 
   const form = new FormData();
   const labels: number[] = [];
-  for (let i = 0; i < 12; i++) {
+  // 40 digits: the MC-dropout masks differ per process, so a digit near the threshold is
+  // reliable in one run and not in the next; what is asserted holds with room for that
+  for (let i = 0; i < 40; i++) {
     const d = mnistDigit(i);
     labels.push(d.label);
     form.append('f', new Blob([await encodeDigit(d.pixels, { format: 'png', invert: true, scale: 4 })]), `${i}.png`);
@@ -66,8 +68,11 @@ it('answers with P(digit) · P(right | digit): the confidence follows from the r
     // and the digit stage bounds it: P(right) ≤ P(digit)
     expect(p.confidence).toBeLessThanOrEqual(sigmoid(linearScore(cal.digit!, values) + cal.digit!.priorShift) + 1e-6);
   }
-  const digits = body.predictions.slice(0, -1);
-  expect(digits.map((p) => p.digit)).toEqual(labels);
-  expect(digits.filter((p) => p.reliable).length).toBeGreaterThanOrEqual(10);
+  const digits = body.predictions.slice(0, -1).map((p, i) => ({ ...p, label: labels[i] }));
+  expect(digits.filter((p) => p.digit === p.label).length).toBeGreaterThanOrEqual(38);
+  const reliable = digits.filter((p) => p.reliable);
+  expect(reliable.filter((p) => p.digit !== p.label)).toEqual([]);
+  // 31–33 of these 40 (4× blocky upscales: 36 at their own 28 px) were reliable in 8 runs here
+  expect(reliable.length).toBeGreaterThanOrEqual(26);
   expect(body.predictions.at(-1)!.reliable).toBe(false); // a blank page is no digit
 });
