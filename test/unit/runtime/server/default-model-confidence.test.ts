@@ -72,7 +72,7 @@ it('answers with P(digit) · P(right | digit): the confidence follows from the r
   expect(digits.filter((p) => p.digit === p.label).length).toBeGreaterThanOrEqual(38);
   const reliable = digits.filter((p) => p.reliable);
   expect(reliable.filter((p) => p.digit !== p.label)).toEqual([]);
-  // 31–33 of these 40 (4× blocky upscales: 36 at their own 28 px) were reliable in 8 runs here
+  // 31–33 of these 40 (4× blocky upscales: 36 at their own 28 px) were reliable in 5 runs here
   expect(reliable.length).toBeGreaterThanOrEqual(26);
   expect(body.predictions.at(-1)!.reliable).toBe(false); // a blank page is no digit
 });
