@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { jest } from '@jest/globals';
 import { mnistDigit } from '../../../support/images.js';
-import { startTestRuntime, type TestRuntime } from '../server/support/in-process.js';
+import { logLine, startTestRuntime, type TestRuntime } from '../server/support/in-process.js';
 import { OipClient } from './client.js';
 
 // The gRPC request log line, and draining.
@@ -26,14 +26,13 @@ const infer = (client: OipClient, index: number) =>
 const digitOf = (res: { outputs: { name: string }[]; raw_output_contents: Buffer[] }) => res.raw_output_contents[res.outputs.findIndex((o) => o.name === 'digit')].readInt32LE(0);
 
 beforeAll(async () => {
-  t = await startTestRuntime({ SHUTDOWN_DELAY_MS: '4000' });
+  t = await startTestRuntime({ SHUTDOWN_DELAY_MS: '10000' });
   c = new OipClient(`127.0.0.1:${t.runtime.grpcPort}`);
 }, 300_000);
 
 it("logs where a ModelInfer call's time went, as the HTTP routes do", async () => {
   expect((await infer(c!, 3)).error).toBeUndefined();
-  await new Promise((r) => setTimeout(r, 200)); // the log lines are written asynchronously
-  const line = t!.logs.find((l) => l.grpc === 'ModelInfer' && l.msg === 'request') as { ms: number; stages: Record<string, number> };
+  const line = (await logLine(t!, (l) => l.grpc === 'ModelInfer' && l.msg === 'request')) as { ms: number; stages: Record<string, number> };
   expect(Object.keys(line.stages)).toEqual(['body', 'parse', 'prepare', 'batchWait', 'engine', 'rest']);
   expect(line.stages.engine).toBeGreaterThan(0);
   expect(Object.values(line.stages).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(line.ms + 0.5);

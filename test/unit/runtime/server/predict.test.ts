@@ -1,6 +1,6 @@
 import { encodeDigit, mnistDigit } from '../../../support/images.js';
 import { predictResponseSchema } from '../../../../runtime/server/schemas/v1.js';
-import { predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
+import { logLine, predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
 import { modelCalibratedAt } from '../../../support/model-fixture.js';
 
 // The real runtime (engine worker, default model) over real HTTP with real encoded images.
@@ -109,9 +109,8 @@ describe(':predict', () => {
     const form = new FormData();
     for (const i of [1, 2]) form.append('image', new Blob([new Uint8Array(await png(i))], { type: 'image/png' }), `${i}.png`);
     expect((await fetch(`${t.base}/v1/models/mnist-cnn:predict`, { method: 'POST', headers: { 'x-request-id': 'req-stages-2' }, body: form })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200)); // the log lines are written asynchronously
     for (const id of ['req-stages', 'req-stages-2']) {
-      const line = t.logs.find((l) => l.requestId === id && l.msg === 'request') as { ms: number; stages: Record<string, number> } | undefined;
+      const line = (await logLine(t, (l) => l.requestId === id && l.msg === 'request')) as { ms: number; stages: Record<string, number> } | undefined;
       const stages = line!.stages;
       expect(Object.keys(stages)).toEqual(['body', 'toWorker', 'decode', 'steps', 'fromWorker', 'batchWait', 'engine', 'rest']);
       for (const v of Object.values(stages)) expect(v).toBeGreaterThanOrEqual(0);
@@ -130,13 +129,12 @@ describe(':predict', () => {
     expect((await infer('oip-image', image)).status).toBe(200);
     const pixels = { name: 'pixels', datatype: 'FP32', shape: [1, 28, 28, 1], data: [...digit(5).pixels] };
     expect((await infer('oip-pixels', pixels)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200)); // the log lines are written asynchronously
-    const stagesOf = (id: string) => (t.logs.find((l) => l.requestId === id && l.msg === 'request') as { ms: number; stages: Record<string, number> }).stages;
-    expect(Object.keys(stagesOf('oip-image'))).toEqual(['body', 'parse', 'toWorker', 'decode', 'steps', 'fromWorker', 'batchWait', 'engine', 'rest']);
-    expect(stagesOf('oip-image').decode).toBeGreaterThan(0);
-    expect(Object.keys(stagesOf('oip-pixels'))).toEqual(['body', 'parse', 'prepare', 'batchWait', 'engine', 'rest']);
+    const lineOf = async (id: string) => (await logLine(t, (l) => l.requestId === id && l.msg === 'request')) as { ms: number; stages: Record<string, number> };
+    expect(Object.keys((await lineOf('oip-image')).stages)).toEqual(['body', 'parse', 'toWorker', 'decode', 'steps', 'fromWorker', 'batchWait', 'engine', 'rest']);
+    expect((await lineOf('oip-image')).stages.decode).toBeGreaterThan(0);
+    expect(Object.keys((await lineOf('oip-pixels')).stages)).toEqual(['body', 'parse', 'prepare', 'batchWait', 'engine', 'rest']);
     for (const id of ['oip-image', 'oip-pixels']) {
-      const line = t.logs.find((l) => l.requestId === id && l.msg === 'request') as { ms: number; stages: Record<string, number> };
+      const line = await lineOf(id);
       expect(line.stages.engine).toBeGreaterThan(0);
       expect(Object.values(line.stages).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(line.ms + 0.5);
     }

@@ -37,6 +37,18 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
   };
 }
 
+/**
+ * The log record `match` picks, once it is written: a request's line follows its answer (HTTP
+ * after the response is sent, gRPC after the callback), so it is waited for, not slept for.
+ */
+export async function logLine(t: TestRuntime, match: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  for (;;) {
+    const line = t.logs.find(match);
+    if (line) return line;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** POSTs to `:predict` of the default model. */
 export function predict(base: string, body: RequestInit['body'], contentType?: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${base}/v1/models/mnist-cnn:predict`, {
