@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { encodeDigit, mnistDigit } from '../../test/support/images.js';
 import { getText, repoRoot, RuntimeProcess } from '../../test/support/runtime-process.js';
 import { runPhases, type Phase, type Sample, type Target } from './load/open-loop.js';
-import { compareMarkdown, PEERS, runCompare, type PeerName } from './load/compare.js';
+import { compareMarkdown, parseVariants, PEERS, runCompare, type PeerName } from './load/compare.js';
 import { measureTargets, targetsMarkdown } from './load/targets.js';
 import { markdown, type LoadResult } from './load/report.js';
 import { RssSampler } from './load/rss.js';
@@ -67,10 +67,7 @@ if (values.compare !== undefined) {
     connections: Number(values.connections),
     seconds: Number(values['compare-seconds'] ?? (short ? 10 : 30)),
     singleRequests: Number(values['single-requests']),
-    variants: (values.variants ?? '')
-      .split(';')
-      .filter((v) => v.trim())
-      .map((v) => Object.fromEntries(v.split(',').map((kv) => { const t = kv.trim(); const i = t.indexOf('='); return [t.slice(0, i), t.slice(i + 1)] as [string, string]; }))),
+    variants: parseVariants(values.variants),
   };
   const loadAvg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const loadBefore = loadAvg();

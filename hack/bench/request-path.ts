@@ -22,7 +22,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { encodeDigit, mnistDigit } from '../../test/support/images.js';
 import { getText, RuntimeProcess } from '../../test/support/runtime-process.js';
-import { closedLoop } from './load/compare.js';
+import { closedLoop, envPairs, parseVariants } from './load/compare.js';
 import { runPhases, type Target } from './load/open-loop.js';
 import { percentile, summarise } from './load/stats.js';
 import { phonePhoto } from './load/targets.js';
@@ -56,13 +56,9 @@ interface Arm {
   stages: Record<string, number[]>;
 }
 
-const pairs = (v: string) => Object.fromEntries(v.split(',').map((kv) => { const t = kv.trim(); const i = t.indexOf('='); return [t.slice(0, i), t.slice(i + 1)] as [string, string]; }));
-const settings = (values.variants ?? '')
-  .split(';')
-  .filter((v) => v.trim())
-  .map(pairs);
+const settings = parseVariants(values.variants);
 /** Settings of every arm (--env), under each arm's own. */
-const common = values.env ? pairs(values.env) : {};
+const common = values.env ? envPairs(values.env) : {};
 const arms: Arm[] = [];
 const arm = (name: string, root: string | undefined, env: Record<string, string>) => arms.push({ name, root, env, single: [], photo: [], p99: [], closed: [], engine: [], stages: {} });
 const label = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`).join(',');

@@ -22,14 +22,13 @@ export interface TrainCheckpoint {
 }
 
 const b64 = (a: Float32Array | Int32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-const f32 = (s: string): Float32Array => {
+/** The decoded bytes in an ArrayBuffer of their own (aligned for a typed array). */
+const bytes = (s: string): ArrayBuffer => {
   const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 };
-const i32 = (s: string): Int32Array => {
-  const b = Buffer.from(s, 'base64');
-  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
+const f32 = (s: string): Float32Array => new Float32Array(bytes(s));
+const i32 = (s: string): Int32Array => new Int32Array(bytes(s));
 
 /** Writes the checkpoint atomically (a temporary file renamed over the old one). */
 export async function saveCheckpoint(file: string, c: TrainCheckpoint): Promise<void> {

@@ -137,10 +137,6 @@ function shuffle(idx: Int32Array, rng: Sfc32): void {
   }
 }
 
-/**
- * Trains the network with Adam and a cosine learning-rate decay (optionally SWA); deterministic for a seed
- * (initialisation, order, augmentation, outliers and dropout masks all come from seeded generators).
- */
 /** What a checkpoint must have been written with to be continued: the options and the data. */
 export function trainFingerprint(spec: ArchSpec, data: ImageSet, o: TrainOptions): string {
   let labels = 0;
@@ -152,6 +148,10 @@ export function trainFingerprint(spec: ArchSpec, data: ImageSet, o: TrainOptions
   return JSON.stringify({ spec, ...rest, images: data.n, labels, pixels, preprocessed: preprocessed?.n ?? 0 });
 }
 
+/**
+ * Trains the network with Adam and a cosine learning-rate decay (optionally SWA); deterministic for a seed
+ * (initialisation, order, augmentation, outliers and dropout masks all come from seeded generators).
+ */
 export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptions): Promise<{ params: Params; steps: number; averaged: number; stopped?: boolean }> {
   const params = initParams(spec, o.seed);
   const rng = new Sfc32(o.seed ^ 0x5eed);

@@ -16,6 +16,16 @@ import { freePort, getText, repoRoot, RuntimeProcess, sleep } from '../../../tes
 import { projectPython } from '../../../runtime/import/python-env.js';
 import { percentile } from './stats.js';
 
+/** `K=V,K=V` as an object (a value may itself hold `=`). */
+export function envPairs(v: string): Record<string, string> {
+  return Object.fromEntries(v.split(',').map((kv) => { const t = kv.trim(); const i = t.indexOf('='); return [t.slice(0, i), t.slice(i + 1)] as [string, string]; }));
+}
+
+/** `--variants 'K=V,K=V;K=V'`: one environment per variant. */
+export function parseVariants(v: string | undefined): Record<string, string>[] {
+  return (v ?? '').split(';').filter((x) => x.trim()).map(envPairs);
+}
+
 export const PEERS = ['python', 'naive'] as const;
 export type PeerName = (typeof PEERS)[number];
 

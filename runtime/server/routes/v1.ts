@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { RuntimeError } from '../../errors.js';
 import { isMirrored, MIRROR_HEADER } from '../../app/mirror.js';
-import { stageDurations, type RequestStages } from '../../app/predict.js';
+import type { RequestStages } from '../../app/predict.js';
 import { sharedClock } from '../../app/preprocess-pool.js';
 import { requireModelName, requireService, type AppDeps } from '../app-deps.js';
 import { ACCEPTED_CONTENT_TYPES } from '../body/body-kind.js';
@@ -10,7 +10,7 @@ import { readPredictInputs } from '../body/predict-inputs.js';
 import { v1PredictBody } from '../format.js';
 import type { z } from 'zod';
 import type { modelMetadataSchema } from '../schemas/v1.js';
-import { setModelHeaders, remainingMs } from './respond.js';
+import { logStages, setModelHeaders, remainingMs } from './respond.js';
 
 /** `model:verb` from the path segment (the colon may arrive percent-encoded). */
 export function splitVerb(segment: string): { name: string; verb?: string } {
@@ -69,7 +69,7 @@ async function predict(ctx: Context, deps: AppDeps): Promise<void> {
   const predictions = await s.predict(inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored, stages, handOverBytes: !mirror });
   ctx.body = v1PredictBody(s.served, predictions);
   // where this request's time went, for its log line
-  ctx.state.stages = stageDurations(performance.timeOrigin + (ctx.state.startedAt as number), bodyRead, stages, sharedClock());
+  logStages(ctx, bodyRead, stages);
   if (mirror && body) {
     const req = { path: ctx.originalUrl, contentType: ctx.get('content-type'), body, answers: predictions.map((p) => ({ digit: p.digit, reliable: p.reliable })) };
     // after our client has the whole answer: the mirror never delays nor fails it

@@ -3,7 +3,7 @@ import { PACKAGE_VERSION } from '../../package-root.js';
 import type { Context } from 'koa';
 import { RuntimeError } from '../../errors.js';
 import { isMirrored, MIRROR_HEADER } from '../../app/mirror.js';
-import { stageDurations, type RequestStages } from '../../app/predict.js';
+import type { RequestStages } from '../../app/predict.js';
 import { sharedClock } from '../../app/preprocess-pool.js';
 import { requireModelName, requireService, type AppDeps } from '../app-deps.js';
 import { parseJsonBody } from '../body/json-instances.js';
@@ -11,7 +11,7 @@ import { headerLength, inferToInputs, type ParsedInfer } from '../body/oip-input
 import { readLimited } from '../body/read-limited.js';
 import { oipInferAnswer } from '../format.js';
 import { platformOf, tensorMetadata } from '../../oip/tensors.js';
-import { remainingMs, setModelHeaders } from './respond.js';
+import { logStages, remainingMs, setModelHeaders } from './respond.js';
 
 /** The header of the binary tensor data extension: the JSON header's length; raw tensor bytes follow it. */
 export const INFERENCE_HEADER = 'Inference-Header-Content-Length';
@@ -75,7 +75,7 @@ export function v2Routes(deps: AppDeps): Router {
       const predictions = await s.predict(parsed.inputs, remainingMs(ctx, deps.config.requestTimeoutMs), { mirrored: isMirrored(ctx.get(MIRROR_HEADER)), stages });
       const answer = oipInferAnswer(s.served, predictions, parsed.request.id, parsed.outputs, parsed.binaryOutput);
       // where this request's time went, for its log line (serialising the answer is in `rest`)
-      ctx.state.stages = stageDurations(performance.timeOrigin + (ctx.state.startedAt as number), bodyRead, stages, sharedClock());
+      logStages(ctx, bodyRead, stages);
       if (!answer.binary) {
         ctx.body = answer.header;
         return;
