@@ -36,6 +36,7 @@ export default {
       displayName: 'unit-native',
       testMatch: ['<rootDir>/test/unit/runtime/engine/**/*.test.ts', '<rootDir>/test/unit/runtime/train/conv3x3.test.ts'],
       globals: { digitserveBackend: 'tensorflow' },
+      globalSetup: '<rootDir>/test/support/native-setup.ts',
     },
     {
       ...common,
