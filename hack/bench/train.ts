@@ -7,6 +7,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../../runtime/engine/backend.js';
+import { nativeTensorFlowSettings } from '../../runtime/engine/tfjs-node-compat.js';
 import { DEFAULT_ARCH, disposeParams } from '../../runtime/train/architecture.js';
 import { loadMnistSplit } from '../../runtime/train/datasets.js';
 import { DEFAULT_TRAIN, trainNetwork } from '../../runtime/train/train-loop.js';
@@ -14,6 +15,7 @@ import { DEFAULT_TRAIN, trainNetwork } from '../../runtime/train/train-loop.js';
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '40' }, warmup: { type: 'string', default: '5' } } });
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
+nativeTensorFlowSettings(process.env, 'training'); // before selectBackend's inference defaults
 const backend = await selectBackend();
 const { train } = loadMnistSplit();
 const batch = DEFAULT_TRAIN.batchSize;

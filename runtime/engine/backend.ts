@@ -2,7 +2,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu'; // registers the 'cpu' fallback backend
 import { backendPreferenceFromEnv, type BackendPreference } from './backend-preference.js';
-import { keepContractionsSignalSafe, restoreUtilForTfjsNode } from './tfjs-node-compat.js';
+import { nativeTensorFlowSettings, restoreUtilForTfjsNode } from './tfjs-node-compat.js';
 
 export { BACKEND_PREFERENCES, backendPreferenceFromEnv, type BackendPreference } from './backend-preference.js';
 
@@ -36,7 +36,7 @@ export async function selectBackend(
   if (pref === 'auto' || pref === 'tensorflow') {
     try {
       restoreUtilForTfjsNode();
-      keepContractionsSignalSafe(); // engine workers: engine-client.ts sets it on the main thread
+      nativeTensorFlowSettings(); // engine workers: engine-client.ts sets them on the main thread
       await importer(TFJS_NODE);
       if (tf.findBackend('tensorflow') && (await tf.setBackend('tensorflow'))) {
         await tf.ready();

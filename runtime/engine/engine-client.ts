@@ -5,7 +5,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { RuntimeError } from '../errors.js';
 import type { BackendPreference } from './backend-preference.js';
 import type { Reply, Request, WorkerInit } from './protocol.js';
-import { keepContractionsSignalSafe } from './tfjs-node-compat.js';
+import { nativeTensorFlowSettings } from './tfjs-node-compat.js';
 import type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
 
 export type { EngineInfo, EngineMemory, ImagePrediction } from './types.js';
@@ -46,9 +46,9 @@ export function defaultWorkerUrl(): URL {
  * the parent's `--import` loader hooks, so `tsx main.ts` alone cannot run a .ts worker.
  */
 function spawnWorker(url: URL, workerData: WorkerInit, resourceLimits?: ResourceLimits): Worker {
-  // TensorFlow in the worker reads it from the process's C environment, which only this thread's
+  // TensorFlow in the worker reads them from the process's C environment, which only this thread's
   // process.env writes reach (a worker's process.env is its own copy)
-  keepContractionsSignalSafe();
+  nativeTensorFlowSettings();
   if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData, resourceLimits });
   // the ESM build of tsx's API (require.resolve finds the CJS one, whose register() fails in a worker)
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;

@@ -14,23 +14,33 @@ export function restoreUtilForTfjsNode(target: object = util): void {
 
 /** TensorFlow's switch between oneDNN's sgemm (unset, 1) and Eigen's own kernels (0) for contractions. */
 export const CONTRACTION_KERNEL_VARIABLE = 'TENSORFLOW_USE_CUSTOM_CONTRACTION_KERNEL';
+/** TensorFlow's switch for oneDNN's own operations (convolution, matmul primitives). */
+export const ONEDNN_OPTS_VARIABLE = 'TF_ENABLE_ONEDNN_OPTS';
+
+/** What a process runs on native TensorFlow: the runtime's engine, or training. */
+export type NativeWorkload = 'inference' | 'training';
 
 /**
- * Makes native TensorFlow safe to interrupt: sets `TENSORFLOW_USE_CUSTOM_CONTRACTION_KERNEL=0`
- * unless the environment already sets it. TensorFlow's CPU MatMul and Conv2D run their inner
- * products through oneDNN's JIT sgemm, whose AVX and AVX-512 kernels point the stack pointer at a
- * heap workspace while they run (oneDNN issue 4845, fixed in oneDNN 3.12; the TensorFlow 2.21 wheel
- * bundles an older one). A signal handled by a thread inside such a kernel writes its frame into
- * that heap block: glibc aborts later ("corrupted size vs. prev_size") or the process segfaults.
- * Node's `--cpu-prof` (SIGPROF every millisecond) does it within seconds; any profiler that samples
- * by signal would. With the variable at 0 TensorFlow uses Eigen's kernels, which keep the stack
- * pointer on the stack (docs/engine.md, "Native TensorFlow and signals").
+ * The settings native TensorFlow runs with here, each unless the environment already sets it:
  *
- * TensorFlow reads the variable with getenv(), once, at its first contraction, so this must run
- * where `process.env` writes reach the C environment — the main thread, not a worker thread's own
- * copy of `process.env` — before the first MatMul or Conv2D. Returns the value in force.
+ * - `TENSORFLOW_USE_CUSTOM_CONTRACTION_KERNEL=0`: MatMul, BatchMatMul and Conv2D run their inner
+ *   products on Eigen's kernels instead of oneDNN's JIT sgemm, whose AVX and AVX-512 kernels point
+ *   the stack pointer at a heap workspace while they run (oneDNN issue 4845, fixed in oneDNN 3.12;
+ *   the TensorFlow 2.21 wheel bundles an older one): a signal handled by a thread inside one writes
+ *   its frame into the heap, and glibc aborts later ("corrupted size vs. prev_size") or the process
+ *   segfaults. Node's `--cpu-prof` (SIGPROF every millisecond) did it within seconds.
+ * - `TF_ENABLE_ONEDNN_OPTS`: for training 1 — eager convolutions and matmuls, backward ones
+ *   included, run as oneDNN primitives (which keep the stack pointer on the stack): 22 % less time
+ *   per step here. For inference 0, TensorFlow's own default on CPUs without AVX-512 VNNI/BF16 or
+ *   AMX: the primitives added ~1.6 ms to a single request's latency and gained no throughput.
+ *
+ * Measured in docs/engine.md, "Native TensorFlow and signals". TensorFlow reads both with getenv()
+ * (oneDNN's at start-up, the contraction's at the first contraction), so this must run where
+ * `process.env` writes reach the C environment — the main thread, not a worker thread's own copy
+ * of `process.env` — before TensorFlow loads. Returns the values in force.
  */
-export function keepContractionsSignalSafe(env: NodeJS.ProcessEnv = process.env): string {
+export function nativeTensorFlowSettings(env: NodeJS.ProcessEnv = process.env, workload: NativeWorkload = 'inference'): Record<string, string> {
+  env[ONEDNN_OPTS_VARIABLE] ??= workload === 'training' ? '1' : '0';
   env[CONTRACTION_KERNEL_VARIABLE] ??= '0';
-  return env[CONTRACTION_KERNEL_VARIABLE]!;
+  return { [ONEDNN_OPTS_VARIABLE]: env[ONEDNN_OPTS_VARIABLE]!, [CONTRACTION_KERNEL_VARIABLE]: env[CONTRACTION_KERNEL_VARIABLE]! };
 }

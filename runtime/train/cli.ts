@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend.js';
+import { nativeTensorFlowSettings } from '../engine/tfjs-node-compat.js';
 import { parseMetadata, type ModelMetadata } from '../model/metadata.js';
 import { asLayersModel, loadModelVersion } from '../model/store.js';
 import { DEFAULT_ARCH, disposeParams, toLayersModel, type ArchSpec } from './architecture.js';
@@ -127,6 +128,7 @@ if (swaParts && (swaParts.length !== 2 || !(swaParts[0] >= 0 && swaParts[0] < 1)
 const seed = num('seed');
 const log = (line: string): void => console.log(`[train] ${line}`);
 
+nativeTensorFlowSettings(process.env, 'training'); // before selectBackend's inference defaults
 const backend = await selectBackend();
 log(`backend ${backend.name}${backend.fallbackReason ? ` (${backend.fallbackReason})` : ''}`);
 // t10k is not loaded here: models are chosen on validation only; `npm run evaluate` reports t10k
