@@ -58,7 +58,8 @@ native_tests() {
 # The unit-native project on one Node binary. Jest runs these in band (one process), so a crash of
 # native code kills the run: that happened once in CI (SIGSEGV on Node 24 as the first test file
 # loaded TensorFlow, at 6708db1; 0 crashes in 26 runs of the same project on Node 24 here since, most beside a training run).
-# Not explained by the heap corruption fixed since (a signal in oneDNN's sgemm; docs/engine.md, "Native TensorFlow and signals"): it happened once more after that fix.
+# Its cause, found since: two native engine workers in one process race on tfjs-node's unlocked set of attribute
+# names (engine-pool.test.ts started two); the pool refuses a second native worker now (docs/performance.md).
 # A run that dies by a signal prints the native backtrace (core dump + gdb, where both exist) and
 # is run once more, saying so; a second crash, or any failed test, fails the step.
 native_run() {

@@ -51,12 +51,24 @@ export class EnginePool {
     for (const slot of slots) this.watch(slot);
   }
 
-  /** Starts every worker (in parallel), each loading and warming the model; resolves once all can answer. */
+  /**
+   * Starts the workers, each loading and warming the model; resolves once all can answer. The
+   * first starts alone: its backend decides whether more may follow (`assertWorkersFit`); the
+   * rest start in parallel.
+   */
   static async start(opts: EnginePoolOptions): Promise<EnginePool> {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new Error(`engine workers must be an integer ≥ 1, got ${opts.workers}`);
+    if (opts.backend === 'tensorflow') assertWorkersFit('tensorflow', opts.workers);
     const start = opts.startWorker ?? ((o) => EngineClient.start(o));
-    const started = await Promise.allSettled(Array.from({ length: opts.workers }, () => start(opts)));
-    const clients = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const first = await start(opts);
+    try {
+      assertWorkersFit(first.info.backend, opts.workers);
+    } catch (e) {
+      await first.close();
+      throw e;
+    }
+    const started = await Promise.allSettled(Array.from({ length: opts.workers - 1 }, () => start(opts)));
+    const clients = [first, ...started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(clients.map((c) => c.close()));
@@ -74,6 +86,7 @@ export class EnginePool {
   async grow(workers: number): Promise<void> {
     const more = workers - this.slots.length;
     if (more <= 0 || this.closing || this.dead) return;
+    assertWorkersFit(this.info.backend, workers);
     const start = this.opts.startWorker ?? ((o) => EngineClient.start(o));
     const started = await Promise.all(Array.from({ length: more }, () => start(this.opts)));
     if (this.closing || this.dead) {
@@ -197,5 +210,20 @@ export class EnginePool {
     this.dead = e;
     this.wake();
     for (const l of this.exitListeners) l(code);
+  }
+}
+
+/**
+ * Native TensorFlow runs one engine worker per process. `@tensorflow/tfjs-node`'s addon keeps the
+ * attribute names of every op it executes in one process-wide `std::set` that it inserts into
+ * without a lock (tfjs_backend.cc, ATTR_NAME_SET); two workers executing ops at once corrupt the
+ * tree: the process hangs with both threads spinning in the insert, or segfaults (both seen here
+ * with two native workers; docs/engine.md). TensorFlow's intra-op threads use the cores instead.
+ */
+export function assertWorkersFit(backend: string, workers: number): void {
+  if (backend === 'tensorflow' && workers > 1) {
+    throw new Error(
+      `native TensorFlow runs one engine worker per process, not ${workers}: @tensorflow/tfjs-node shares one unsynchronised set of op attribute names between all threads, and two workers executing ops at once corrupt it (hang or segfault). Its intra-op threads (TF_NUM_INTRAOP_THREADS) use the cores; leave ENGINE_WORKERS unset or 1, or use TFJS_BACKEND=wasm for a pool`,
+    );
   }
 }

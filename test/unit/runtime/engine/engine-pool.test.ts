@@ -7,9 +7,13 @@ import { pseudoImages, writeTinyModelVersion } from '../model/tiny-model.js';
 let modelUri: string;
 let pool: EnginePool;
 
+// Native TensorFlow runs one engine worker per process (assertWorkersFit): the tests of a pool of
+// several run on wasm in the unit-native project too; the single-worker ones on the project's backend.
+const poolBackend = testBackend === 'tensorflow' ? 'wasm' : testBackend;
+
 beforeAll(async () => {
   modelUri = await writeTinyModelVersion(0.5);
-  pool = await EnginePool.start({ workers: 2, modelUri, backend: testBackend, seed: 1 });
+  pool = await EnginePool.start({ workers: 2, modelUri, backend: poolBackend, seed: 1 });
 }, 180_000);
 
 afterAll(async () => {
@@ -105,7 +109,7 @@ describe('EnginePool', () => {
   }, 180_000);
 
   it('closes every worker; close is idempotent and later calls fail with not_ready', async () => {
-    const two = await EnginePool.start({ workers: 2, modelUri, backend: testBackend });
+    const two = await EnginePool.start({ workers: 2, modelUri, backend: poolBackend });
     const exits: number[] = [];
     two.onExit((c) => exits.push(c));
     await two.close();
@@ -116,7 +120,7 @@ describe('EnginePool', () => {
   }, 180_000);
 
   it('grows to more workers, each taking batches once it is ready', async () => {
-    const one = await EnginePool.start({ workers: 1, modelUri, backend: testBackend });
+    const one = await EnginePool.start({ workers: 1, modelUri, backend: poolBackend });
     try {
       await one.grow(2);
       expect(one.size).toBe(2);
@@ -127,6 +131,38 @@ describe('EnginePool', () => {
     } finally {
       await one.close();
     }
+  }, 180_000);
+
+  it('refuses more than one native TensorFlow worker before starting any, saying why', async () => {
+    let starts = 0;
+    const startWorker = (o: EngineClientOptions) => {
+      starts++;
+      return EngineClient.start(o);
+    };
+    await expect(EnginePool.start({ workers: 2, modelUri, backend: 'tensorflow', startWorker })).rejects.toThrow(/one engine worker per process, not 2: .*unsynchronised set of op attribute names/);
+    expect(starts).toBe(0);
+  });
+
+  it(`with TFJS_BACKEND=auto, starts one worker and refuses the second if that one runs native TensorFlow (${testBackend})`, async () => {
+    const started: EngineClient[] = [];
+    const startWorker = async (o: EngineClientOptions) => {
+      const c = await EngineClient.start(o);
+      started.push(c);
+      return c;
+    };
+    const attempt = await EnginePool.start({ workers: 2, modelUri, backend: 'auto', startWorker }).catch((e: unknown) => e as Error);
+    const firstBackend = started[0].info.backend;
+    if (firstBackend === 'tensorflow') {
+      expect((attempt as Error).message).toMatch(/one engine worker per process/);
+      expect(started).toHaveLength(1); // the second never started; the first was closed
+      await expect(started[0].predict(pseudoImages(1), 1, 2)).rejects.toMatchObject({ code: 'not_ready' });
+    } else {
+      const two = attempt as EnginePool;
+      expect(two.size).toBe(2);
+      await two.close();
+    }
+    // the unit-native project has tfjs-node installed: there the refusal is what ran
+    if (testBackend === 'tensorflow') expect(firstBackend).toBe('tensorflow');
   }, 180_000);
 
   it('refuses a worker count below 1', async () => {

@@ -2,11 +2,13 @@ import { METRIC } from '../../../../runtime/metrics/names.js';
 import { encodeDigit, mnistDigit } from '../../../support/images.js';
 import { errorCode, predict, startTestRuntime, type TestRuntime } from './support/in-process.js';
 
-// The runtime with two engine workers (ENGINE_WORKERS=2), over real HTTP with real PNGs.
+// The runtime with two engine workers (ENGINE_WORKERS=2), over real HTTP with real PNGs. A pool of
+// two is a wasm pool: native TensorFlow runs one engine worker per process (engine-pool.ts), and
+// where tfjs-node is installed `auto` would pick it.
 let t: TestRuntime;
 let png: Buffer[];
 beforeAll(async () => {
-  t = await startTestRuntime({ ENGINE_WORKERS: '2' });
+  t = await startTestRuntime({ ENGINE_WORKERS: '2', TFJS_BACKEND: 'wasm' });
   png = await Promise.all([0, 1, 2, 3].map((i) => encodeDigit(mnistDigit(i).pixels, { format: 'png' })));
 }, 180_000);
 afterAll(() => t?.stop());
