@@ -4,7 +4,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { loadModelVersion } from '../model/store.js';
 import { selectBackend, type BackendPreference } from './backend.js';
 import { confidenceOf, isReliable, scaledEvidence, type Evidence } from './confidence.js';
-import { featureDistance } from './feature-density.js';
+import { distanceFromWhitened } from './feature-density.js';
 import { pixelEvidence } from './pixel-evidence.js';
 import { McDropoutSampler } from './mc-dropout.js';
 import { splitAtFirstDropout, type SplitModel } from './split-model.js';
@@ -41,6 +41,8 @@ export class Engine {
     /** The MC-dropout split; undefined when the model is served with uncertainty 'none'. */
     readonly split: SplitModel | undefined,
     private readonly sampler: McDropoutSampler | undefined,
+    /** Wᵀ of the feature density ([dim, dim]): the sampler returns W z, whitened in the backend. */
+    private readonly whitening: tf.Tensor2D | undefined,
   ) {}
 
   static async load(opts: EngineOptions): Promise<Engine> {
@@ -50,7 +52,9 @@ export class Engine {
     const split = dropout ? splitAtFirstDropout(model) : undefined;
     const sampler = split ? new McDropoutSampler(split, { seed: opts.seed, maxSuffixElements: opts.maxSuffixElements }) : undefined;
     const info: EngineInfo = { backend: backend.name, backendFallback: backend.fallbackReason, metadata, source, uncertainty: split ? 'mc-dropout' : 'none' };
-    const engine = new Engine(info, model, split, sampler);
+    const density = metadata.evidence.featureDensity;
+    const whitening = sampler && density ? tf.tidy(() => tf.transpose(tf.tensor2d(density.whitening, [density.dim, density.dim]))) : undefined;
+    const engine = new Engine(info, model, split, sampler, whitening);
     await engine.warmUp();
     return engine;
   }
@@ -123,12 +127,12 @@ export class Engine {
       });
     }
     const density = ev.featureDensity;
-    const r = await this.sampler.sample(this.scaled(pixels), n, samples, density ? (density.source ?? 'penultimate') : false, calibration?.logitScale ?? 1);
+    const r = await this.sampler.sample(this.scaled(pixels), n, samples, density ? (density.source ?? 'penultimate') : false, calibration?.logitScale ?? 1, this.whitening);
     const summaries = summarizeBatch(r.samples, samples, n, this.split.classes);
     const scaled = r.evidenceSamples ? summarizeBatch(r.evidenceSamples, samples, n, this.split.classes) : undefined;
     return summaries.map((s, i) => {
       const evidence: Evidence = pixelEvidence(pixels, i * size, size, features);
-      if (density && r.features) evidence.featureDistance = featureDistance(density, r.features, i * r.featureDim);
+      if (density && r.features) evidence.featureDistance = distanceFromWhitened(density, r.features, i * r.featureDim);
       const read = scaled?.[i] ?? s;
       if (scaled) Object.assign(evidence, scaledEvidence(read));
       const confidence = calibration ? confidenceOf(calibration, read, evidence) : s.probability;
@@ -142,6 +146,7 @@ export class Engine {
   }
 
   dispose(): void {
+    this.whitening?.dispose();
     this.model.dispose();
   }
 }

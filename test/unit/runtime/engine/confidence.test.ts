@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { confidenceOf, featureValue, isReliable, sigmoid } from '../../../../runtime/engine/confidence.js';
-import { featureDistance, inkFraction } from '../../../../runtime/engine/feature-density.js';
+import { distanceFromWhitened, featureDistance, inkFraction } from '../../../../runtime/engine/feature-density.js';
 import type { SampleSummary } from '../../../../runtime/engine/uncertainty.js';
 import type { ConfidenceCalibration, FeatureDensity } from '../../../../runtime/model/metadata.js';
 
@@ -102,6 +102,9 @@ describe('featureDistance', () => {
           }),
         );
         expect(featureDistance(d, z)).toBeCloseTo(direct, 6);
+        // the engine's form: W z given (at an offset), the nearest whitened mean found here
+        const wz = Array.from({ length: dim }, (_, i) => z.reduce((a, v, j) => a + whitening[i * dim + j] * v, 0));
+        expect(distanceFromWhitened(d, [7, ...wz], 1)).toBeCloseTo(direct, 6);
       }),
     );
   });

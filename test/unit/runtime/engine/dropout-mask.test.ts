@@ -1,4 +1,8 @@
-import { DropoutMasks, effectiveRate } from '../../../../runtime/engine/dropout-mask.js';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { DropoutMasks, effectiveRate, maskTensor } from '../../../../runtime/engine/dropout-mask.js';
+import { selectBackend } from '../../../../runtime/engine/backend.js';
+import { testBackend } from '../../../support/backend.js';
 import { Sfc32 } from '../../../../runtime/engine/prng.js';
 
 describe('effectiveRate', () => {
@@ -43,11 +47,60 @@ describe('DropoutMasks', () => {
     expect(Array.from(g.fill(64, 0.5))).not.toEqual(first);
   });
 
+  it('takes value i from byte i mod 4 of the (i div 4)-th generator number: 0 below the threshold, else 1/(1 − rate)', () => {
+    for (const rate of [0.25, 0.3, 0.5, 0.9]) {
+      const n = 4099;
+      const got = new DropoutMasks(11).fill(n, rate);
+      const rng = new Sfc32(11);
+      const threshold = Math.round(effectiveRate(rate) * 256);
+      let r = 0;
+      for (let i = 0; i < n; i++) {
+        if (i % 4 === 0) r = rng.nextUint32();
+        const byte = (r >>> (8 * (i % 4))) & 255;
+        expect(got[i]).toBe(byte < threshold ? 0 : Math.fround(1 / (1 - effectiveRate(rate))));
+      }
+    }
+  });
+
+  it('gives the same values in a new array with fresh() as with fill()', () => {
+    const a = new DropoutMasks(3);
+    const b = new DropoutMasks(3);
+    const first = b.fresh(1001, 0.25);
+    expect(Array.from(first)).toEqual(Array.from(a.fill(1001, 0.25)));
+    const second = b.fresh(1001, 0.25);
+    expect(second).not.toBe(first);
+    expect(Array.from(second)).toEqual(Array.from(a.fill(1001, 0.25)));
+  });
+
   it('draws neighbouring values independently (no correlation between adjacent bytes)', () => {
     const m = new DropoutMasks(9).fill(100_000, 0.5);
     let both = 0;
     for (let i = 0; i + 1 < m.length; i += 2) if (m[i] === 0 && m[i + 1] === 0) both++;
     expect(Math.abs(both / 50_000 - 0.25)).toBeLessThan(0.01);
+  });
+});
+
+describe('maskTensor', () => {
+  // the unit project checks the cpu backend, unit-native native TensorFlow (both keep a reference to
+  // a tensor's array; tfjs-node reads it only when an op first uses the tensor)
+  beforeAll(async () => {
+    if (testBackend === 'tensorflow') await selectBackend('tensorflow');
+    else await tf.setBackend('cpu');
+  });
+
+  it('gives each mask tensor its own values: a later draw does not change an earlier unread mask', async () => {
+    const g = new DropoutMasks(21);
+    const a = maskTensor(g, [8, 50], 0.25);
+    const b = maskTensor(g, [8, 20], 0.5);
+    const ref = new DropoutMasks(21);
+    const expectA = Array.from(ref.fill(400, 0.25));
+    const expectB = Array.from(ref.fill(160, 0.5));
+    // read through an op first, as training does (tfjs-node copies the array at that moment)
+    const a2 = tf.mul(a, 1);
+    expect(Array.from(await a2.data())).toEqual(expectA);
+    expect(Array.from(await b.data())).toEqual(expectB);
+    expect(a.shape).toEqual([8, 50]);
+    tf.dispose([a, b, a2]);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../../runtime/engine/backend.js';
-import { McDropoutSampler, naiveSample } from '../../../../runtime/engine/mc-dropout.js';
+import { applyPrefixLayer, McDropoutSampler, naiveSample } from '../../../../runtime/engine/mc-dropout.js';
 import { splitAtFirstDropout } from '../../../../runtime/engine/split-model.js';
 import { testBackend } from '../../../support/backend.js';
 import { pseudoImages, tinyModel } from '../model/tiny-model.js';
@@ -100,6 +100,48 @@ describe('McDropoutSampler', () => {
     expect(maxDiff(r.features!, expected)).toBeLessThan(1e-6);
     const dense = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 4 }), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 3, activation: 'softmax' })] });
     await expect(new McDropoutSampler(splitAtFirstDropout(dense)).sample(new Float32Array(4), 1, 2, 'conv-means')).rejects.toThrow(/Conv2D/);
+  });
+
+  it('returns the features times a projection when given one (computed in the backend)', async () => {
+    const model = tinyModel(0.5);
+    const x = pseudoImages(5, 4);
+    const sampler = new McDropoutSampler(splitAtFirstDropout(model), { seed: 1 });
+    const plain = await sampler.sample(x, 5, 3, 'penultimate');
+    const d = plain.featureDim;
+    const p = Float32Array.from({ length: d * d }, (_, i) => Math.sin(i * 1.7));
+    const projection = tf.tensor2d(p, [d, d]);
+    const before = tf.memory().numTensors;
+    const projected = await sampler.sample(x, 5, 3, 'penultimate', 1, projection);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(projected.featureDim).toBe(d);
+    const expected = new Float32Array(5 * d);
+    for (let i = 0; i < 5; i++) for (let j = 0; j < d; j++) for (let k = 0; k < d; k++) expected[i * d + j] += plain.features![i * d + k] * p[k * d + j];
+    expect(maxDiff(projected.features!, expected)).toBeLessThan(1e-4);
+    const means = await sampler.sample(x, 5, 3, 'conv-means', 1, tf.eye(4) as tf.Tensor2D);
+    expect(maxDiff(means.features!, (await sampler.sample(x, 5, 3, 'conv-means')).features!)).toBeLessThan(1e-6);
+    projection.dispose();
+  });
+
+  it('runs a one-channel Conv2D as a depthwise convolution with the same result, and other layers as themselves', () => {
+    const x = tf.tensor4d(pseudoImages(3, 5), [3, 28, 28, 1]);
+    const cases = [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), biasInitializer: tf.initializers.constant({ value: -0.05 }) }),
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 5, kernelSize: [5, 3], strides: 2, padding: 'valid', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }), useBias: false }),
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+    ];
+    for (const layer of cases) {
+      tf.sequential({ layers: [layer] });
+      const ours = applyPrefixLayer(layer, x);
+      const theirs = layer.apply(x) as tf.Tensor;
+      expect(ours.shape).toEqual(theirs.shape);
+      expect(maxDiff(ours.dataSync(), theirs.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([ours, theirs]);
+    }
+    // several input channels: the layer's own apply
+    const three = tf.layers.conv2d({ inputShape: [28, 28, 3], filters: 2, kernelSize: 3, padding: 'same' });
+    tf.sequential({ layers: [three] });
+    const x3 = tf.concat([x, x, x], 3);
+    expect(maxDiff(applyPrefixLayer(three, x3).dataSync(), (three.apply(x3) as tf.Tensor).dataSync())).toBe(0);
   });
 
   it('keeps BatchNorm in inference mode (uses moving statistics, unlike training: true)', async () => {
