@@ -18,7 +18,17 @@ export interface ArchSpec {
    * and column, image rows and columns 24–27 — 'same' keeps it (7×7 → 4×4).
    */
   lastPool?: 'valid' | 'same';
+  /**
+   * Batch normalisation after each convolution, in training only: the served model has the
+   * statistics folded into the convolutions' kernels and biases (`toLayersModel`), so serving
+   * costs nothing more. Batch statistics come from the batch's digits (not its synthetic
+   * non-digits); the statistics served are recomputed over training batches at the end.
+   */
+  batchNorm?: boolean;
 }
+
+/** Batch normalisation's epsilon (Keras' default). */
+export const BN_EPSILON = 1e-3;
 
 /**
  * The default model's shape. 32 | 64-64 filters: a heavier prefix (22 MFLOP/image) against a
@@ -26,8 +36,16 @@ export interface ArchSpec {
  */
 export const DEFAULT_ARCH: ArchSpec = { blocks: [[32, 32], [64, 64]], extraPools: 1, dense: 128, dropout: [0.25, 0.5] };
 
+export interface BatchNormParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  /** The statistics inference uses (not trained: set by `recomputeBatchNorm`). */
+  mean: tf.Variable;
+  variance: tf.Variable;
+}
+
 export interface Params {
-  convs: { w: tf.Variable; b: tf.Variable }[];
+  convs: { w: tf.Variable; b: tf.Variable; bn?: BatchNormParams }[];
   dense1: { w: tf.Variable; b: tf.Variable };
   dense2: { w: tf.Variable; b: tf.Variable };
 }
@@ -59,7 +77,13 @@ export function initParams(spec: ArchSpec, seed: number): Params {
   const convs: Params['convs'] = [];
   let cin = 1;
   spec.blocks.flat().forEach((cout) => {
-    convs.push({ w: heUniform(rng, [3, 3, cin, cout], 9 * cin), b: tf.variable(tf.zeros([cout]), true) });
+    convs.push({
+      w: heUniform(rng, [3, 3, cin, cout], 9 * cin),
+      b: tf.variable(tf.zeros([cout]), true),
+      ...(spec.batchNorm
+        ? { bn: { gamma: tf.variable(tf.ones([cout]), true), beta: tf.variable(tf.zeros([cout]), true), mean: tf.variable(tf.zeros([cout]), false), variance: tf.variable(tf.ones([cout]), false) } }
+        : {}),
+    });
     cin = cout;
   });
   const f = flatFeatures(spec);
@@ -115,18 +139,42 @@ function poolPadding(spec: ArchSpec, i: number): 'valid' | 'same' {
 
 export interface ForwardOut {
   logits: tf.Tensor2D;
+  /** With batch statistics: each normalised convolution's batch mean and variance (kept: the caller disposes them). */
+  batchStats?: { mean: tf.Tensor; variance: tf.Tensor }[];
+}
+
+export interface ForwardOptions {
+  /**
+   * Batch normalisation from the batch's own statistics (training) instead of the stored ones,
+   * computed over the first `statsRows` rows (the digits; default all).
+   */
+  batchStatistics?: boolean;
+  statsRows?: number;
 }
 
 /**
  * The network's forward pass for training. `masks` supplies the two dropout masks (inverted
  * dropout values, from the seeded generator) or is undefined for inference.
  */
-export function forward(spec: ArchSpec, p: Params, x: tf.Tensor4D, masks?: [tf.Tensor, tf.Tensor]): ForwardOut {
+export function forward(spec: ArchSpec, p: Params, x: tf.Tensor4D, masks?: [tf.Tensor, tf.Tensor], opts: ForwardOptions = {}): ForwardOut {
   let h = x;
   let k = 0;
   let pool = 0;
+  const batchStats: ForwardOut['batchStats'] = opts.batchStatistics ? [] : undefined;
   for (const block of spec.blocks) {
-    for (let i = 0; i < block.length; i++, k++) h = tf.relu(conv3x3(h, p.convs[k].w).add(p.convs[k].b));
+    for (let i = 0; i < block.length; i++, k++) {
+      const { w, b, bn } = p.convs[k];
+      let z = conv3x3(h, w).add(b) as tf.Tensor4D;
+      if (bn && batchStats) {
+        const rows = opts.statsRows ?? z.shape[0];
+        const m = tf.moments(rows === z.shape[0] ? z : z.slice([0, 0, 0, 0], [rows, -1, -1, -1]), [0, 1, 2]);
+        batchStats.push({ mean: tf.keep(m.mean), variance: tf.keep(m.variance) });
+        z = tf.batchNorm(z, m.mean, m.variance, bn.beta, bn.gamma, BN_EPSILON) as tf.Tensor4D;
+      } else if (bn) {
+        z = tf.batchNorm(z, bn.mean, bn.variance, bn.beta, bn.gamma, BN_EPSILON) as tf.Tensor4D;
+      }
+      h = tf.relu(z);
+    }
     h = maxPool2(h, poolPadding(spec, ++pool));
   }
   for (let i = 0; i < spec.extraPools; i++) h = maxPool2(h, poolPadding(spec, ++pool));
@@ -134,7 +182,21 @@ export function forward(spec: ArchSpec, p: Params, x: tf.Tensor4D, masks?: [tf.T
   if (masks) f = f.mul(masks[0]);
   let d = tf.relu(tf.matMul(f, p.dense1.w).add(p.dense1.b)) as tf.Tensor2D;
   if (masks) d = d.mul(masks[1]);
-  return { logits: tf.matMul(d, p.dense2.w).add(p.dense2.b) };
+  return { logits: tf.matMul(d, p.dense2.w).add(p.dense2.b), ...(batchStats ? { batchStats } : {}) };
+}
+
+/**
+ * The convolutions' kernels and biases as served: with batch normalisation, its inference
+ * transform folded in — w′ = w·γ/√(σ²+ε) per output channel, b′ = (b − μ)·γ/√(σ²+ε) + β.
+ */
+export function servedConvWeights(p: Params): tf.Tensor[] {
+  return p.convs.flatMap(({ w, b, bn }) => {
+    if (!bn) return [w, b];
+    return tf.tidy(() => {
+      const scale = bn.gamma.div(bn.variance.add(BN_EPSILON).sqrt());
+      return [w.mul(scale), b.sub(bn.mean).mul(scale).add(bn.beta)];
+    });
+  });
 }
 
 /** The serving model: a standard Layers model with the trained weights (Conv2D kernels as trained). */
@@ -155,15 +217,25 @@ export function toLayersModel(spec: ArchSpec, p: Params): tf.Sequential {
   m.add(tf.layers.dense({ units: spec.dense, activation: 'relu', name: 'dense1' }));
   m.add(tf.layers.dropout({ rate: spec.dropout[1], name: 'dropout2' }));
   m.add(tf.layers.dense({ units: 10, activation: 'softmax', name: 'dense2' }));
-  m.setWeights(paramList(p));
+  const convs = servedConvWeights(p);
+  m.setWeights([...convs, p.dense1.w, p.dense1.b, p.dense2.w, p.dense2.b]);
+  if (p.convs.some((c) => c.bn)) tf.dispose(convs);
   return m;
 }
 
-/** Every parameter in layer order (each conv's kernel and bias, then the two dense layers'), as Layers' getWeights orders them. */
+/**
+ * Every trained parameter: each conv's kernel and bias (and with batch normalisation its γ and β),
+ * then the two dense layers'. Without batch normalisation this is Layers' getWeights order.
+ */
 export function paramList(p: Params): tf.Variable[] {
-  return [...p.convs.flatMap((c) => [c.w, c.b]), p.dense1.w, p.dense1.b, p.dense2.w, p.dense2.b];
+  return [...p.convs.flatMap((c) => (c.bn ? [c.w, c.b, c.bn.gamma, c.bn.beta] : [c.w, c.b])), p.dense1.w, p.dense1.b, p.dense2.w, p.dense2.b];
+}
+
+/** The batch normalisation statistics (not trained), in layer order. */
+export function batchNormStats(p: Params): tf.Variable[] {
+  return p.convs.flatMap((c) => (c.bn ? [c.bn.mean, c.bn.variance] : []));
 }
 
 export function disposeParams(p: Params): void {
-  tf.dispose(paramList(p));
+  tf.dispose([...paramList(p), ...batchNormStats(p)]);
 }

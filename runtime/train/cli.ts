@@ -42,6 +42,7 @@ const { values } = parseArgs({
     dropout: { type: 'string', default: DEFAULT_ARCH.dropout.join(',') },
     'extra-pools': { type: 'string', default: String(DEFAULT_ARCH.extraPools) },
     'last-pool': { type: 'string', default: DEFAULT_ARCH.lastPool ?? 'valid' },
+    'batch-norm': { type: 'boolean', default: DEFAULT_ARCH.batchNorm ?? false },
     augment: { type: 'string', default: augmentString(DEFAULT_TRAIN.augment!) },
     'augment-anneal': { type: 'string', default: DEFAULT_TRAIN.augmentAnneal ? `${DEFAULT_TRAIN.augmentAnneal.share},${DEFAULT_TRAIN.augmentAnneal.floor}` : '0,1' },
     swa: { type: 'string', default: DEFAULT_TRAIN.swa ? `${DEFAULT_TRAIN.swa.start},${DEFAULT_TRAIN.swa.lrFactor}` : 'off' },
@@ -69,6 +70,8 @@ if (values.help || !values.out) {
   --epochs N (${DEFAULT_TRAIN.epochs})  --seed S (${DEFAULT_TRAIN.seed})  --batch-size B  --learning-rate LR
   --filters ${DEFAULT_ARCH.blocks.map((b) => b.join('-')).join(',')} (conv blocks: blocks by commas, filters by dashes)  --dense ${DEFAULT_ARCH.dense}  --dropout ${DEFAULT_ARCH.dropout.join(',')}
   --extra-pools N (2×2 pools after the last block's own, ${DEFAULT_ARCH.extraPools})  --last-pool valid|same (padding of the last pool)
+  --batch-norm (batch normalisation after each convolution while training, folded into the served
+    convolutions; statistics from each batch's digits, recomputed over training batches at the end)
   --augment ROT,SCALE,SHIFT,SHEAR,THICK[,ELASTIC] (degrees, share, px, shear, probability, px of a smooth
     random warp; ${augmentString(DEFAULT_TRAIN.augment!)})
   --augment-anneal SHARE,FLOOR (over the last SHARE of the steps, shrink the augmentation ranges
@@ -116,6 +119,7 @@ const spec: ArchSpec = {
   lastPool: values['last-pool'] === 'same' ? 'same' : 'valid',
   dense: num('dense'),
   dropout: values.dropout.split(',').map(Number) as [number, number],
+  ...(values['batch-norm'] ? { batchNorm: true } : {}),
 };
 if (!['valid', 'same'].includes(values['last-pool'])) throw new Error(`--last-pool must be valid or same, got ${values['last-pool']}`);
 const augmentParts = values.augment.split(',').map(Number);
@@ -211,7 +215,7 @@ if (values['evaluate-only']) {
     command: `npm run train -- ${process.argv.slice(2).join(' ')}`,
   };
   architecture = {
-    summary: `conv3x3 ${spec.blocks.map((b) => b.join('-')).join(' | pool | ')} | pool${' | pool'.repeat(spec.extraPools)}${spec.lastPool === 'same' ? ' (last pool same)' : ''} | flatten | dropout ${spec.dropout[0]} | dense ${spec.dense} relu | dropout ${spec.dropout[1]} | dense 10 softmax`,
+    summary: `conv3x3${spec.batchNorm ? ' (batch-normalised in training, folded)' : ''} ${spec.blocks.map((b) => b.join('-')).join(' | pool | ')} | pool${' | pool'.repeat(spec.extraPools)}${spec.lastPool === 'same' ? ' (last pool same)' : ''} | flatten | dropout ${spec.dropout[0]} | dense ${spec.dense} relu | dropout ${spec.dropout[1]} | dense 10 softmax`,
     ...spec,
     mcSuffix: 'dropout1 → dense1 → dropout2 → dense2 (the convolutions run once per image)',
   };

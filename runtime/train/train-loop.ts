@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { DropoutMasks } from '../engine/dropout-mask.js';
+import { DropoutMasks, maskTensor } from '../engine/dropout-mask.js';
 import { Sfc32 } from '../engine/prng.js';
 import { DEFAULT_AUGMENT, augmentImage, type AugmentOptions } from './augment.js';
 import { flatFeatures, forward, initParams, paramList, type ArchSpec, type Params } from './architecture.js';
@@ -180,6 +180,18 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
     step = saved.step;
     o.log(`continuing from ${o.checkpoint}: ${saved.epoch} epoch(s), ${saved.step} steps done`);
   }
+  /** The digits `which` (indices into data) into x as trained: served form by share, augmented. */
+  const drawDigits = (which: Int32Array, x: Float32Array, aug: AugmentOptions | null): Int32Array => {
+    const labels = new Int32Array(which.length);
+    for (let i = 0; i < which.length; i++) {
+      const k = which[i];
+      const src = o.preprocessed && rng.next() < (o.preprocessedShare ?? 0) ? o.preprocessed.x : data.x;
+      if (aug) augmentImage(src, k * 784, x, i * 784, rng, aug);
+      else x.set(src.subarray(k * 784, (k + 1) * 784), i * 784);
+      labels[i] = data.y[k];
+    }
+    return labels;
+  };
   const firstStep = step;
   for (let epoch = firstEpoch; epoch < o.epochs && step < total; epoch++) {
     shuffle(idx, rng);
@@ -191,23 +203,18 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
       const aug = o.augment && o.augmentAnneal ? scaledAugment(o.augment, annealFactor(step, total, o.augmentAnneal)) : o.augment;
       const rows = nd + nOut;
       const x = new Float32Array(rows * 784);
-      const labels = new Int32Array(nd);
-      for (let i = 0; i < nd; i++) {
-        const k = idx[b + i];
-        const src = o.preprocessed && rng.next() < (o.preprocessedShare ?? 0) ? o.preprocessed.x : data.x;
-        if (aug) augmentImage(src, k * 784, x, i * 784, rng, aug);
-        else x.set(src.subarray(k * 784, (k + 1) * 784), i * 784);
-        labels[i] = data.y[k];
-      }
+      const labels = drawDigits(idx.subarray(b, b + nd), x, aug);
       for (let i = nd; i < rows; i++) makeOutlier(x, i * 784, rng);
       (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(step, total, o.learningRate, o.swa);
-      const m1 = tf.tensor(masks.fill(rows * f, spec.dropout[0]), [rows, f]);
-      const m2 = tf.tensor(masks.fill(rows * spec.dense, spec.dropout[1]), [rows, spec.dense]);
+      // each mask in its own array: tfjs-node reads a tensor's array only when an op first uses it
+      const m1 = maskTensor(masks, [rows, f], spec.dropout[0]);
+      const m2 = maskTensor(masks, [rows, spec.dense], spec.dropout[1]);
       const xs = tf.tensor4d(x, [rows, 28, 28, 1]);
       const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
       let predicted: tf.Tensor | undefined;
       const loss = optimizer.minimize(() => {
-        const { logits } = forward(spec, params, xs, [m1, m2]);
+        const { logits, batchStats } = forward(spec, params, xs, [m1, m2], { batchStatistics: spec.batchNorm, statsRows: nd });
+        batchStats?.forEach((st) => tf.dispose([st.mean, st.variance]));
         const digitLogits = logits.slice([0, 0], [nd, 10]);
         predicted = tf.keep(digitLogits.argMax(1));
         const ce = tf.losses.softmaxCrossEntropy(ys, digitLogits);
@@ -262,5 +269,49 @@ export async function trainNetwork(spec: ArchSpec, data: ImageSet, o: TrainOptio
     average.assignTo(vars);
   }
   optimizer.dispose();
+  if (spec.batchNorm) {
+    const batches = Math.min(BN_STATS_BATCHES, Math.ceil(data.n / o.batchSize));
+    recomputeBatchNorm(spec, params, batches, (x) => {
+      const which = Int32Array.from({ length: o.batchSize }, () => Math.floor(rng.next() * data.n));
+      drawDigits(which, x, o.augment);
+    }, o.batchSize);
+    o.log(`batch normalisation statistics: recomputed over ${batches} batches of ${o.batchSize} training digits drawn as trained`);
+  }
   return { params, steps: step, averaged: average?.count ?? 0 };
+}
+
+/** Training batches the served batch normalisation statistics are computed over. */
+export const BN_STATS_BATCHES = 200;
+
+/**
+ * Sets each batch normalisation's stored mean and variance to the training digits' (with the final
+ * weights, which SWA averaged): over `batches` batches that `fill` draws, the mean of the batch means
+ * and E[x²] − mean² from the batch variances and means (the population variance, not a running average).
+ */
+export function recomputeBatchNorm(spec: ArchSpec, p: Params, batches: number, fill: (x: Float32Array) => void, batchSize: number): void {
+  const layers = p.convs.filter((c) => c.bn);
+  if (layers.length === 0) return;
+  const sums = layers.map((c) => ({ mean: tf.zerosLike(c.bn!.mean), square: tf.zerosLike(c.bn!.variance) }));
+  for (let b = 0; b < batches; b++) {
+    const x = new Float32Array(batchSize * 784);
+    fill(x);
+    // the statistics are kept (tf.keep in forward); everything else of the pass is freed
+    const stats = tf.tidy(() => {
+      const out = forward(spec, p, tf.tensor4d(x, [batchSize, 28, 28, 1]), undefined, { batchStatistics: true });
+      return out.batchStats!;
+    });
+    stats.forEach((st, i) => {
+      const prev = sums[i];
+      sums[i] = tf.tidy(() => ({ mean: prev.mean.add(st.mean), square: prev.square.add(st.variance.add(st.mean.square())) }));
+      tf.dispose([prev.mean, prev.square, st.mean, st.variance]);
+    });
+  }
+  layers.forEach((c, i) => {
+    tf.tidy(() => {
+      const mean = sums[i].mean.div(batches);
+      c.bn!.mean.assign(mean);
+      c.bn!.variance.assign(sums[i].square.div(batches).sub(mean.square()).relu());
+    });
+    tf.dispose([sums[i].mean, sums[i].square]);
+  });
 }

@@ -6,7 +6,7 @@ import { Engine } from '../../../../runtime/engine/engine.js';
 import { Sfc32 } from '../../../../runtime/engine/prng.js';
 import { parseMetadata } from '../../../../runtime/model/metadata.js';
 import { loadModelVersion } from '../../../../runtime/model/store.js';
-import { disposeParams, toLayersModel, type ArchSpec } from '../../../../runtime/train/architecture.js';
+import { disposeParams, forward, toLayersModel, type ArchSpec } from '../../../../runtime/train/architecture.js';
 import { loadMnistSplit, pick, type ImageSet } from '../../../../runtime/train/datasets.js';
 import { evaluateModel, LOGIT_SCALES } from '../../../../runtime/train/evaluate.js';
 import { makeOutlier } from '../../../../runtime/train/outliers.js';
@@ -91,4 +91,24 @@ describe('a tiny training run', () => {
     engine.dispose();
     // a timeout, not a speed test: ~10× the run's time on this 2-core machine under load
   }, 600_000);
+
+  it('trains with batch normalisation: γ and β move, the served statistics are the recomputed ones, and the export computes the trained network', async () => {
+    await tf.setBackend('cpu');
+    const { train } = loadMnistSplit();
+    const small = take(train, 112);
+    const bnSpec: ArchSpec = { ...spec, batchNorm: true };
+    const run = await trainNetwork(bnSpec, small, { ...DEFAULT_TRAIN, epochs: 1, batchSize: 16, maxSteps: 3, seed: 2, log: () => {} });
+    const bn = run.params.convs[0].bn!;
+    expect(Math.max(...Array.from(bn.gamma.sub(1).abs().dataSync()))).toBeGreaterThan(0); // trained
+    // recomputed at the end over training digits: no longer the initial 0 / 1 (inked digits have a non-zero mean)
+    expect(Math.max(...Array.from(bn.mean.abs().dataSync()))).toBeGreaterThan(1e-3);
+    expect(Math.max(...Array.from(bn.variance.sub(1).abs().dataSync()))).toBeGreaterThan(1e-3);
+    const x = tf.tensor4d(small.x.subarray(0, 5 * 784), [5, 28, 28, 1]);
+    const model = toLayersModel(bnSpec, run.params);
+    expect(model.layers.filter((l) => l.getClassName() === 'Conv2D')).toHaveLength(2);
+    const served = model.predict(x) as tf.Tensor;
+    const trained = tf.softmax(forward(bnSpec, run.params, x).logits);
+    expect(tf.max(tf.abs(tf.sub(served, trained))).dataSync()[0]).toBeLessThan(1e-5);
+    disposeParams(run.params);
+  });
 });
