@@ -7,6 +7,7 @@ import { selectBackend } from '../engine/backend.js';
 import { nativeTensorFlowSettings } from '../engine/tfjs-node-compat.js';
 import { parseMetadata, type ModelMetadata } from '../model/metadata.js';
 import { asLayersModel, loadModelVersion } from '../model/store.js';
+import { MIN_TEMPERATURE } from './temperature.js';
 import { DEFAULT_ARCH, disposeParams, toLayersModel, type ArchSpec } from './architecture.js';
 import { loadFashion, loadMnistFull, FASHION_DIR, type ImageSet } from './datasets.js';
 import { accuracy } from './metrics.js';
@@ -58,6 +59,7 @@ const { values } = parseArgs({
     'raw-calibration': { type: 'boolean', default: false },
     features: { type: 'string', default: DEFAULT_CALIBRATION_FEATURES.join(',') },
     'logit-scale': { type: 'string', default: 'fit' },
+    'min-temperature': { type: 'string', default: String(MIN_TEMPERATURE) },
     density: { type: 'string', default: 'conv-means' },
     draws: { type: 'string', default: '10' },
     'fit-shifts': { type: 'string', default: '500' },
@@ -92,6 +94,7 @@ if (values.help || !values.out) {
   --from-trained DIR (calibrate the network saved in DIR right after training: every run writes it to
     <out>.trained before its evaluation; no training)
   --features a,b,... (the confidence mapping's inputs; default ${DEFAULT_CALIBRATION_FEATURES.join(',')})
+  --min-temperature τ (the lowest temperature the served probabilities' fit may choose; ${MIN_TEMPERATURE})
   --logit-scale fit|S (the MC figures the mapping reads are computed from the logits × S, a temperature
     of the evidence alone; fit = the scale, 1 down to 0.0002, whose mapping has the lowest log-loss
     on its fit set; fit)
@@ -242,6 +245,8 @@ const features = values.features.split(',').map((f) => f.trim());
 for (const f of features) if (!(CALIBRATION_FEATURES as readonly string[]).includes(f)) throw new Error(`--features: unknown feature "${f}"; known: ${CALIBRATION_FEATURES.join(', ')}`);
 const logitScale = values['logit-scale'] === 'fit' ? undefined : num('logit-scale');
 if (logitScale !== undefined && !(logitScale > 0)) throw new Error(`--logit-scale must be fit or a positive number, got ${values['logit-scale']}`);
+const minTemperature = num('min-temperature');
+if (!(minTemperature > 0 && minTemperature <= 1)) throw new Error(`--min-temperature must be in (0, 1], got ${values['min-temperature']}`);
 if (!['conv-means', 'penultimate'].includes(values.density)) throw new Error(`--density must be conv-means or penultimate, got ${values.density}`);
 const draws = num('draws');
 if (!(Number.isInteger(draws) && draws >= 1)) throw new Error(`--draws must be a positive integer, got ${values.draws}`);
@@ -274,7 +279,7 @@ if (perShift > 0) {
   fitShifts = { set: { x, y, n }, kinds: FIT_SHIFT_KINDS, note: `shifted validation digits of the fitting half (${variants.map((v) => v.name).join(', ')}; ${perShift} each)` };
   log(`fit shifts: ${n} images (${variants.map((v) => v.name).join(', ')})`);
 }
-const ev = await evaluateModel({ fitShifts, draws, densitySource: values.density as 'conv-means' | 'penultimate', logitScale, features: features as CalibrationFeature[], model, train: evalTrain, heldOut: evalHeldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
+const ev = await evaluateModel({ minTemperature, fitShifts, draws, densitySource: values.density as 'conv-means' | 'penultimate', logitScale, features: features as CalibrationFeature[], model, train: evalTrain, heldOut: evalHeldOut, oodFit: fashionFit, oodEval: fashionEval, extraOod: letters ? { printedLetters: letters } : undefined, samples, seed, log });
 ev.evaluation.inputs = preprocessing;
 if (!values['raw-calibration']) {
   // the model's own accuracy on the held-out arrays, beside the figures as served

@@ -35,6 +35,8 @@ export interface EvaluationInput {
   features?: CalibrationFeature[];
   /** Fit a temperature on the calibration half of the held-out digits and fold it into the model (default true). */
   temperature?: boolean;
+  /** The lowest temperature the fit may choose (default MIN_TEMPERATURE). */
+  minTemperature?: number;
   /**
    * Logit scale of the MC figures the confidence mapping reads (calibration.logitScale): a number,
    * or undefined to choose it from LOGIT_SCALES by the mapping's log-loss on its fit set.
@@ -152,7 +154,7 @@ export async function evaluateModel(inp: EvaluationInput): Promise<{ density: Fe
   });
   let temperature: Awaited<ReturnType<typeof fitAndFoldTemperature>> | undefined;
   if (inp.temperature !== false) {
-    temperature = await fitAndFoldTemperature(inp.model, subset(inp.heldOut, (i) => half[i] === 0), T, inp.seed + 5);
+    temperature = await fitAndFoldTemperature(inp.model, subset(inp.heldOut, (i) => half[i] === 0), T, inp.seed + 5, inp.minTemperature);
     inp.log(`temperature ${temperature.temperature} (NLL on the fit half ${temperature.nllBefore.toFixed(4)} -> ${temperature.nllAfter.toFixed(4)})`);
   }
   const useful = features.filter((f) => f !== 'logFeatureDistance' || density);

@@ -51,7 +51,11 @@ describe('a tiny training run', () => {
 
     const model = toLayersModel(spec, a.params);
     disposeParams(a.params);
-    const ev = await evaluateModel({ model, train: small, heldOut: ho, oodFit: nonDigits(40, 1), oodEval: nonDigits(24, 2), samples: 3, seed: 1, draws: 3, log: () => {} });
+    const ev = await evaluateModel({ model, train: small, heldOut: ho, oodFit: nonDigits(40, 1), oodEval: nonDigits(24, 2), samples: 3, seed: 1, draws: 3, minTemperature: 0.6, log: () => {} });
+    // the temperature fit keeps to the floor it is given
+    const temperature = ev.evaluation.temperature as { value: number; minimum: number };
+    expect(temperature.minimum).toBe(0.6);
+    expect(temperature.value).toBeGreaterThanOrEqual(0.6);
     // accuracy is the mean over the MC draws of the held-out set
     const draws = ev.evaluation.draws as { count: number; errors: number[] };
     expect(draws.count).toBe(3);
