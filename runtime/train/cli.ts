@@ -44,6 +44,7 @@ const { values } = parseArgs({
     'extra-pools': { type: 'string', default: String(DEFAULT_ARCH.extraPools) },
     'last-pool': { type: 'string', default: DEFAULT_ARCH.lastPool ?? 'valid' },
     'batch-norm': { type: 'boolean', default: DEFAULT_ARCH.batchNorm ?? false },
+    'heavy-dropout': { type: 'string', default: DEFAULT_TRAIN.heavyDropout ? `${DEFAULT_TRAIN.heavyDropout.share},${DEFAULT_TRAIN.heavyDropout.rate}` : 'off' },
     augment: { type: 'string', default: augmentString(DEFAULT_TRAIN.augment!) },
     'augment-anneal': { type: 'string', default: DEFAULT_TRAIN.augmentAnneal ? `${DEFAULT_TRAIN.augmentAnneal.share},${DEFAULT_TRAIN.augmentAnneal.floor}` : '0,1' },
     swa: { type: 'string', default: DEFAULT_TRAIN.swa ? `${DEFAULT_TRAIN.swa.start},${DEFAULT_TRAIN.swa.lrFactor}` : 'off' },
@@ -74,6 +75,8 @@ if (values.help || !values.out) {
   --extra-pools N (2×2 pools after the last block's own, ${DEFAULT_ARCH.extraPools})  --last-pool valid|same (padding of the last pool)
   --batch-norm (batch normalisation after each convolution while training, folded into the served
     convolutions; statistics from each batch's digits, recomputed over training batches at the end)
+  --heavy-dropout SHARE,RATE|off (mixed-rate dropout: a SHARE of each batch's digits trained with the
+    first dropout at RATE instead of --dropout's first rate; serving keeps --dropout's; ${DEFAULT_TRAIN.heavyDropout ? `${DEFAULT_TRAIN.heavyDropout.share},${DEFAULT_TRAIN.heavyDropout.rate}` : 'off'})
   --augment ROT,SCALE,SHIFT,SHEAR,THICK[,ELASTIC] (degrees, share, px, shear, probability, px of a smooth
     random warp; ${augmentString(DEFAULT_TRAIN.augment!)})
   --augment-anneal SHARE,FLOOR (over the last SHARE of the steps, shrink the augmentation ranges
@@ -132,6 +135,8 @@ if (annealParts.length !== 2 || annealParts.some((v) => !Number.isFinite(v) || v
 const augment: AugmentOptions = { maxRotationDeg: augmentParts[0], maxScale: augmentParts[1], maxShiftPx: augmentParts[2], maxShear: augmentParts[3], thicknessProb: augmentParts[4], ...(augmentParts[5] ? { elasticPx: augmentParts[5] } : {}) };
 const swaParts = values.swa === 'off' ? undefined : values.swa.split(',').map(Number);
 if (swaParts && (swaParts.length !== 2 || !(swaParts[0] >= 0 && swaParts[0] < 1) || !(swaParts[1] > 0 && swaParts[1] <= 1))) throw new Error(`--swa needs START in [0, 1) and LRFACTOR in (0, 1], or off; got ${values.swa}`);
+const heavyParts = values['heavy-dropout'] === 'off' ? undefined : values['heavy-dropout'].split(',').map(Number);
+if (heavyParts && (heavyParts.length !== 2 || !(heavyParts[0] > 0 && heavyParts[0] <= 1) || !(heavyParts[1] >= 0 && heavyParts[1] < 1))) throw new Error(`--heavy-dropout needs SHARE in (0, 1] and RATE in [0, 1), or off; got ${values['heavy-dropout']}`);
 const seed = num('seed');
 const log = (line: string): void => console.log(`[train] ${line}`);
 
@@ -153,6 +158,7 @@ const opts = {
   preprocessedShare: num('preprocessed-share'),
   swa: swaParts ? { start: swaParts[0], lrFactor: swaParts[1] } : undefined,
   augmentAnneal: annealParts[0] > 0 ? { share: annealParts[0], floor: annealParts[1] } : undefined,
+  heavyDropout: heavyParts ? { share: heavyParts[0], rate: heavyParts[1] } : undefined,
   maxSteps: values['max-steps'] ? num('max-steps') : undefined,
   checkpoint: `${out}.checkpoint`,
   stopAfterEpoch: values['stop-after-epoch'] ? num('stop-after-epoch') : undefined,
@@ -205,6 +211,7 @@ if (values['evaluate-only']) {
     data: dataNote,
     augmentation: opts.augment ?? 'none',
     ...(opts.augmentAnneal ? { augmentAnneal: { ...opts.augmentAnneal, note: 'over the last share of the steps the augmentation ranges shrink linearly to floor × their size' } } : {}),
+    ...(opts.heavyDropout ? { heavyDropout: { ...opts.heavyDropout, note: 'mixed-rate dropout: the first dropout of this share of each batch\'s digits at this rate in training (served: the architecture\'s rate)' } } : {}),
     ...(opts.preprocessedShare > 0 ? { preprocessedShare: opts.preprocessedShare, preprocessedNote: "share of training draws taken from the training digits passed through the runtime's preprocessing (then augmented)" } : {}),
     outlierExposure: opts.outlierShare > 0 ? { syntheticNonDigitsPerBatch: Math.round(opts.batchSize * opts.outlierShare), lossWeight: opts.outlierWeight, kinds: 'noise, smooth noise, blobs, rectangles, scribbles, stripes, fills; target: uniform distribution' } : 'none',
     epochs: opts.epochs,

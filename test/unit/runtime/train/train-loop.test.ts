@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { annealFactor, learningRateAt, WeightAverage } from '../../../../runtime/train/train-loop.js';
+import { annealFactor, learningRateAt, mixedMask, WeightAverage } from '../../../../runtime/train/train-loop.js';
+import { DropoutMasks } from '../../../../runtime/engine/dropout-mask.js';
 
 describe('annealFactor', () => {
   it('is 1 before the annealed share of the steps, then falls linearly to the floor at the last step', () => {
@@ -52,5 +53,33 @@ describe('WeightAverage', () => {
     expect(avg.count).toBe(3);
     expect(tf.memory().numTensors).toBe(before - 2);
     tf.dispose(v);
+  });
+});
+
+describe('mixedMask', () => {
+  it('draws the mask at the rate, then redraws its first rows at the heavy rate, from one stream', async () => {
+    const rows = 80;
+    const f = 64;
+    const m = mixedMask(new DropoutMasks(5), rows, f, 0.25, 18, 0.5);
+    const ref = new DropoutMasks(5);
+    const base = Array.from(ref.fill(rows * f, 0.25));
+    const heavy = Array.from(ref.fill(18 * f, 0.5));
+    const got = Array.from(await m.data());
+    expect(m.shape).toEqual([rows, f]);
+    expect(got.slice(0, 18 * f)).toEqual(heavy);
+    expect(got.slice(18 * f)).toEqual(base.slice(18 * f));
+    // the heavy rows are 0 or 2, the others 0 or 4/3, at about their rates
+    expect(new Set(got.slice(0, 18 * f))).toEqual(new Set([0, 2]));
+    expect(new Set(got.slice(18 * f))).toEqual(new Set([0, 4 / 3].map(Math.fround)));
+    const dropped = (xs: number[]): number => xs.filter((v) => v === 0).length / xs.length;
+    expect(dropped(got.slice(0, 18 * f))).toBeCloseTo(0.5, 1);
+    expect(dropped(got.slice(18 * f))).toBeCloseTo(0.25, 1);
+    m.dispose();
+  });
+
+  it('without heavy rows is the plain mask', async () => {
+    const m = mixedMask(new DropoutMasks(9), 4, 10, 0.25, 0, 0.5);
+    expect(Array.from(await m.data())).toEqual(Array.from(new DropoutMasks(9).fill(40, 0.25)));
+    m.dispose();
   });
 });
