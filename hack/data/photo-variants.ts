@@ -3,7 +3,7 @@
  * is a digit photographed large, in colour, dark-on-light, off-centre, rotated or with a margin
  * classified as well as the same digit given as a clean 28×28 image?
  *
- *   npx tsx hack/data/photo-variants.ts [--per-class 30] [--model models/mnist-cnn/4] [--variants a,b]
+ *   npx tsx hack/data/photo-variants.ts [--per-class 30] [--model models/mnist-cnn/5] [--variants a,b]
  *                                       [--samples out-dir]   (writes one example image per variant)
  *
  * Reusable: `PHOTO_VARIANTS`, `renderPhotoVariant` and `evaluatePhotoVariants` (which takes any
@@ -249,7 +249,7 @@ async function modelClassifier(dir: string): Promise<{ classify: Classify; label
 
 async function main(): Promise<void> {
   const perClass = Number(arg('per-class') ?? 30);
-  const modelDir = arg('model') ?? 'models/mnist-cnn/4';
+  const modelDir = arg('model') ?? 'models/mnist-cnn/5';
   const only = arg('variants')?.split(',');
   const variants = only ? PHOTO_VARIANTS.filter((v) => only.includes(v.name)) : PHOTO_VARIANTS;
   const digits = heldOutDigits(perClass);

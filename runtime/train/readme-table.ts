@@ -34,7 +34,7 @@ export function withBlock(readme: string, block: string): string {
   return readme.slice(0, b) + block + readme.slice(e + END.length);
 }
 
-export const DEFAULT_EVALUATION = 'models/mnist-cnn/4/evaluation.json';
+export const DEFAULT_EVALUATION = 'models/mnist-cnn/5/evaluation.json';
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
