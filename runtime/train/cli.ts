@@ -26,6 +26,7 @@ function augmentString(a: AugmentOptions): string {
   return [a.maxRotationDeg, a.maxScale, a.maxShiftPx, a.maxShear, a.thicknessProb, a.elasticPx ?? 0].join(',');
 }
 
+const HEAVY_DROPOUT_DEFAULT = DEFAULT_TRAIN.heavyDropout ? `${DEFAULT_TRAIN.heavyDropout.share},${DEFAULT_TRAIN.heavyDropout.rate}` : 'off';
 const { values } = parseArgs({
   options: {
     out: { type: 'string' },
@@ -44,7 +45,7 @@ const { values } = parseArgs({
     'extra-pools': { type: 'string', default: String(DEFAULT_ARCH.extraPools) },
     'last-pool': { type: 'string', default: DEFAULT_ARCH.lastPool ?? 'valid' },
     'batch-norm': { type: 'boolean', default: DEFAULT_ARCH.batchNorm ?? false },
-    'heavy-dropout': { type: 'string', default: DEFAULT_TRAIN.heavyDropout ? `${DEFAULT_TRAIN.heavyDropout.share},${DEFAULT_TRAIN.heavyDropout.rate}` : 'off' },
+    'heavy-dropout': { type: 'string', default: HEAVY_DROPOUT_DEFAULT },
     augment: { type: 'string', default: augmentString(DEFAULT_TRAIN.augment!) },
     'augment-anneal': { type: 'string', default: DEFAULT_TRAIN.augmentAnneal ? `${DEFAULT_TRAIN.augmentAnneal.share},${DEFAULT_TRAIN.augmentAnneal.floor}` : '0,1' },
     swa: { type: 'string', default: DEFAULT_TRAIN.swa ? `${DEFAULT_TRAIN.swa.start},${DEFAULT_TRAIN.swa.lrFactor}` : 'off' },
@@ -76,7 +77,7 @@ if (values.help || !values.out) {
   --batch-norm (batch normalisation after each convolution while training, folded into the served
     convolutions; statistics from each batch's digits, recomputed over training batches at the end)
   --heavy-dropout SHARE,RATE|off (mixed-rate dropout: a SHARE of each batch's digits trained with the
-    first dropout at RATE instead of --dropout's first rate; serving keeps --dropout's; ${DEFAULT_TRAIN.heavyDropout ? `${DEFAULT_TRAIN.heavyDropout.share},${DEFAULT_TRAIN.heavyDropout.rate}` : 'off'})
+    first dropout at RATE instead of --dropout's first rate; serving keeps --dropout's; ${HEAVY_DROPOUT_DEFAULT})
   --augment ROT,SCALE,SHIFT,SHEAR,THICK[,ELASTIC] (degrees, share, px, shear, probability, px of a smooth
     random warp; ${augmentString(DEFAULT_TRAIN.augment!)})
   --augment-anneal SHARE,FLOOR (over the last SHARE of the steps, shrink the augmentation ranges
