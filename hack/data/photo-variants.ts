@@ -3,7 +3,7 @@
  * is a digit photographed large, in colour, dark-on-light, off-centre, rotated or with a margin
  * classified as well as the same digit given as a clean 28×28 image?
  *
- *   npx tsx hack/data/photo-variants.ts [--per-class 30] [--model models/mnist-cnn/5] [--variants a,b]
+ *   npx tsx hack/data/photo-variants.ts [--per-class 30] [--model DIR (the newest models/mnist-cnn version)] [--variants a,b]
  *                                       [--samples out-dir]   (writes one example image per variant)
  *
  * Reusable: `PHOTO_VARIANTS`, `renderPhotoVariant` and `evaluatePhotoVariants` (which takes any
@@ -13,6 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { preprocessImage } from '../../runtime/preprocess/index.js';
+import { newestVersion } from '../../runtime/model/store.js';
 import { heldOutDigits, type Digit } from './mnist-digits.js';
 import { encodeDigit, seededRandom, type EncodeOptions } from './render-digit.js';
 
@@ -249,7 +250,7 @@ async function modelClassifier(dir: string): Promise<{ classify: Classify; label
 
 async function main(): Promise<void> {
   const perClass = Number(arg('per-class') ?? 30);
-  const modelDir = arg('model') ?? 'models/mnist-cnn/5';
+  const modelDir = arg('model') ?? (await newestVersion('models/mnist-cnn'))!.dir;
   const only = arg('variants')?.split(',');
   const variants = only ? PHOTO_VARIANTS.filter((v) => only.includes(v.name)) : PHOTO_VARIANTS;
   const digits = heldOutDigits(perClass);
